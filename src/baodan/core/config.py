@@ -1,0 +1,41 @@
+"""Settings: one object read from BAODAN_* environment variables (and .env), nothing else holds config."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BAODAN_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # Empty means the embedded default: a SQLite file under data_dir. A plain
+    # postgresql://user@host:port/db URL selects PostgreSQL through psycopg 3.
+    database_url: str = ""
+    # The inbox is what we acknowledged to a platform, so it is fsynced (FULL) by default. NORMAL is an
+    # opt-in: in WAL mode a power loss can then drop the last commits that were already acknowledged.
+    inbox_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # Group commit: a commit is shared by all intake requests that arrive within this window.
+    group_commit_window_ms: float = Field(default=2.0, ge=0, le=100)
+    batch_size: int = Field(default=2000, ge=1, le=50_000)
+    batch_max_wait_ms: float = Field(default=50.0, ge=0, le=10_000)
+    max_orders_per_request: int = 5000
+    max_body_bytes: int = 8 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'baodan.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

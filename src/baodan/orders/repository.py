@@ -1,0 +1,138 @@
+"""SQL of orders for the batch pipeline: per-order locks, loads by natural key, bulk writes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from baodan.core import clock
+from baodan.core.db import dialect_of, executemany, fetchall, in_list, insert_rows, read_json
+
+OrderKey = tuple[str, str]  # (channel, platform_order_id)
+
+ORDER_COLUMNS = (
+    "id", "channel", "shop_id", "platform_order_id", "platform_status", "platform_updated_at", "state",
+    "anomalies", "short_sku_ids", "created_at", "paid_at", "buyer_nick", "receiver", "buyer_message",
+    "seller_memo", "goods_total_fen", "shipping_fee_fen", "discount_fen", "paid_total_fen", "live_room_id",
+    "live_session_id", "warehouse_id", "reserved_at", "ingested_at", "updated_at",
+)
+LINE_COLUMNS = (
+    "id", "order_id", "line_no", "platform_line_id", "platform_sku_id", "sku_code", "sku_id", "title",
+    "quantity", "unit_price_fen", "discount_fen", "amount_fen",
+)
+# What a newer event may change on an order that already exists.
+UPDATE_COLUMNS = (
+    "platform_status", "platform_updated_at", "state", "anomalies", "short_sku_ids", "paid_at", "receiver",
+    "buyer_message", "seller_memo", "warehouse_id", "reserved_at", "updated_at",
+)
+
+
+@dataclass(slots=True)
+class StoredOrder:
+    id: int
+    shop_id: int
+    platform_status: str
+    updated_key: str  # platform_updated_at as fixed-width UTC text, comparable with event keys
+    state: str
+    paid_at: datetime | None
+    anomalies: list[str]
+    warehouse_id: int | None
+    reserved_at: datetime | None
+
+
+def lock_key(key: OrderKey) -> int:
+    digest = hashlib.blake2b(f"{key[0]}\x1f{key[1]}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_orders(db: Session, keys: Collection[OrderKey]) -> None:
+    """Serialise work on the same orders across PostgreSQL workers (transaction-scoped advisory locks,
+    taken in sorted order so two batches cannot deadlock). SQLite's single writer needs none."""
+    if dialect_of(db) != "postgresql" or not keys:
+        return
+    fetchall(db, "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT unnest(?::bigint[]) AS k "
+                 "ORDER BY 1) AS keys", (sorted({lock_key(k) for k in keys}),))
+
+
+def load_orders(db: Session, keys: Collection[OrderKey]) -> dict[OrderKey, StoredOrder]:
+    if not keys:
+        return {}
+    frag, param = in_list(dialect_of(db), sorted({k[1] for k in keys}))
+    found: dict[OrderKey, StoredOrder] = {}
+    for row in fetchall(db, "SELECT id, channel, platform_order_id, shop_id, platform_status, "
+                            "platform_updated_at, state, paid_at, anomalies, warehouse_id, reserved_at "
+                            f"FROM sales_order WHERE platform_order_id {frag}", (param,)):
+        key = (row[1], row[2])
+        if key in keys:
+            found[key] = StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]),
+                                     read_json(row[8]), row[9], _time(row[10]))
+    return found
+
+
+def load_orders_by_id(db: Session, order_ids: Collection[int]) -> dict[int, tuple[OrderKey, StoredOrder]]:
+    if not order_ids:
+        return {}
+    frag, param = in_list(dialect_of(db), order_ids)
+    out = {}
+    for row in fetchall(db, "SELECT id, channel, platform_order_id, shop_id, platform_status, "
+                            "platform_updated_at, state, paid_at, anomalies, warehouse_id, reserved_at "
+                            f"FROM sales_order WHERE id {frag}", (param,)):
+        out[row[0]] = ((row[1], row[2]), StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6],
+                                                     _time(row[7]), read_json(row[8]), row[9], _time(row[10])))
+    return out
+
+
+def demand_lines(db: Session, order_ids: Collection[int]) -> list[tuple[int, int, int | None, int]]:
+    """(order_id, order_line_id, sku_id, quantity) of stored orders, in line order."""
+    if not order_ids:
+        return []
+    frag, param = in_list(dialect_of(db), order_ids)
+    return [tuple(r) for r in fetchall(  # type: ignore[misc]
+        db, f"SELECT order_id, id, sku_id, quantity FROM order_line WHERE order_id {frag} ORDER BY order_id, line_no",
+        (param,))]
+
+
+def allocate_ids(db: Session, table: str, count: int) -> list[int]:
+    """Ids for rows this transaction will insert, so children can be written in the same bulk pass.
+    SQLite: the write lock is held, so max(id) is ours. PostgreSQL: from the identity sequence."""
+    if count == 0:
+        return []
+    if dialect_of(db) == "sqlite":
+        ((top,),) = fetchall(db, f"SELECT coalesce(max(id), 0) FROM {table}")
+        return list(range(top + 1, top + 1 + count))
+    return [r[0] for r in fetchall(
+        db, f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,))]
+
+
+def insert_orders(db: Session, rows: Sequence[Sequence[Any]]) -> None:
+    insert_rows(db, "sales_order", ORDER_COLUMNS, rows)
+
+
+def insert_lines(db: Session, rows: Sequence[Sequence[Any]]) -> None:
+    insert_rows(db, "order_line", LINE_COLUMNS, rows)
+
+
+def update_orders(db: Session, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows are UPDATE_COLUMNS values followed by the order id."""
+    assignments = ", ".join(f"{c} = ?" for c in UPDATE_COLUMNS)
+    executemany(db, f"UPDATE sales_order SET {assignments} WHERE id = ?", rows)
+
+
+def insert_events(db: Session, rows: Sequence[Sequence[Any]]) -> None:
+    """(order_id, kind, at, detail)"""
+    insert_rows(db, "order_event", ("order_id", "kind", "at", "detail"), rows)
+
+
+def _time(value: Any) -> datetime | None:
+    from baodan.core.db import read_time
+
+    return read_time(value)
+
+
+def _time_key(value: Any) -> str:
+    return value if isinstance(value, str) else clock.sql_text(value)

@@ -1,0 +1,76 @@
+"""Orders as BaoDan keeps them: one row per platform order, its lines, and its history of events."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from baodan.core.db import BigIntPK, Json, UtcDateTime, metadata
+
+sales_order = Table(
+    "sales_order", metadata,
+    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("shop_id", BigIntPK, ForeignKey("shop.id"), nullable=False),
+    Column("platform_order_id", String(64), nullable=False),
+    Column("platform_status", String(16), nullable=False),  # PlatformStatus
+    Column("platform_updated_at", UtcDateTime, nullable=False),
+    Column("state", String(16), nullable=False),  # OrderState
+    Column("anomalies", Json, nullable=False),  # reason codes, [] when clean
+    Column("short_sku_ids", Json, nullable=False),  # SKUs that kept it waiting for stock
+    Column("created_at", UtcDateTime, nullable=False),  # on the platform
+    Column("paid_at", UtcDateTime),
+    Column("buyer_nick", String(100)),
+    Column("receiver", Json),  # name, phone, province, city, district, town, address
+    Column("buyer_message", Text),
+    Column("seller_memo", Text),
+    Column("goods_total_fen", BigInteger, nullable=False),
+    Column("shipping_fee_fen", BigInteger, nullable=False),
+    Column("discount_fen", BigInteger, nullable=False),
+    Column("paid_total_fen", BigInteger, nullable=False),
+    Column("live_room_id", String(64)),
+    Column("live_session_id", BigIntPK, ForeignKey("live_session.id")),
+    Column("warehouse_id", BigIntPK, ForeignKey("warehouse.id")),  # where its stock is reserved
+    Column("reserved_at", UtcDateTime),
+    Column("ingested_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("channel", "platform_order_id"),
+    Index("ix_sales_order_shop_paid", "shop_id", "paid_at"),
+    Index("ix_sales_order_state_paid", "state", "paid_at"),
+    Index("ix_sales_order_session", "live_session_id"),
+    Index("ix_sales_order_platform_order_id", "platform_order_id"),
+)
+
+order_line = Table(
+    "order_line", metadata,
+    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("order_id", BigIntPK, ForeignKey("sales_order.id"), nullable=False, index=True),
+    Column("line_no", Integer, nullable=False),
+    Column("platform_line_id", String(64)),
+    Column("platform_sku_id", String(64)),
+    Column("sku_code", String(64)),
+    Column("sku_id", BigIntPK, ForeignKey("sku.id")),  # None while the SKU is unknown
+    Column("title", String(300)),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price_fen", BigInteger, nullable=False),
+    Column("discount_fen", BigInteger, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+)
+
+order_event = Table(
+    "order_event", metadata,
+    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("order_id", BigIntPK, ForeignKey("sales_order.id"), nullable=False),
+    Column("kind", String(32), nullable=False),  # OrderEventKind
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", Json, nullable=False),
+    Index("ix_order_event_order", "order_id", "id"),
+)

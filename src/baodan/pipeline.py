@@ -1,0 +1,427 @@
+"""The batch pipeline: inbox events → orders → stock reservations, one transaction per batch.
+
+Steps, in the order a merchant would describe them:
+  1. claim a batch of inbox events;
+  2. per order, keep only news: an event older than what we hold never overwrites it;
+  3. normalise new orders (SKU mapping, bundles, anomaly checks, live-session attribution);
+  4. release or consume the stock of orders that closed or shipped;
+  5. reserve stock for paid orders, whole or not at all, first paid first served;
+  6. write orders, lines, reservations, ledger moves and history; mark the events done.
+A failure anywhere rolls the whole batch back; the events are then simply claimed again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from baodan.catalog import repository as catalog
+from baodan.core import clock
+from baodan.core.db import Database, db_json, db_time, dialect_of, fetchall, in_list
+from baodan.intake.inbox import Inbox, InboxEvent
+from baodan.inventory import services as inventory
+from baodan.inventory.model import Demand, DemandLine
+from baodan.orders import repository as orders
+from baodan.orders.model import (
+    CLOSED,
+    STATUS_RANK,
+    Anomaly,
+    LineAmounts,
+    OrderState,
+    PlatformStatus,
+    address_anomalies,
+    amount_anomalies,
+    attribute_session,
+    is_newer,
+)
+from baodan.orders.repository import OrderKey, StoredOrder
+
+
+@dataclass(slots=True)
+class BatchResult:
+    events: int = 0
+    new_orders: int = 0
+    updated_orders: int = 0
+    stale_events: int = 0
+    reserved: int = 0
+    awaiting_stock: int = 0
+    held: int = 0
+    released: int = 0
+    shipped: int = 0
+    seconds: float = 0.0
+    received_at: list[datetime] = field(default_factory=list)
+
+
+def process_batch(db: Database, inbox: Inbox, *, limit: int) -> BatchResult | None:
+    """Claim up to `limit` events and apply them in one transaction. None when the inbox is empty."""
+    started = time.perf_counter()
+    with db.write() as session:
+        events = inbox.claim(session, limit)
+        if not events:
+            return None
+        result = apply_events(session, events)
+        inbox.mark_done(session, events)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+@dataclass(slots=True)
+class _Change:
+    """What the batch decided for one order."""
+
+    key: OrderKey
+    events: list[InboxEvent]
+    stored: StoredOrder | None
+    payload: dict[str, Any] | None = None  # the newest event, when it is news
+    order_id: int = 0
+    record: dict[str, Any] = field(default_factory=dict)
+    demand: Demand | None = None
+    outcome: str = "stale"
+
+
+def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
+    now = clock.utcnow()
+    result = BatchResult(events=len(events), received_at=[e.received_at for e in events])
+    changes = _group(events)
+    orders.lock_orders(session, changes.keys())
+    stored = orders.load_orders(session, changes.keys())
+    news: list[_Change] = []
+    for key, change in changes.items():
+        change.stored = stored.get(key)
+        newest = change.events[-1]
+        if change.stored is None or is_newer(newest.platform_status, newest.platform_updated_at,
+                                             change.stored.platform_status, change.stored.updated_key):
+            change.payload = orjson.loads(newest.payload)
+            change.payload["_shop_id"] = newest.shop_id
+            news.append(change)
+        else:
+            result.stale_events += len(change.events)
+    fresh = [c for c in news if c.stored is None]
+    known = [c for c in news if c.stored is not None]
+
+    resolver = catalog.load_sku_resolver(
+        session, shop_ids={c.payload["_shop_id"] for c in fresh},  # type: ignore[index]
+        platform_sku_ids={ln["platform_sku_id"] for c in fresh for ln in c.payload["lines"]  # type: ignore[index]
+                          if ln.get("platform_sku_id")},
+        sku_codes={ln["sku_code"] for c in fresh for ln in c.payload["lines"] if ln.get("sku_code")},  # type: ignore[index]
+        sku_ids=_stored_line_skus(session, known))
+    line_rows = _normalise_new(session, fresh, resolver, now)
+    release, ship, drop = _close_known(session, known, resolver, now)
+    shops = {c.record["shop_id"] for c in news if c.demand is not None}
+    prefs = catalog.load_warehouse_preferences(session, shops) if shops else {}
+    demands = []
+    for c in news:
+        if c.demand is not None:
+            c.demand = Demand(c.demand.order_id, c.demand.paid_at, c.demand.lines,
+                              prefs.get(c.record["shop_id"], ()))
+            demands.append(c.demand)
+    allocation = inventory.plan_allocation(session, demands=demands, release_order_ids=release,
+                                           ship_order_ids=ship, drop_order_ids=drop)
+    _apply_plan(news, allocation, now)
+
+    dialect = dialect_of(session)
+    orders.insert_orders(session, [_order_row(c, dialect) for c in fresh])
+    orders.insert_lines(session, line_rows)
+    inventory.write_allocation(session, allocation, now=now, reference=f"inbox:{events[0].id}-{events[-1].id}")
+    orders.update_orders(session, [_update_row(c, dialect) for c in known])
+    orders.insert_events(session, _history(changes.values(), stored, dialect, now))
+
+    result.new_orders, result.updated_orders = len(fresh), len(known)
+    for c in news:
+        state = c.record["state"]
+        result.reserved += c.outcome == "reserved"
+        result.awaiting_stock += c.outcome == "awaiting_stock"
+        result.held += state == OrderState.held
+        result.released += c.outcome == "released"
+        result.shipped += c.outcome == "shipped"
+    return result
+
+
+def _group(events: Sequence[InboxEvent]) -> dict[OrderKey, _Change]:
+    changes: dict[OrderKey, _Change] = {}
+    for event in events:
+        key = (event.channel, event.platform_order_id)
+        change = changes.get(key)
+        if change is None:
+            changes[key] = _Change(key, [event], None)
+        else:
+            change.events.append(event)
+    for change in changes.values():
+        change.events.sort(key=lambda e: (e.platform_updated_at, STATUS_RANK[PlatformStatus(e.platform_status)],
+                                          e.id))
+    return changes
+
+
+def _normalise_new(session: Session, fresh: list[_Change], resolver: catalog.SkuResolver,
+                   now: datetime) -> list[tuple[Any, ...]]:
+    """Build the rows of orders seen for the first time; paid ones get a demand for stock."""
+    if not fresh:
+        return []
+    order_ids = orders.allocate_ids(session, "sales_order", len(fresh))
+    line_ids = iter(orders.allocate_ids(session, "order_line", sum(len(c.payload["lines"]) for c in fresh)))  # type: ignore[index]
+    dialect = dialect_of(session)
+    paid_times = [_at(c.payload["paid_at"]) for c in fresh if c.payload.get("paid_at")]  # type: ignore[union-attr,index]
+    sessions = catalog.load_live_sessions(session, shop_ids={c.payload["_shop_id"] for c in fresh},  # type: ignore[index]
+                                          earliest=min(paid_times), latest=max(paid_times)) if paid_times else []
+    line_rows: list[tuple[Any, ...]] = []
+    for change, order_id in zip(fresh, order_ids, strict=True):
+        p = change.payload
+        assert p is not None
+        change.order_id = order_id
+        shop_id = p["_shop_id"]
+        paid_at = _at(p.get("paid_at"))
+        demand_lines: list[DemandLine] = []
+        unknown = False
+        amounts = []
+        for line_no, line in enumerate(p["lines"], start=1):
+            line_id = next(line_ids)
+            sku_id = resolver.resolve(shop_id, line.get("platform_sku_id"), line.get("sku_code"))
+            unknown |= sku_id is None
+            if sku_id is not None:
+                demand_lines += [DemandLine(line_id, s, q) for s, q in resolver.expand(sku_id, line["quantity"])]
+            amounts.append(LineAmounts(line["quantity"], line["unit_price_fen"], line["discount_fen"],
+                                       line["amount_fen"]))
+            line_rows.append((line_id, order_id, line_no, line.get("platform_line_id"), line.get("platform_sku_id"),
+                              line.get("sku_code"), sku_id, line.get("title"), line["quantity"],
+                              line["unit_price_fen"], line["discount_fen"], line["amount_fen"]))
+        anomalies = ([Anomaly.unknown_sku] if unknown else []) + amount_anomalies(
+            amounts, shipping_fee_fen=p["shipping_fee_fen"], discount_fen=p["discount_fen"],
+            paid_total_fen=p["paid_total_fen"], goods_total_fen=p["goods_total_fen"]
+        ) + address_anomalies(p.get("receiver"))
+        status = PlatformStatus(p["status"])
+        state, outcome = _state_of_new(status, unknown, anomalies)
+        if state is OrderState.awaiting_stock:  # provisional: the plan decides reserved or waiting
+            change.demand = Demand(order_id, paid_at, tuple(demand_lines), ())  # type: ignore[arg-type]
+        change.outcome = outcome
+        change.record = {
+            "id": order_id, "channel": p["channel"], "shop_id": shop_id, "platform_order_id": p["platform_order_id"],
+            "platform_status": status.value, "platform_updated_at": _at(p["updated_at"]), "state": state,
+            "anomalies": [str(a) for a in anomalies], "short_sku_ids": [], "created_at": _at(p["created_at"]),
+            "paid_at": paid_at, "buyer_nick": p.get("buyer_nick"), "receiver": p.get("receiver"),
+            "buyer_message": p.get("buyer_message"), "seller_memo": p.get("seller_memo"),
+            "goods_total_fen": p["goods_total_fen"], "shipping_fee_fen": p["shipping_fee_fen"],
+            "discount_fen": p["discount_fen"], "paid_total_fen": p["paid_total_fen"],
+            "live_room_id": p.get("live_room_id"),
+            "live_session_id": attribute_session(sessions, shop_id=shop_id, paid_at=paid_at,
+                                                 live_room_id=p.get("live_room_id")),
+            "warehouse_id": None, "reserved_at": None, "ingested_at": now, "updated_at": now,
+        }
+    del dialect
+    return line_rows
+
+
+def _state_of_new(status: PlatformStatus, unknown_sku: bool, anomalies: list[Anomaly]) -> tuple[OrderState, str]:
+    if status is PlatformStatus.unpaid:
+        return OrderState.unpaid, "unpaid"
+    if status is PlatformStatus.paid:
+        return (OrderState.held, "held") if unknown_sku else (OrderState.awaiting_stock, "pending")
+    if status in CLOSED:
+        return OrderState.cancelled, "cancelled"
+    anomalies.append(Anomaly.shipped_without_stock)
+    return (OrderState.shipped if status is PlatformStatus.shipped else OrderState.completed), "shipped"
+
+
+def _stored_line_skus(session: Session, known: list[_Change]) -> set[int]:
+    paying = [c.stored.id for c in known if c.stored and c.stored.state == OrderState.unpaid
+              and c.payload and c.payload["status"] == PlatformStatus.paid]
+    if not paying:
+        return set()
+    frag, param = in_list(dialect_of(session), paying)
+    return {r[0] for r in fetchall(session, f"SELECT DISTINCT sku_id FROM order_line WHERE order_id {frag} "
+                                            "AND sku_id IS NOT NULL", (param,))}
+
+
+def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuResolver,
+                 now: datetime) -> tuple[set[int], set[int], set[int]]:
+    """Decide what a newer event does to an order we hold: pay, ship, close, or just refresh fields."""
+    release: set[int] = set()
+    ship: set[int] = set()
+    drop: set[int] = set()
+    paying: list[_Change] = []
+    for c in known:
+        s, p = c.stored, c.payload
+        assert s is not None and p is not None
+        c.order_id = s.id
+        status = PlatformStatus(p["status"])
+        state = OrderState(s.state)
+        anomalies = [a for a in s.anomalies if a != Anomaly.missing_address]
+        anomalies += [str(a) for a in address_anomalies(p.get("receiver"))]
+        outcome = "updated"
+        if status is PlatformStatus.paid and state is OrderState.unpaid:
+            paying.append(c)
+            outcome = "pending"
+            state = OrderState.awaiting_stock
+        elif status in (PlatformStatus.shipped, PlatformStatus.completed) and state in (
+                OrderState.reserved, OrderState.awaiting_stock, OrderState.held, OrderState.unpaid):
+            if state is OrderState.reserved:
+                ship.add(s.id)
+            else:
+                drop.add(s.id)
+                anomalies.append(Anomaly.shipped_without_stock)
+            state = OrderState.shipped if status is PlatformStatus.shipped else OrderState.completed
+            outcome = "shipped"
+        elif status is PlatformStatus.completed and state is OrderState.shipped:
+            state = OrderState.completed
+        elif status in CLOSED and state in (OrderState.reserved, OrderState.awaiting_stock, OrderState.held,
+                                            OrderState.unpaid):
+            (release if state is OrderState.reserved else drop).add(s.id)
+            state, outcome = OrderState.cancelled, "released"
+        reserved = state is OrderState.reserved
+        c.outcome = outcome
+        c.record = {
+            "shop_id": s.shop_id, "platform_status": status.value, "platform_updated_at": _at(p["updated_at"]),
+            "state": state, "anomalies": sorted(set(anomalies)), "short_sku_ids": [],
+            "paid_at": s.paid_at or _at(p.get("paid_at")), "receiver": p.get("receiver"),
+            "buyer_message": p.get("buyer_message"), "seller_memo": p.get("seller_memo"),
+            "warehouse_id": s.warehouse_id if reserved else None,
+            "reserved_at": s.reserved_at if reserved else None, "updated_at": now,
+        }
+    if paying:
+        by_order: dict[int, list[DemandLine]] = {}
+        unknown: set[int] = set()
+        for order_id, line_id, sku_id, qty in orders.demand_lines(session, [c.order_id for c in paying]):
+            if sku_id is None:
+                unknown.add(order_id)
+                continue
+            by_order.setdefault(order_id, []).extend(
+                DemandLine(line_id, s, q) for s, q in resolver.expand(sku_id, qty))
+        for c in paying:
+            if c.order_id in unknown:
+                c.record["state"], c.outcome = OrderState.held, "held"
+            else:
+                c.demand = Demand(c.order_id, c.record["paid_at"], tuple(by_order.get(c.order_id, ())), ())
+    return release, ship, drop
+
+
+def _apply_plan(news: list[_Change], allocation: inventory.Allocation, now: datetime) -> None:
+    by_order = {c.order_id: c for c in news}
+    for grant in allocation.plan.granted:
+        c = by_order[grant.demand.order_id]
+        c.record.update(state=OrderState.reserved, warehouse_id=grant.warehouse_id, reserved_at=now)
+        c.outcome = "reserved"
+    for short in allocation.plan.short:
+        c = by_order[short.demand.order_id]
+        c.record.update(state=OrderState.awaiting_stock, short_sku_ids=list(short.short_sku_ids))
+        c.outcome = "awaiting_stock"
+
+
+def _order_row(c: _Change, dialect: str) -> tuple[Any, ...]:
+    r = c.record
+    return tuple(_db_value(dialect, column, r[column]) for column in orders.ORDER_COLUMNS)
+
+
+def _update_row(c: _Change, dialect: str) -> tuple[Any, ...]:
+    r = c.record
+    return (*(_db_value(dialect, column, r[column]) for column in orders.UPDATE_COLUMNS), c.order_id)
+
+
+_TIME_COLUMNS = {"platform_updated_at", "created_at", "paid_at", "reserved_at", "ingested_at", "updated_at"}
+_JSON_COLUMNS = {"anomalies", "short_sku_ids", "receiver"}
+
+
+def _db_value(dialect: str, column: str, value: Any) -> Any:
+    if column in _TIME_COLUMNS:
+        return db_time(dialect, value)
+    if column in _JSON_COLUMNS:
+        return None if value is None else db_json(dialect, value)
+    return value
+
+
+def _history(changes: Any, stored: dict[OrderKey, StoredOrder], dialect: str,
+             now: datetime) -> list[tuple[Any, ...]]:
+    """One history row per event: what it said and what BaoDan did with it."""
+    rows = []
+    at = db_time(dialect, now)
+    for c in changes:
+        order_id = c.order_id or (c.stored.id if c.stored else 0)
+        if not order_id:
+            continue
+        for i, event in enumerate(c.events):
+            newest = c.payload is not None and i == len(c.events) - 1
+            detail: dict[str, Any] = {"event_id": event.id, "status": event.platform_status,
+                                      "platform_updated_at": event.platform_updated_at,
+                                      "received_at": clock.sql_text(event.received_at)}
+            if newest:
+                detail["outcome"] = c.outcome
+                if c.record.get("warehouse_id") and c.outcome == "reserved":
+                    detail["warehouse_id"] = c.record["warehouse_id"]
+                if c.record.get("short_sku_ids"):
+                    detail["short_sku_ids"] = c.record["short_sku_ids"]
+                if c.record.get("anomalies"):
+                    detail["anomalies"] = c.record["anomalies"]
+            else:
+                detail["outcome"] = "superseded" if c.payload is not None else "stale"
+            rows.append((order_id, "received", at, db_json(dialect, detail)))
+    return rows
+
+
+def _at(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return clock.as_utc(datetime.fromisoformat(value))
+
+
+def retry_awaiting_stock(db: Database, *, page_size: int = 2000) -> int:
+    """Serve orders waiting for SKUs whose stock rose, in paid order, page by page (one transaction
+    each). Returns how many orders were reserved. Safe to run from several workers at once."""
+    with db.read() as session:
+        from baodan.inventory import repository as stock
+
+        marked = stock.skus_marked_for_retry(session)
+    if not marked:
+        return 0
+    started = clock.utcnow()
+    cursor: tuple[datetime, int] | None = None
+    reserved = 0
+    while True:
+        with db.write() as session:
+            from baodan.inventory import repository as stock
+
+            page = stock.backlog_page(session, marked, after=cursor, limit=page_size)
+            if page:
+                cursor = (page[-1][1], page[-1][0])
+                reserved += _retry_page(session, [order_id for order_id, _ in page])
+            if len(page) < page_size:
+                stock.clear_retry(session, marked, requested_before=started)
+                return reserved
+
+
+def _retry_page(session: Session, order_ids: list[int]) -> int:
+    from baodan.inventory import repository as stock
+
+    now = clock.utcnow()
+    found = orders.load_orders_by_id(session, order_ids)
+    orders.lock_orders(session, [key for key, _ in found.values()])
+    found = orders.load_orders_by_id(session, order_ids)  # re-read under the lock
+    waiting = {oid: so for oid, (_, so) in found.items() if so.state == OrderState.awaiting_stock}
+    if not waiting:
+        return 0
+    lines: dict[int, list[DemandLine]] = {}
+    for order_id, line_id, sku_id, qty in stock.backlog_lines(session, list(waiting)):
+        lines.setdefault(order_id, []).append(DemandLine(line_id, sku_id, qty))
+    prefs = catalog.load_warehouse_preferences(session, {so.shop_id for so in waiting.values()})
+    demands = [Demand(oid, so.paid_at, tuple(lines.get(oid, ())), prefs.get(so.shop_id, ()))  # type: ignore[arg-type]
+               for oid, so in waiting.items()]
+    allocation = inventory.plan_allocation(session, demands=demands, respect_retry_marks=False)
+    inventory.write_allocation(session, allocation, now=now, reference="retry", from_backlog=True)
+    dialect = dialect_of(session)
+    updates, history = [], []
+    for grant in allocation.plan.granted:
+        so = waiting[grant.demand.order_id]
+        updates.append((OrderState.reserved.value, grant.warehouse_id, db_time(dialect, now),
+                        db_json(dialect, []), db_time(dialect, now), so.id))
+        history.append((so.id, "reserved", db_time(dialect, now),
+                        db_json(dialect, {"outcome": "reserved", "warehouse_id": grant.warehouse_id,
+                                          "by": "stock arrived"})))
+    from baodan.core.db import executemany
+
+    executemany(session, "UPDATE sales_order SET state = ?, warehouse_id = ?, reserved_at = ?, short_sku_ids = ?, "
+                         "updated_at = ? WHERE id = ?", updates)
+    orders.insert_events(session, history)
+    return len(allocation.plan.granted)
