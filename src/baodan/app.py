@@ -1,0 +1,56 @@
+"""The FastAPI application: every package's router under /api/v1, one error handler, /metrics, /healthz."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from baodan import __version__
+from baodan.catalog.api import router as catalog_router
+from baodan.core.http import BodySizeLimit, install_error_handlers
+from baodan.inventory.api import router as inventory_router
+from baodan.orders.api import router as orders_router
+from baodan.runtime import Runtime
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool = False) -> FastAPI:
+    """`with_worker` starts the in-process worker thread (embedded mode); `own_runtime` closes the
+    runtime when the app shuts down."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if with_worker:
+            runtime.start_worker_thread()
+        try:
+            yield
+        finally:
+            if own_runtime:
+                runtime.close()
+
+    app = FastAPI(title="BaoDan 爆单 ERP", version=__version__, lifespan=lifespan,
+                  description="Order intake, stock reservation and fulfilment for live-stream e-commerce.")
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in (catalog_router, inventory_router, orders_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    return app

@@ -1,0 +1,297 @@
+"""The `baodan` command line. Errors print one line `error: <code>: <message>` and exit non-zero."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from baodan.core.config import Settings, get_settings
+from baodan.core.errors import BaoDanError
+
+app = typer.Typer(help="BaoDan 爆单 ERP: orders, stock and fulfilment for live-stream e-commerce.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+stock_app = typer.Typer(help="Stock levels and adjustments.", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (print figures; --json for machines).", no_args_is_help=True)
+app.add_typer(stock_app, name="stock")
+app.add_typer(orders_app, name="orders")
+app.add_typer(bench_app, name="bench")
+console = Console()
+
+
+class CliError(BaoDanError):
+    code = "cli.error"
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def _open_db(require_schema: bool = True) -> Any:
+    from baodan import migrate
+    from baodan.core.db import Database
+
+    db = Database(settings().resolved_database_url())
+    if require_schema:
+        try:
+            current = migrate.current(db)
+        except Exception as exc:
+            raise CliError(f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+                           code="database.unavailable") from exc
+        if current is None:
+            raise CliError("the database has no schema yet: run `baodan init` first", code="database.not_initialised")
+    return db
+
+
+@app.command()
+def init(demo: Annotated[bool, typer.Option("--demo", help="load demo shops, SKUs, stock and orders")] = False,
+         orders: Annotated[int, typer.Option(help="demo orders to push through the pipeline", min=0)] = 3000) -> None:
+    """Create or migrate the database (idempotent); --demo loads demo data into an empty one."""
+    from baodan import migrate
+    from baodan.catalog.services import count
+    from baodan.catalog.tables import shop
+
+    db = _open_db(require_schema=False)
+    try:
+        migrate.upgrade(db)
+    except Exception as exc:
+        raise CliError(f"migration failed: {str(exc).splitlines()[0]}", code="database.migration_failed") from exc
+    where = settings().resolved_database_url() if not db.is_sqlite else str(db.sqlite_path)
+    console.print(f"database ready: {where}")
+    if not demo:
+        return
+    with db.read() as s:
+        if count(s, shop):
+            console.print("demo data: the database already has shops; nothing loaded")
+            return
+    _load_demo(db, orders)
+
+
+def _load_demo(db: Any, orders: int) -> None:
+    from datetime import timedelta
+
+    import orjson
+    from pydantic import TypeAdapter
+
+    from baodan.bench.generate import generate_burst, render
+    from baodan.core import clock
+    from baodan.demo import seed_catalog
+    from baodan.intake import services as intake
+    from baodan.intake.inbox import open_inbox
+    from baodan.orders.schemas import OrderBatch
+    from baodan.worker import Worker
+
+    start = clock.utcnow().replace(microsecond=0) - timedelta(minutes=40)
+    cat = seed_catalog(db, session_start=start)
+    burst = generate_burst(cat, orders, start=start + timedelta(minutes=5), seconds=1800, seed=11)
+    inbox = open_inbox(db)
+    try:
+        shops = intake.ShopDirectory(db)
+        adapter = TypeAdapter(OrderBatch)
+        for i in range(0, len(burst.events), 1000):
+            chunk = [render(cat, burst.orders[e.order], e) for e in burst.events[i:i + 1000]]
+            batch = adapter.validate_json(orjson.dumps({"orders": chunk}))
+            intake.accept_orders(inbox, shops, batch.orders)
+        Worker(db, inbox).drain()
+    finally:
+        inbox.close()
+    console.print(f"demo data: {len(cat.shop_ids)} shops, {len(cat.warehouse_ids)} warehouses, "
+                  f"{len(cat.sku_codes)} SKUs + {len(cat.bundle_codes)} bundles, {orders} orders "
+                  f"({len(burst.events)} platform events)")
+
+
+@app.command()
+def serve(role: Annotated[str, typer.Option(help="all (API + worker), api, or worker")] = "all",
+          host: Annotated[str | None, typer.Option(help="listen address")] = None,
+          port: Annotated[int | None, typer.Option(help="listen port")] = None) -> None:
+    """Run BaoDan: HTTP API and worker in one process (default), or one role per process."""
+    if role not in ("all", "api", "worker"):
+        raise CliError(f"--role must be all, api or worker, not {role!r}", code="cli.invalid_option")
+    _open_db().dispose()
+    if role == "worker":
+        worker()
+        return
+    import uvicorn
+
+    from baodan.app import create_app
+    from baodan.runtime import Runtime
+
+    cfg = settings()
+    host, port = host or cfg.host, port or cfg.port
+    runtime = Runtime.open(cfg)
+    application = create_app(runtime, with_worker=role == "all", own_runtime=True)
+    console.print(f"BaoDan ({role}) on {runtime.db.dialect}: API docs at http://{host}:{port}/docs")
+    uvicorn.run(application, host=host, port=port, log_level=cfg.log_level.lower(), access_log=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run the worker alone: claim inbox batches, reserve stock, retry waiting orders. Ctrl-C stops."""
+    import signal
+    import threading
+
+    from baodan.runtime import Runtime
+
+    _open_db().dispose()
+    runtime = Runtime.open(settings())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print(f"worker running on {runtime.db.dialect}; Ctrl-C stops")
+    try:
+        runtime.worker().run(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+
+
+@stock_app.command("show")
+def stock_show(sku: Annotated[str | None, typer.Option(help="SKU code")] = None,
+               warehouse: Annotated[str | None, typer.Option(help="warehouse code")] = None,
+               limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) -> None:
+    """Stock levels per SKU × warehouse."""
+    from baodan.inventory import queries
+
+    db = _open_db()
+    with db.read() as s:
+        rows = queries.stock_levels(s, sku_code=sku, warehouse_code=warehouse, limit=limit)
+    if not rows and (sku or warehouse):
+        raise CliError(f"no stock level for sku={sku} warehouse={warehouse}", code="inventory.unknown_level")
+    table = Table("SKU", "名称", "仓库", "在库 on hand", "占用 reserved", "可用 available")
+    for r in rows:
+        table.add_row(r["sku_code"], r["sku_name"], r["warehouse_code"], str(r["on_hand"]), str(r["reserved"]),
+                      str(r["available"]))
+    console.print(table)
+
+
+@stock_app.command("adjust")
+def stock_adjust(sku: Annotated[str, typer.Argument(help="SKU code")],
+                 warehouse: Annotated[str, typer.Argument(help="warehouse code")],
+                 delta: Annotated[int | None, typer.Option(help="add (negative: remove) this many")] = None,
+                 set_to: Annotated[int | None, typer.Option("--set", help="set on hand to this count")] = None,
+                 receipt: Annotated[bool, typer.Option(help="record as goods received (入库)")] = False,
+                 reason: Annotated[str | None, typer.Option()] = None,
+                 ref: Annotated[str | None, typer.Option(help="idempotency key: a repeated ref changes nothing")] = None,
+                 ) -> None:
+    """Adjust on-hand stock (one ledger move); orders waiting for the SKU are then served in paid order."""
+    from sqlalchemy import select
+
+    from baodan import pipeline
+    from baodan.catalog.tables import sku as sku_table
+    from baodan.catalog.tables import warehouse as warehouse_table
+    from baodan.inventory import services
+    from baodan.inventory.model import MoveKind
+
+    db = _open_db()
+    with db.read() as s:
+        sku_id = s.scalar(select(sku_table.c.id).where(sku_table.c.code == sku))
+        warehouse_id = s.scalar(select(warehouse_table.c.id).where(warehouse_table.c.code == warehouse))
+    if sku_id is None:
+        raise CliError(f"no SKU {sku!r}", code="inventory.unknown_sku")
+    if warehouse_id is None:
+        raise CliError(f"no warehouse {warehouse!r}", code="inventory.unknown_warehouse")
+    level = services.adjust_stock(db, sku_id=sku_id, warehouse_id=warehouse_id, delta=delta, set_to=set_to,
+                                  kind=MoveKind.receipt if receipt else MoveKind.adjust, reason=reason,
+                                  actor="cli", idempotency_key=ref)
+    served = pipeline.retry_awaiting_stock(db)
+    console.print(f"{sku} @ {warehouse}: on hand {level.on_hand}, reserved {level.reserved}, "
+                  f"available {level.available}" + (f"; {served} waiting order(s) reserved" if served else ""))
+
+
+@orders_app.command("show")
+def orders_show(order: Annotated[str, typer.Argument(help="BaoDan order id or platform order id")],
+                channel: Annotated[str | None, typer.Option(help="channel, if the platform id is ambiguous")] = None,
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """One order with lines, reservations and history."""
+    import orjson
+
+    from baodan.core import clock
+    from baodan.orders import queries
+
+    db = _open_db()
+    with db.read() as s:
+        try:
+            order_id = queries.find_order_id(s, channel=channel, platform_order_id=order)
+        except queries.OrderNotFound:
+            if not order.isdigit():
+                raise
+            order_id = int(order)
+        detail = queries.order_detail(s, order_id)
+    if as_json:
+        sys.stdout.write(orjson.dumps(detail, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    shown = lambda t: clock.to_shanghai(t).strftime("%Y-%m-%d %H:%M:%S") if t else "-"  # noqa: E731
+    console.print(f"[bold]订单 {detail['id']}[/] {detail['channel']} {detail['platform_order_id']}  "
+                  f"状态 {detail['state']} (平台 {detail['platform_status']})  "
+                  f"付款 {shown(detail['paid_at'])}  实付 {detail['paid_total_fen'] / 100:.2f} 元")
+    if detail["anomalies"]:
+        console.print(f"异常: {', '.join(detail['anomalies'])}")
+    if detail["short_sku_ids"]:
+        console.print(f"缺货 SKU: {detail['short_sku_ids']}")
+    lines = Table("#", "SKU", "标题", "数量", "金额(分)")
+    for ln in detail["lines"]:
+        lines.add_row(str(ln["line_no"]), ln["sku_code"] or ln["platform_sku_id"] or "-", ln["title"] or "",
+                      str(ln["quantity"]), str(ln["amount_fen"]))
+    console.print(lines)
+    for r in detail["reservations"]:
+        console.print(f"占用: line {r['order_line_id']} SKU {r['sku_id']} × {r['qty']} @ warehouse {r['warehouse_id']}")
+    for e in detail["events"]:
+        console.print(f"{shown(e['at'])}  {e['kind']}  {orjson.dumps(e['detail']).decode()}")
+
+
+@app.command()
+def check() -> None:
+    """Prove stock levels equal their ledger and every hold belongs to a live order; exit 1 if not."""
+    from baodan.check import run_checks
+
+    problems = run_checks(_open_db())
+    for p in problems:
+        console.print(f"{p.code}: {p.message}")
+    if problems:
+        raise CliError(f"{len(problems)} problem(s) found", code="check.failed")
+    console.print("check: ok — stock levels equal their ledger; every reservation belongs to a live order line")
+
+
+@bench_app.command("surge")
+def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the burst")] = 300_000,
+                db: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+                database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (default: "
+                                                                  "BAODAN_TEST_PG_URL or local test db)")] = None,
+                http: Annotated[bool, typer.Option("--http", help="post to a server over HTTP")] = False,
+                url: Annotated[str | None, typer.Option(help="with --http: a server already running "
+                                                         "(else one is started)")] = None,
+                clients: Annotated[int, typer.Option(min=1, max=64, help="concurrent senders")] = 4,
+                chunk: Annotated[int, typer.Option(min=1, max=5000, help="orders per request")] = 500,
+                workers: Annotated[int, typer.Option(min=1, max=8, help="worker threads (PostgreSQL)")] = 1,
+                seed: Annotated[int, typer.Option()] = 42,
+                as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
+    """Push a live-session burst through intake and worker; print throughput, latency and invariants."""
+    from baodan.bench import surge
+
+    if db not in ("sqlite", "postgresql"):
+        raise CliError(f"--db must be sqlite or postgresql, not {db!r}", code="cli.invalid_option")
+    result = surge.run(orders=orders, db_kind=db, database_url=database_url, http=http, url=url, clients=clients,
+                       chunk=chunk, workers=workers, seed=seed, progress=not as_json)
+    surge.report(result, as_json=as_json, console=console)
+    if not result.ok:
+        raise CliError("invariants violated (see above)", code="bench.invariants")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        app()
+    except BaoDanError as exc:
+        sys.stderr.write(f"error: {exc.code}: {exc.message}\n")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

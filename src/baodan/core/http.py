@@ -1,0 +1,97 @@
+"""HTTP plumbing shared by every router: the one error handler, body size limit, runtime access."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from baodan.core.errors import BaoDanError
+
+log = logging.getLogger("baodan.http")
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse(status_code=status, content=orjson.loads(orjson.dumps(body, default=str)))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BaoDanError)
+    async def _baodan(_: Request, exc: BaoDanError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "request.malformed_json", "the body is not valid JSON",
+                                  [{"loc": e.get("loc"), "msg": e.get("msg")} for e in errors[:5]])
+        details = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in errors[:50]]
+        first = details[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "body"
+        return error_response(422, "request.invalid", f"{where}: {first['msg']}"
+                              + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""), details)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal", "internal error; it has been logged")
+
+
+class BodySizeLimit:
+    """Refuse bodies over `max_bytes` with 413 before the app reads them (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        seen = 0
+        too_large = False
+
+        async def limited() -> Message:
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    too_large = True
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = error_response(413, "request.too_large", f"the body is larger than {self.max_bytes} bytes",
+                                  {"limit": self.max_bytes})
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(response.body)).encode())]})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def runtime_of(request: Request) -> Any:
+    """The process's Runtime (database, inbox, shop directory), set by the app factory."""
+    return request.app.state.runtime

@@ -1,0 +1,62 @@
+"""HTTP routes of inventory: levels, adjustments (idempotent), ledger."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from sqlalchemy import select
+
+from baodan.catalog.tables import sku, warehouse
+from baodan.core.http import runtime_of
+from baodan.inventory import queries, schemas, services
+from baodan.inventory.errors import UnknownStockLevel
+from baodan.inventory.model import MoveKind
+
+router = APIRouter(tags=["inventory"])
+Rt = Annotated[Any, Depends(runtime_of)]
+
+
+@router.get("/stock", response_model=list[schemas.StockLevelRow])
+def list_stock(rt: Rt, sku: str | None = None, warehouse: str | None = None,
+               after_sku_id: Annotated[int | None, Query(ge=0)] = None,
+               after_warehouse_id: Annotated[int | None, Query(ge=0)] = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+    """Levels per SKU × warehouse: on hand, reserved, available (= on hand − reserved)."""
+    after = (after_sku_id, after_warehouse_id or 0) if after_sku_id is not None else None
+    with rt.db.read() as s:
+        return queries.stock_levels(s, sku_code=sku, warehouse_code=warehouse, after=after, limit=limit)
+
+
+@router.post("/stock/adjustments", response_model=schemas.StockLevelRead)
+def adjust(body: schemas.AdjustmentRequest, rt: Rt,
+           idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> Any:
+    """Adjust or receive stock. Send an `Idempotency-Key` header: a repeated key changes nothing."""
+    sku_id, warehouse_id = _ids(rt, body.sku, body.warehouse)
+    level = services.adjust_stock(rt.db, sku_id=sku_id, warehouse_id=warehouse_id, delta=body.delta,
+                                  set_to=body.set_to, kind=MoveKind(body.kind), reason=body.reason, actor="api",
+                                  idempotency_key=idempotency_key)
+    return asdict(level)
+
+
+@router.get("/stock/moves", response_model=list[schemas.StockMoveRead])
+def list_moves(rt: Rt, sku: str, warehouse: str | None = None,
+               before_id: Annotated[int | None, Query(ge=0)] = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+    """The ledger of one SKU, newest first."""
+    sku_id, warehouse_id = _ids(rt, sku, warehouse)
+    with rt.db.read() as s:
+        return queries.stock_moves(s, sku_id=sku_id, warehouse_id=warehouse_id, before_id=before_id, limit=limit)
+
+
+def _ids(rt: Any, sku_code: str, warehouse_code: str | None) -> tuple[int, Any]:
+    with rt.db.read() as s:
+        sku_id = s.scalar(select(sku.c.id).where(sku.c.code == sku_code))
+        warehouse_id = s.scalar(select(warehouse.c.id).where(warehouse.c.code == warehouse_code)) \
+            if warehouse_code else None
+    if sku_id is None:
+        raise UnknownStockLevel(f"no SKU {sku_code!r}", details={"sku": sku_code})
+    if warehouse_code and warehouse_id is None:
+        raise UnknownStockLevel(f"no warehouse {warehouse_code!r}", details={"warehouse": warehouse_code})
+    return sku_id, warehouse_id

@@ -1,0 +1,68 @@
+"""HTTP routes of orders: intake of canonical orders, filtered lists, one order with its history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from baodan.core import clock
+from baodan.core.errors import Invalid
+from baodan.core.http import runtime_of
+from baodan.intake import services as intake
+from baodan.orders import queries
+from baodan.orders.model import Anomaly, OrderState, PlatformStatus
+from baodan.orders.schemas import BatchAccepted, Channel, OrderBatch, OrderDetail, OrderPage
+
+router = APIRouter(tags=["orders"])
+Rt = Annotated[Any, Depends(runtime_of)]
+
+
+@router.post("/orders/batch", response_model=BatchAccepted, responses={
+    413: {"description": "more than 5,000 orders, or a body over the size limit"},
+    422: {"description": "invalid order, unknown shop or channel mismatch: nothing was written"}})
+def post_orders(body: OrderBatch, rt: Rt) -> Any:
+    """Accept up to 5,000 canonical orders (see docs/canonical-order.md). Answers after they are durably
+    in the inbox; the worker reserves stock moments later. Idempotent: redelivered events are counted
+    as duplicates and not processed again."""
+    result = intake.accept_orders(rt.inbox, rt.shops, body.orders, max_orders=rt.settings.max_orders_per_request)
+    return {"accepted": result.accepted, "duplicates": result.duplicates}
+
+
+@router.get("/orders", response_model=OrderPage)
+def list_orders(rt: Rt, channel: Channel | None = None, shop: str | None = None, state: OrderState | None = None,
+                platform_status: PlatformStatus | None = None, live_session_id: int | None = None,
+                anomaly: Annotated[str | None, Query(description="a reason code (unknown_sku, "
+                                                     "amount_mismatch, missing_address, shipped_without_stock) "
+                                                     "or 'any'")] = None,
+                paid_from: datetime | None = None, paid_to: datetime | None = None,
+                platform_order_id: str | None = None,
+                cursor: Annotated[int | None, Query(ge=0)] = None,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
+    """Orders, newest first, filtered; page with `cursor`."""
+    if anomaly is not None and anomaly != "any" and anomaly not in Anomaly.__members__:
+        raise Invalid(f"anomaly: unknown reason code {anomaly!r}", code="request.invalid")
+    f = queries.OrderFilter(
+        channel=channel.value if channel else None, shop=shop, state=state.value if state else None,
+        platform_status=platform_status.value if platform_status else None, live_session_id=live_session_id,
+        anomaly=anomaly, paid_from=clock.as_utc(paid_from) if paid_from else None,
+        paid_to=clock.as_utc(paid_to) if paid_to else None, platform_order_id=platform_order_id)
+    with rt.db.read() as s:
+        items, next_id = queries.list_orders(s, f, before_id=cursor, limit=limit)
+    return {"items": items, "next_cursor": str(next_id) if next_id is not None else None}
+
+
+@router.get("/orders/{order_id}", response_model=OrderDetail)
+def get_order(order_id: int, rt: Rt) -> Any:
+    """One order with its lines, stock held and the history of every event and decision."""
+    with rt.db.read() as s:
+        return queries.order_detail(s, order_id)
+
+
+@router.get("/intake/status")
+def intake_status(rt: Rt) -> dict[str, Any]:
+    """Events waiting for the worker, and per-shop accepted/duplicate counts."""
+    stats = rt.inbox.stats()
+    return {"pending": rt.inbox.pending(10**9),
+            "shops": [{"shop_id": k, "accepted": a, "duplicates": d} for k, (a, d) in sorted(stats.items())]}

@@ -1,0 +1,103 @@
+"""Read side of orders: filtered lists (keyset paging) and one order with lines, stock and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from baodan.catalog.tables import shop
+from baodan.core.errors import NotFound
+from baodan.inventory.tables import reservation
+from baodan.orders.tables import order_event, order_line, sales_order
+
+
+class OrderNotFound(NotFound):
+    code = "orders.not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    channel: str | None = None
+    shop: str | None = None  # shop code
+    state: str | None = None
+    platform_status: str | None = None
+    live_session_id: int | None = None
+    anomaly: str | None = None  # a reason code, or "any"
+    paid_from: datetime | None = None
+    paid_to: datetime | None = None
+    platform_order_id: str | None = None
+
+
+def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int) -> tuple[list[dict], int | None]:
+    """Newest first; returns the page and the cursor (last id) for the next one, None at the end."""
+    conds = []
+    if f.channel:
+        conds.append(sales_order.c.channel == f.channel)
+    if f.shop:
+        conds.append(sales_order.c.shop_id == select(shop.c.id).where(shop.c.code == f.shop).scalar_subquery())
+    if f.state:
+        conds.append(sales_order.c.state == f.state)
+    if f.platform_status:
+        conds.append(sales_order.c.platform_status == f.platform_status)
+    if f.live_session_id is not None:
+        conds.append(sales_order.c.live_session_id == f.live_session_id)
+    if f.anomaly:
+        conds.append(_has_anomaly(s, f.anomaly))
+    if f.paid_from:
+        conds.append(sales_order.c.paid_at >= f.paid_from)
+    if f.paid_to:
+        conds.append(sales_order.c.paid_at < f.paid_to)
+    if f.platform_order_id:
+        conds.append(sales_order.c.platform_order_id == f.platform_order_id)
+    if before_id is not None:
+        conds.append(sales_order.c.id < before_id)
+    rows = s.execute(select(sales_order).where(and_(True, *conds)).order_by(sales_order.c.id.desc())
+                     .limit(limit + 1)).all()
+    items = [r._asdict() for r in rows[:limit]]
+    return items, (items[-1]["id"] if len(rows) > limit else None)
+
+
+def order_detail(s: Session, order_id: int) -> dict[str, Any]:
+    row = s.execute(select(sales_order).where(sales_order.c.id == order_id)).one_or_none()
+    if row is None:
+        raise OrderNotFound(f"no order {order_id}")
+    out = row._asdict()
+    out["lines"] = [r._asdict() for r in s.execute(
+        select(order_line).where(order_line.c.order_id == order_id).order_by(order_line.c.line_no))]
+    out["reservations"] = [r._asdict() for r in s.execute(
+        select(reservation.c.order_line_id, reservation.c.sku_id, reservation.c.warehouse_id, reservation.c.qty)
+        .where(reservation.c.order_id == order_id).order_by(reservation.c.order_line_id, reservation.c.sku_id))]
+    out["events"] = [r._asdict() for r in s.execute(
+        select(order_event.c.kind, order_event.c.at, order_event.c.detail)
+        .where(order_event.c.order_id == order_id).order_by(order_event.c.id))]
+    return out
+
+
+def find_order_id(s: Session, *, channel: str | None, platform_order_id: str) -> int:
+    query = select(sales_order.c.id).where(sales_order.c.platform_order_id == platform_order_id)
+    if channel:
+        query = query.where(sales_order.c.channel == channel)
+    ids = s.scalars(query).all()
+    if not ids:
+        raise OrderNotFound(f"no order {platform_order_id!r}")
+    return ids[0]
+
+
+def count_by_state(s: Session) -> dict[str, int]:
+    return dict(s.execute(select(sales_order.c.state, func.count()).group_by(sales_order.c.state)).tuples().all())
+
+
+def _has_anomaly(s: Session, code: str) -> Any:
+    dialect = s.get_bind().dialect.name
+    if code == "any":
+        if dialect == "sqlite":
+            return text("json_array_length(sales_order.anomalies) > 0")
+        return literal_column("jsonb_array_length(sales_order.anomalies)") > 0
+    if dialect == "sqlite":
+        return exists(text("SELECT 1 FROM json_each(sales_order.anomalies) WHERE value = :anomaly_code")
+                      .bindparams(anomaly_code=code))
+    return sales_order.c.anomalies.contains([code])
