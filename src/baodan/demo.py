@@ -96,7 +96,7 @@ def seed_catalog(db: Database, *, sku_count: int = 200, stock: dict[str, int] | 
         cat.titles[code] = f"组合装{i + 1}"
     _map_platform_skus(db, cat)
     with db.read() as s:
-        ids = dict(s.execute(select(sku.c.code, sku.c.id)).tuples().all())
+        ids = dict(s.execute(select(sku.c.code, sku.c.id)).all())
     for code in cat.sku_codes:
         qty = (stock or {}).get(code, default_stock)
         for wh_code, wh_qty in (("WH-HZ", qty), ("WH-GZ", secondary_stock)):
@@ -120,8 +120,8 @@ def platform_sku_id(shop_code: str, sku_code: str) -> str:
 def _map_platform_skus(db: Database, cat: Catalog) -> None:
     now = clock.utcnow()
     with db.write() as s:
-        ids = dict(s.execute(select(sku.c.code, sku.c.id)).tuples().all())
-        shop_ids = dict(s.execute(select(shop.c.code, shop.c.id)).tuples().all())
+        ids = dict(s.execute(select(sku.c.code, sku.c.id)).all())
+        shop_ids = dict(s.execute(select(shop.c.code, shop.c.id)).all())
         s.execute(insert(sku_mapping), [
             {"shop_id": shop_ids[shop_code], "platform_sku_id": platform_sku_id(shop_code, code),
              "sku_id": ids[code], "created_at": now}

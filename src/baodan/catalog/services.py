@@ -79,7 +79,7 @@ def map_platform_skus(db: Database, *, shop_id: int, items: Sequence[schemas.Sku
         if s.scalar(select(shop.c.id).where(shop.c.id == shop_id)) is None:
             raise CatalogNotFound(f"no shop {shop_id}")
         codes = {i.sku for i in items}
-        ids = dict(s.execute(select(sku.c.code, sku.c.id).where(sku.c.code.in_(codes))).tuples().all())
+        ids = dict(s.execute(select(sku.c.code, sku.c.id).where(sku.c.code.in_(codes))).all())
         missing = sorted(codes - ids.keys())
         if missing:
             raise InvalidReference(f"unknown SKU code(s): {', '.join(missing[:10])}", details={"missing": missing})
@@ -104,7 +104,7 @@ def create_live_session(db: Database, *, data: schemas.LiveSessionCreate) -> dic
         shop_id = s.scalar(select(shop.c.id).where(shop.c.code == data.shop))
         if shop_id is None:
             raise InvalidReference(f"no shop {data.shop!r}")
-        featured = dict(s.execute(select(sku.c.code, sku.c.id).where(sku.c.code.in_(data.featured_skus))).tuples().all())
+        featured = dict(s.execute(select(sku.c.code, sku.c.id).where(sku.c.code.in_(data.featured_skus))).all())
         missing = sorted(set(data.featured_skus) - featured.keys())
         if missing:
             raise InvalidReference(f"unknown SKU code(s): {', '.join(missing[:10])}", details={"missing": missing})
