@@ -20,13 +20,13 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool = False) -> FastAPI:
-    """`with_worker` starts the in-process worker thread (embedded mode); `own_runtime` closes the
-    runtime when the app shuts down."""
+    """`with_worker` starts the worker beside the API (embedded mode: a supervised child process);
+    `own_runtime` closes the runtime when the app shuts down."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if with_worker:
-            runtime.start_worker_thread()
+            runtime.start_worker_process()
         try:
             yield
         finally:

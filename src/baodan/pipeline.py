@@ -12,6 +12,7 @@ A failure anywhere rolls the whole batch back; the events are then simply claime
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ class BatchResult:
 def process_batch(db: Database, inbox: Inbox, *, limit: int) -> BatchResult | None:
     """Claim up to `limit` events and apply them in one transaction. None when the inbox is empty."""
     started = time.perf_counter()
-    with db.write() as session:
+    with db.write_batch() as session:
         events = inbox.claim(session, limit)
         if not events:
             return None
@@ -71,22 +72,24 @@ def process_batch(db: Database, inbox: Inbox, *, limit: int) -> BatchResult | No
     return result
 
 
-@dataclass(slots=True)
 class _Change:
-    """What the batch decided for one order."""
+    """What the batch decided for one order (a plain slotted class: thousands are made per batch)."""
 
-    key: OrderKey
-    events: list[InboxEvent]
-    stored: StoredOrder | None
-    payload: dict[str, Any] | None = None  # the newest event, when it is news
-    order_id: int = 0
-    record: dict[str, Any] = field(default_factory=dict)
-    demand: Demand | None = None
-    outcome: str = "stale"
+    __slots__ = ("key", "events", "stored", "payload", "order_id", "record", "demand", "outcome")
+
+    def __init__(self, key: OrderKey, events: list[InboxEvent]) -> None:
+        self.key = key
+        self.events = events
+        self.stored: StoredOrder | None = None
+        self.payload: dict[str, Any] | None = None  # the newest event, when it is news
+        self.order_id = 0
+        self.record: dict[str, Any] = {}
+        self.demand: Demand | None = None
+        self.outcome = "stale"
 
 
 def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
-    now = clock.utcnow()
+    now = clock.sql_text(clock.utcnow())
     result = BatchResult(events=len(events), received_at=[e.received_at for e in events])
     changes = _group(events)
     orders.lock_orders(session, changes.keys())
@@ -118,8 +121,7 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
     demands = []
     for c in news:
         if c.demand is not None:
-            c.demand = Demand(c.demand.order_id, c.demand.paid_at, c.demand.lines,
-                              prefs.get(c.record["shop_id"], ()))
+            c.demand = c.demand._replace(warehouses=prefs.get(c.record["shop_id"], ()))
             demands.append(c.demand)
     allocation = inventory.plan_allocation(session, demands=demands, release_order_ids=release,
                                            ship_order_ids=ship, drop_order_ids=drop)
@@ -128,9 +130,10 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
     dialect = dialect_of(session)
     orders.insert_orders(session, [_order_row(c, dialect) for c in fresh])
     orders.insert_lines(session, line_rows)
-    inventory.write_allocation(session, allocation, now=now, reference=f"inbox:{events[0].id}-{events[-1].id}")
+    inventory.write_allocation(session, allocation, now=clock.utcnow(),
+                               reference=f"inbox:{events[0].id}-{events[-1].id}")
     orders.update_orders(session, [_update_row(c, dialect) for c in known])
-    orders.insert_events(session, _history(changes.values(), stored, dialect, now))
+    orders.insert_events(session, _history(changes.values(), dialect, clock.sql_text(clock.utcnow())))
 
     result.new_orders, result.updated_orders = len(fresh), len(known)
     for c in news:
@@ -149,7 +152,7 @@ def _group(events: Sequence[InboxEvent]) -> dict[OrderKey, _Change]:
         key = (event.channel, event.platform_order_id)
         change = changes.get(key)
         if change is None:
-            changes[key] = _Change(key, [event], None)
+            changes[key] = _Change(key, [event])
         else:
             change.events.append(event)
     for change in changes.values():
@@ -159,7 +162,7 @@ def _group(events: Sequence[InboxEvent]) -> dict[OrderKey, _Change]:
 
 
 def _normalise_new(session: Session, fresh: list[_Change], resolver: catalog.SkuResolver,
-                   now: datetime) -> list[tuple[Any, ...]]:
+                   now: str) -> list[tuple[Any, ...]]:
     """Build the rows of orders seen for the first time; paid ones get a demand for stock."""
     if not fresh:
         return []
@@ -238,7 +241,7 @@ def _stored_line_skus(session: Session, known: list[_Change]) -> set[int]:
 
 
 def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuResolver,
-                 now: datetime) -> tuple[set[int], set[int], set[int]]:
+                 now: str) -> tuple[set[int], set[int], set[int]]:
     """Decide what a newer event does to an order we hold: pay, ship, close, or just refresh fields."""
     release: set[int] = set()
     ship: set[int] = set()
@@ -277,7 +280,7 @@ def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuRe
         c.record = {
             "shop_id": s.shop_id, "platform_status": status.value, "platform_updated_at": _at(p["updated_at"]),
             "state": state, "anomalies": sorted(set(anomalies)), "short_sku_ids": [],
-            "paid_at": s.paid_at or _at(p.get("paid_at")), "receiver": p.get("receiver"),
+            "paid_at": _at(s.paid_at) or _at(p.get("paid_at")), "receiver": p.get("receiver"),
             "buyer_message": p.get("buyer_message"), "seller_memo": p.get("seller_memo"),
             "warehouse_id": s.warehouse_id if reserved else None,
             "reserved_at": s.reserved_at if reserved else None, "updated_at": now,
@@ -299,7 +302,7 @@ def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuRe
     return release, ship, drop
 
 
-def _apply_plan(news: list[_Change], allocation: inventory.Allocation, now: datetime) -> None:
+def _apply_plan(news: list[_Change], allocation: inventory.Allocation, now: str) -> None:
     by_order = {c.order_id: c for c in news}
     for grant in allocation.plan.granted:
         c = by_order[grant.demand.order_id]
@@ -313,29 +316,39 @@ def _apply_plan(news: list[_Change], allocation: inventory.Allocation, now: date
 
 def _order_row(c: _Change, dialect: str) -> tuple[Any, ...]:
     r = c.record
-    return tuple(_db_value(dialect, column, r[column]) for column in orders.ORDER_COLUMNS)
+    return tuple(convert(r[column]) for column, convert in _converters(dialect, orders.ORDER_COLUMNS))
 
 
 def _update_row(c: _Change, dialect: str) -> tuple[Any, ...]:
     r = c.record
-    return (*(_db_value(dialect, column, r[column]) for column in orders.UPDATE_COLUMNS), c.order_id)
+    return (*(convert(r[column]) for column, convert in _converters(dialect, orders.UPDATE_COLUMNS)), c.order_id)
 
 
 _TIME_COLUMNS = {"platform_updated_at", "created_at", "paid_at", "reserved_at", "ingested_at", "updated_at"}
 _JSON_COLUMNS = {"anomalies", "short_sku_ids", "receiver"}
 
 
-def _db_value(dialect: str, column: str, value: Any) -> Any:
-    if column in _TIME_COLUMNS:
+@functools.cache
+def _converters(dialect: str, columns: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """Per column, the function turning a record value into what the driver stores."""
+
+    def as_is(value: Any) -> Any:
+        return value
+
+    def as_time(value: Any) -> Any:
+        if value is None or (dialect == "sqlite" and isinstance(value, str)):
+            return value
         return db_time(dialect, value)
-    if column in _JSON_COLUMNS:
+
+    def as_json(value: Any) -> Any:
         return None if value is None else db_json(dialect, value)
-    return value
+
+    return tuple((c, as_time if c in _TIME_COLUMNS else as_json if c in _JSON_COLUMNS else as_is) for c in columns)
 
 
-def _history(changes: Any, stored: dict[OrderKey, StoredOrder], dialect: str,
-             now: datetime) -> list[tuple[Any, ...]]:
-    """One history row per event: what it said and what BaoDan did with it."""
+def _history(changes: Any, dialect: str, now: str) -> list[tuple[Any, ...]]:
+    """One history row per event: what it said and what BaoDan did with it. `now` is taken when the
+    batch's work is done (just before its commit), so `at − received_at` is the processing latency."""
     rows = []
     at = db_time(dialect, now)
     for c in changes:
@@ -361,10 +374,11 @@ def _history(changes: Any, stored: dict[OrderKey, StoredOrder], dialect: str,
     return rows
 
 
-def _at(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
+def _at(value: Any) -> str | None:
+    """A time as a UTC text key: inbox payloads already hold keys; stored datetimes are converted."""
+    if value is None or isinstance(value, str):
         return value
-    return clock.as_utc(datetime.fromisoformat(value))
+    return clock.sql_text(value)
 
 
 def retry_awaiting_stock(db: Database, *, page_size: int = 2000) -> int:
@@ -380,19 +394,22 @@ def retry_awaiting_stock(db: Database, *, page_size: int = 2000) -> int:
     cursor: tuple[datetime, int] | None = None
     reserved = 0
     while True:
-        with db.write() as session:
+        with db.write_batch() as session:
             from baodan.inventory import repository as stock
 
             page = stock.backlog_page(session, marked, after=cursor, limit=page_size)
+            free_left = False
             if page:
                 cursor = (page[-1][1], page[-1][0])
-                reserved += _retry_page(session, [order_id for order_id, _ in page])
-            if len(page) < page_size:
+                granted, free_left = _retry_page(session, [order_id for order_id, _ in page], marked)
+                reserved += granted
+            if len(page) < page_size or not free_left:
                 stock.clear_retry(session, marked, requested_before=started)
                 return reserved
 
 
-def _retry_page(session: Session, order_ids: list[int]) -> int:
+def _retry_page(session: Session, order_ids: list[int], marked: set[int]) -> tuple[int, bool]:
+    """Serve one page of waiting orders; returns (orders reserved, whether a marked SKU still has stock)."""
     from baodan.inventory import repository as stock
 
     now = clock.utcnow()
@@ -401,12 +418,12 @@ def _retry_page(session: Session, order_ids: list[int]) -> int:
     found = orders.load_orders_by_id(session, order_ids)  # re-read under the lock
     waiting = {oid: so for oid, (_, so) in found.items() if so.state == OrderState.awaiting_stock}
     if not waiting:
-        return 0
+        return 0, True
     lines: dict[int, list[DemandLine]] = {}
     for order_id, line_id, sku_id, qty in stock.backlog_lines(session, list(waiting)):
         lines.setdefault(order_id, []).append(DemandLine(line_id, sku_id, qty))
     prefs = catalog.load_warehouse_preferences(session, {so.shop_id for so in waiting.values()})
-    demands = [Demand(oid, so.paid_at, tuple(lines.get(oid, ())), prefs.get(so.shop_id, ()))  # type: ignore[arg-type]
+    demands = [Demand(oid, _at(so.paid_at), tuple(lines.get(oid, ())), prefs.get(so.shop_id, ()))  # type: ignore[arg-type]
                for oid, so in waiting.items()]
     allocation = inventory.plan_allocation(session, demands=demands, respect_retry_marks=False)
     inventory.write_allocation(session, allocation, now=now, reference="retry", from_backlog=True)
@@ -424,4 +441,5 @@ def _retry_page(session: Session, order_ids: list[int]) -> int:
     executemany(session, "UPDATE sales_order SET state = ?, warehouse_id = ?, reserved_at = ?, short_sku_ids = ?, "
                          "updated_at = ? WHERE id = ?", updates)
     orders.insert_events(session, history)
-    return len(allocation.plan.granted)
+    free_left = any(qty > 0 for (sku_id, _), qty in allocation.plan.free_after.items() if sku_id in marked)
+    return len(allocation.plan.granted), free_left

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import signal
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from baodan.core.config import Settings
 from baodan.core.db import Database
@@ -23,6 +26,7 @@ class Runtime:
     shops: ShopDirectory
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
+    worker_pid: int | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -39,9 +43,46 @@ class Runtime:
         thread.start()
         self.threads.append(thread)
 
+    def start_worker_process(self) -> None:
+        """Run the worker in a child process, restarted if it dies. Python runs one thread at a time,
+        so on a 2-core box intake (HTTP, validation) and the worker each need a process of their own."""
+        thread = threading.Thread(target=self._supervise_worker, name="worker-supervisor", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _supervise_worker(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        while not self.stop.is_set():
+            process = context.Process(target=run_worker_process, args=(self.settings.model_dump(),),
+                                      name="baodan-worker", daemon=True)
+            process.start()
+            self.worker_pid = process.pid
+            while process.is_alive() and not self.stop.wait(0.2):
+                pass
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=30)
+                return
+            log.error("worker process exited with code %s; restarting it", process.exitcode)
+            self.stop.wait(1.0)
+
     def close(self) -> None:
         self.stop.set()
         for thread in self.threads:
-            thread.join(timeout=10)
+            thread.join(timeout=40)
         self.inbox.close()
         self.db.dispose()
+
+
+def run_worker_process(settings: dict[str, Any]) -> None:
+    """Entry point of a worker process: its own database connections, stops on SIGTERM."""
+    logging.basicConfig(level=settings.get("log_level", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    runtime = Runtime.open(Settings(**settings))
+    try:
+        runtime.worker().run(stop)
+    finally:
+        runtime.close()

@@ -52,7 +52,7 @@ class Worker:
             if pending == 0:
                 first_seen = None
                 self._retry_waiting()
-                self.inbox.wait_for_events(0.1)
+                self.inbox.wait_for_events(0.02)  # events from other processes are found by polling
                 continue
             if pending < self.batch_size:
                 first_seen = first_seen or time.monotonic()

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from baodan.core.db import db_time, dialect_of, fetchall, in_list, read_json, read_time
+from baodan.core import clock
+from baodan.core.db import db_time, dialect_of, fetchall, in_list, read_json
 
 
 @dataclass(slots=True)
@@ -82,18 +83,20 @@ def load_warehouse_preferences(db: Session, shop_ids: Collection[int]) -> dict[i
 
 @dataclass(frozen=True, slots=True)
 class SessionWindow:
+    """A live session's window; times are UTC text keys (clock.sql_text), compared as text."""
+
     id: int
     shop_id: int
     room_id: str | None
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: str
+    ended_at: str | None
 
-    def covers(self, moment: datetime) -> bool:
+    def covers(self, moment: str) -> bool:
         return self.started_at <= moment and (self.ended_at is None or moment < self.ended_at)
 
 
-def load_live_sessions(db: Session, *, shop_ids: Collection[int], earliest: datetime,
-                       latest: datetime) -> list[SessionWindow]:
+def load_live_sessions(db: Session, *, shop_ids: Collection[int], earliest: str,
+                       latest: str) -> list[SessionWindow]:
     dialect = dialect_of(db)
     frag, param = in_list(dialect, shop_ids)
     rows = fetchall(
@@ -101,4 +104,8 @@ def load_live_sessions(db: Session, *, shop_ids: Collection[int], earliest: date
             f"WHERE shop_id {frag} AND started_at <= ? AND (ended_at IS NULL OR ended_at > ?) "
             "ORDER BY started_at DESC",
         (param, db_time(dialect, latest), db_time(dialect, earliest)))
-    return [SessionWindow(r[0], r[1], r[2], read_time(r[3]), read_time(r[4])) for r in rows]  # type: ignore[arg-type]
+    return [SessionWindow(r[0], r[1], r[2], _key(r[3]), _key(r[4]) if r[4] is not None else None) for r in rows]
+
+
+def _key(value: str | datetime) -> str:
+    return value if isinstance(value, str) else clock.sql_text(value)

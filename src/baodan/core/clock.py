@@ -25,7 +25,9 @@ def to_shanghai(value: datetime) -> datetime:
 
 def sql_text(value: datetime) -> str:
     """Fixed-width UTC text as SQLite stores our timestamps (sorts and compares correctly as text)."""
-    return as_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not UTC:
+        value = as_utc(value)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def from_sql_text(value: str) -> datetime:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import psycopg
 from sqlalchemy.orm import Session
@@ -29,8 +29,7 @@ EventRow = tuple[str, int, str, str, str, bytes]
 _COLUMNS = "channel, shop_id, platform_order_id, platform_status, platform_updated_at, payload, received_at"
 
 
-@dataclass(frozen=True, slots=True)
-class InboxEvent:
+class InboxEvent(NamedTuple):
     id: int
     channel: str
     shop_id: int
@@ -195,8 +194,7 @@ class SqliteInbox:
         after = rows[0][0] if rows else 0
         cur = self._reader().execute(
             f"SELECT id, {_COLUMNS} FROM inbox_event WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
-        return [InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], clock.from_sql_text(r[7]))
-                for r in cur.fetchall()]
+        return [InboxEvent(*r[:7], clock.from_sql_text(r[7])) for r in cur.fetchall()]
 
     def mark_done(self, session: Session, events: Sequence[InboxEvent]) -> None:
         if not events:

@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+import orjson
+
 from baodan.core import clock
 from baodan.core.db import Database, fetchall
 from baodan.intake.errors import BatchTooLarge, ChannelMismatch, UnknownShop
@@ -58,5 +60,15 @@ def accept_orders(inbox: Inbox, shops: ShopDirectory, orders: Sequence[Canonical
             raise ChannelMismatch(f"orders[{index}]: shop {order.shop!r} sells on {channel}, "
                                   f"not {order.channel.value}", details={"index": index})
         rows.append((order.channel.value, shop_id, order.platform_order_id, order.status.value,
-                     clock.sql_text(order.updated_at), order.model_dump_json().encode()))
+                     clock.sql_text(order.updated_at), _payload(order)))
     return inbox.append(rows)
+
+
+def _payload(order: CanonicalOrder) -> bytes:
+    """The inbox copy of an order: canonical JSON with its times as UTC text keys (clock.sql_text), the
+    form the pipeline stores and compares without parsing them again."""
+    body = order.model_dump()
+    for name in ("updated_at", "created_at", "paid_at"):
+        if body[name] is not None:
+            body[name] = clock.sql_text(body[name])
+    return orjson.dumps(body)

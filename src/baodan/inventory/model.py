@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 StockKey = tuple[int, int]  # (sku_id, warehouse_id)
 
@@ -21,37 +21,33 @@ class MoveKind(StrEnum):
     ship = "ship"  # goods left the warehouse: on hand and hold both go down
 
 
-@dataclass(frozen=True, slots=True)
-class DemandLine:
+class DemandLine(NamedTuple):
     order_line_id: int
     sku_id: int  # a component SKU: bundles are already expanded
     qty: int
 
 
-@dataclass(frozen=True, slots=True)
-class Demand:
+class Demand(NamedTuple):
     """One order's need for stock, with the warehouses it may come from in preference order."""
 
     order_id: int
-    paid_at: datetime
+    paid_at: str  # UTC text key (clock.sql_text): sorts like the time it names
     lines: tuple[DemandLine, ...]
     warehouses: tuple[int, ...]
 
     def need(self) -> dict[int, int]:
-        total: dict[int, int] = defaultdict(int)
+        total: dict[int, int] = {}
         for line in self.lines:
-            total[line.sku_id] += line.qty
-        return dict(total)
+            total[line.sku_id] = total.get(line.sku_id, 0) + line.qty
+        return total
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(NamedTuple):
     demand: Demand
     warehouse_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class Shortage:
+class Shortage(NamedTuple):
     demand: Demand
     short_sku_ids: tuple[int, ...]
 

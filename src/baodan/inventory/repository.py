@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -21,8 +21,7 @@ from baodan.inventory.errors import StockLevelConflict
 from baodan.inventory.model import StockKey
 
 
-@dataclass(frozen=True, slots=True)
-class HeldStock:
+class HeldStock(NamedTuple):
     order_id: int
     order_line_id: int
     sku_id: int

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from baodan.catalog.tables import shop
 from baodan.core.errors import NotFound
 from baodan.inventory.tables import reservation
+from baodan.orders.schemas import Channel
 from baodan.orders.tables import order_event, order_line, sales_order
 
 
@@ -53,6 +54,8 @@ def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int
         conds.append(sales_order.c.paid_at < f.paid_to)
     if f.platform_order_id:
         conds.append(sales_order.c.platform_order_id == f.platform_order_id)
+        if not f.channel:  # lets the (channel, platform_order_id) unique index serve the lookup
+            conds.append(sales_order.c.channel.in_([c.value for c in Channel]))
     if before_id is not None:
         conds.append(sales_order.c.id < before_id)
     rows = s.execute(select(sales_order).where(and_(True, *conds)).order_by(sales_order.c.id.desc())
@@ -78,9 +81,8 @@ def order_detail(s: Session, order_id: int) -> dict[str, Any]:
 
 
 def find_order_id(s: Session, *, channel: str | None, platform_order_id: str) -> int:
-    query = select(sales_order.c.id).where(sales_order.c.platform_order_id == platform_order_id)
-    if channel:
-        query = query.where(sales_order.c.channel == channel)
+    query = select(sales_order.c.id).where(sales_order.c.platform_order_id == platform_order_id,
+                                           sales_order.c.channel.in_([channel] if channel else [c.value for c in Channel]))
     ids = s.scalars(query).all()
     if not ids:
         raise OrderNotFound(f"no order {platform_order_id!r}")

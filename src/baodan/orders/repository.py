@@ -60,17 +60,17 @@ def lock_orders(db: Session, keys: Collection[OrderKey]) -> None:
 
 
 def load_orders(db: Session, keys: Collection[OrderKey]) -> dict[OrderKey, StoredOrder]:
-    if not keys:
-        return {}
-    frag, param = in_list(dialect_of(db), sorted({k[1] for k in keys}))
     found: dict[OrderKey, StoredOrder] = {}
-    for row in fetchall(db, "SELECT id, channel, platform_order_id, shop_id, platform_status, "
-                            "platform_updated_at, state, paid_at, anomalies, warehouse_id, reserved_at "
-                            f"FROM sales_order WHERE platform_order_id {frag}", (param,)):
-        key = (row[1], row[2])
-        if key in keys:
-            found[key] = StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]),
-                                     read_json(row[8]), row[9], _time(row[10]))
+    by_channel: dict[str, list[str]] = {}
+    for channel, platform_order_id in keys:
+        by_channel.setdefault(channel, []).append(platform_order_id)
+    for channel, ids in sorted(by_channel.items()):
+        frag, param = in_list(dialect_of(db), sorted(ids))
+        for row in fetchall(db, "SELECT id, channel, platform_order_id, shop_id, platform_status, "
+                                "platform_updated_at, state, paid_at, anomalies, warehouse_id, reserved_at "
+                                f"FROM sales_order WHERE channel = ? AND platform_order_id {frag}", (channel, param)):
+            found[(row[1], row[2])] = StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]),
+                                                  read_json(row[8]), row[9], _time(row[10]))
     return found
 
 

@@ -46,7 +46,6 @@ sales_order = Table(
     Index("ix_sales_order_shop_paid", "shop_id", "paid_at"),
     Index("ix_sales_order_state_paid", "state", "paid_at"),
     Index("ix_sales_order_session", "live_session_id"),
-    Index("ix_sales_order_platform_order_id", "platform_order_id"),
 )
 
 order_line = Table(

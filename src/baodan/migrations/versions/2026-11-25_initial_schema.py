@@ -219,7 +219,6 @@ def _create_main() -> None:
     sa.UniqueConstraint('channel', 'platform_order_id', name=op.f('uq_sales_order_channel_platform_order_id'))
     )
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
-        batch_op.create_index('ix_sales_order_platform_order_id', ['platform_order_id'], unique=False)
         batch_op.create_index('ix_sales_order_session', ['live_session_id'], unique=False)
         batch_op.create_index('ix_sales_order_shop_paid', ['shop_id', 'paid_at'], unique=False)
         batch_op.create_index('ix_sales_order_state_paid', ['state', 'paid_at'], unique=False)
@@ -330,7 +329,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_sales_order_state_paid')
         batch_op.drop_index('ix_sales_order_shop_paid')
         batch_op.drop_index('ix_sales_order_session')
-        batch_op.drop_index('ix_sales_order_platform_order_id')
 
     op.drop_table('sales_order')
     with op.batch_alter_table('stock_move', schema=None) as batch_op:

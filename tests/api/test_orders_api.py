@@ -1,0 +1,406 @@
+"""Orders API: batch intake (idempotent, all or nothing), filtered order lists with cursor paging, one
+order with its lines, reservations and history, intake status — and bad input that must write nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.helpers import T0, drain, make_catalog, order
+
+API = "/api/v1"
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def _error(resp: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert an error answer: the status, a stable `code` and a human `message`."""
+    assert resp.status_code == status, resp.text[:2000]
+    body = resp.json()
+    assert body["code"] == code, body
+    assert isinstance(body["message"], str) and body["message"].strip(), body
+    return body
+
+
+def _post(client: Any, *orders: dict[str, Any]) -> Any:
+    return client.post(f"{API}/orders/batch", json={"orders": list(orders)})
+
+
+def _accepted(resp: Any) -> dict[str, int]:
+    assert resp.status_code == 200, resp.text[:2000]
+    return resp.json()
+
+
+def _status(client: Any) -> dict[str, Any]:
+    resp = client.get(f"{API}/intake/status")
+    assert resp.status_code == 200
+    return resp.json()
+
+
+def _orders(client: Any, **params: Any) -> list[dict[str, Any]]:
+    resp = client.get(f"{API}/orders", params={"limit": 500, **params})
+    assert resp.status_code == 200, resp.text
+    return resp.json()["items"]
+
+
+def _ids(client: Any, **params: Any) -> list[str]:
+    """Platform order ids of the orders listed, sorted (the order of the list is tested with paging)."""
+    return sorted(o["platform_order_id"] for o in _orders(client, **params))
+
+
+def _assert_nothing_written(client: Any, runtime: Any) -> None:
+    assert _status(client) == {"pending": 0, "shops": []}
+    drain(runtime)
+    assert _orders(client) == []
+
+
+def _iso(offset_s: float) -> str:
+    return (T0 + timedelta(seconds=offset_s)).isoformat()
+
+
+# --- intake and reading back --------------------------------------------------------------------------------
+
+def test_a_posted_batch_is_reserved_by_the_worker_and_readable_with_lines_reservations_and_events(
+        client, runtime, db):
+    ids = make_catalog(db, skus={"A": 10, "B": 5})
+    resp = _post(client, order("DY-1001", [("A", 2), ("B", 1)], paid_offset_s=1),
+                 order("DY-1002", [("A", 1)], paid_offset_s=2))
+    assert _accepted(resp) == {"accepted": 2, "duplicates": 0}
+    assert _status(client)["pending"] == 2
+    drain(runtime)
+    status = _status(client)
+    assert status == {"pending": 0, "shops": [{"shop_id": ids["SHOP-A"], "accepted": 2, "duplicates": 0}]}
+
+    page = client.get(f"{API}/orders").json()
+    assert page["next_cursor"] is None
+    assert [o["platform_order_id"] for o in page["items"]] == ["DY-1002", "DY-1001"]  # newest first
+    summary = page["items"][1]
+    assert (summary["channel"], summary["shop_id"], summary["state"], summary["platform_status"]) == \
+        ("douyin", ids["SHOP-A"], "reserved", "paid")
+    assert (summary["warehouse_id"], summary["anomalies"], summary["short_sku_ids"]) == (ids["WH1"], [], [])
+    assert (summary["goods_total_fen"], summary["paid_total_fen"]) == (3000, 3000)
+
+    resp = client.get(f"{API}/orders/{summary['id']}")
+    assert resp.status_code == 200
+    detail = resp.json()
+    assert {k: detail[k] for k in summary} == summary
+    assert [(ln["line_no"], ln["platform_sku_id"], ln["sku_id"], ln["quantity"], ln["amount_fen"])
+            for ln in detail["lines"]] == [(1, "P-A", ids["A"], 2, 2000), (2, "P-B", ids["B"], 1, 1000)]
+    line_ids = [ln["id"] for ln in detail["lines"]]
+    assert [(r["order_line_id"], r["sku_id"], r["warehouse_id"], r["qty"]) for r in detail["reservations"]] == \
+        [(line_ids[0], ids["A"], ids["WH1"], 2), (line_ids[1], ids["B"], ids["WH1"], 1)]
+    [event] = detail["events"]
+    assert event["kind"] == "received"
+    assert (event["detail"]["status"], event["detail"]["outcome"]) == ("paid", "reserved")
+
+    levels = {r["sku_code"]: (r["on_hand"], r["reserved"]) for r in client.get(f"{API}/stock").json()}
+    assert levels == {"A": (10, 3), "B": (5, 1)}
+
+
+def test_a_later_event_of_the_same_order_updates_it_and_adds_to_its_history(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    _accepted(_post(client, order("DY-1", [("A", 2)])))
+    drain(runtime)
+    _accepted(_post(client, order("DY-1", [("A", 2)], status="cancelled", updated_offset_s=60)))
+    drain(runtime)
+    [summary] = _orders(client)
+    detail = client.get(f"{API}/orders/{summary['id']}").json()
+    assert (detail["state"], detail["platform_status"], detail["reservations"]) == ("cancelled", "cancelled", [])
+    assert [e["detail"]["status"] for e in detail["events"]] == ["paid", "cancelled"]
+    assert client.get(f"{API}/stock").json()[0]["reserved"] == 0
+
+
+def test_posting_the_same_batch_twice_counts_duplicates_and_makes_one_order(client, runtime, db):
+    ids = make_catalog(db, skus={"A": 10})
+    batch = [order("DY-1", [("A", 2)])]
+    assert _accepted(_post(client, *batch)) == {"accepted": 1, "duplicates": 0}
+    assert _accepted(_post(client, *batch)) == {"accepted": 0, "duplicates": 1}
+    drain(runtime)
+    assert _accepted(_post(client, *batch)) == {"accepted": 0, "duplicates": 1}
+    drain(runtime)
+    assert _ids(client) == ["DY-1"]
+    [summary] = _orders(client)
+    assert len(client.get(f"{API}/orders/{summary['id']}").json()["events"]) == 1
+    assert client.get(f"{API}/stock").json()[0]["reserved"] == 2
+    assert _status(client) == {"pending": 0, "shops": [{"shop_id": ids["SHOP-A"], "accepted": 1, "duplicates": 2}]}
+
+
+def test_a_batch_repeating_one_event_counts_the_repeat_as_a_duplicate(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    one = order("DY-1", [("A", 1)])
+    assert _accepted(_post(client, one, one, order("DY-2", [("A", 1)]))) == {"accepted": 2, "duplicates": 1}
+    drain(runtime)
+    assert _ids(client) == ["DY-1", "DY-2"]
+
+
+def test_an_unknown_order_id_answers_404_with_a_code(client):
+    _error(client.get(f"{API}/orders/999"), 404, "orders.not_found")
+
+
+# --- list filters and paging -----------------------------------------------------------------------------
+
+def _filter_fixture(client: Any, runtime: Any, db: Any) -> dict[str, Any]:
+    """Two shops on two channels, a live session that ends 30 s after T0, and seven orders:
+    o1 in the session; o2, o3 (kuaishou), o6 (amount mismatch) reserved; o4 waits for stock;
+    o5 is held on an unknown SKU; o7 is unpaid."""
+    ids = make_catalog(db, skus={"A": 3, "B": 5})
+    ks = client.post(f"{API}/shops", json={"code": "KS-B", "name": "快手店", "channel": "kuaishou",
+                                           "default_warehouse": "WH1"}).json()
+    assert client.put(f"{API}/shops/{ks['id']}/sku-mappings", json=[{"platform_sku_id": "P-A", "sku": "A"}]) \
+        .status_code == 200
+    live = client.post(f"{API}/live-sessions", json={"shop": "SHOP-A", "title": "专场", "host": "主播",
+                                                      "started_at": _iso(-600), "ended_at": _iso(30)})
+    assert live.status_code == 201, live.text
+    wrong_total = order("o6", [("B", 1)], paid_offset_s=300)
+    wrong_total["paid_total_fen"] = 1
+    unknown_sku = order("o5", [("A", 1)], paid_offset_s=240)
+    unknown_sku["lines"][0]["platform_sku_id"] = "P-NOPE"
+    _accepted(_post(client, order("o1", [("A", 1)], paid_offset_s=0), order("o2", [("A", 1)], paid_offset_s=60),
+                    order("o3", [("A", 1)], paid_offset_s=120, shop="KS-B", channel="kuaishou"),
+                    order("o4", [("A", 1)], paid_offset_s=180), unknown_sku, wrong_total,
+                    order("o7", [("B", 1)], status="unpaid", paid_offset_s=360)))
+    drain(runtime)
+    states = {o["platform_order_id"]: o["state"] for o in _orders(client)}
+    assert states == {"o1": "reserved", "o2": "reserved", "o3": "reserved", "o4": "awaiting_stock",
+                      "o5": "held", "o6": "reserved", "o7": "unpaid"}
+    return {"ids": ids, "session_id": live.json()["id"]}
+
+
+def test_orders_are_filtered_by_channel_shop_and_state(client, runtime, db):
+    _filter_fixture(client, runtime, db)
+    assert _ids(client, channel="kuaishou") == ["o3"]
+    assert _ids(client, channel="douyin") == ["o1", "o2", "o4", "o5", "o6", "o7"]
+    assert _ids(client, channel="taobao") == []
+    assert _ids(client, shop="KS-B") == ["o3"]
+    assert _ids(client, shop="SHOP-A") == ["o1", "o2", "o4", "o5", "o6", "o7"]
+    assert _ids(client, shop="NO-SUCH-SHOP") == []
+    assert _ids(client, state="reserved") == ["o1", "o2", "o3", "o6"]
+    assert _ids(client, state="awaiting_stock") == ["o4"]
+    assert _ids(client, state="held") == ["o5"]
+    assert _ids(client, state="unpaid") == ["o7"]
+    assert _ids(client, channel="douyin", state="reserved") == ["o1", "o2", "o6"]
+    assert _ids(client, platform_status="unpaid") == ["o7"]
+
+
+def test_orders_are_filtered_by_live_session_paid_time_platform_order_id_and_any_anomaly(client, runtime, db):
+    fixture = _filter_fixture(client, runtime, db)
+    assert _ids(client, live_session_id=fixture["session_id"]) == ["o1"]
+    assert _ids(client, live_session_id=fixture["session_id"] + 1) == []
+    # paid_from is inclusive, paid_to exclusive; the unpaid order has no paid time.
+    assert _ids(client, paid_from=_iso(60), paid_to=_iso(240)) == ["o2", "o3", "o4"]
+    assert _ids(client, paid_from=_iso(241)) == ["o6"]
+    assert _ids(client, paid_to=_iso(0)) == []
+    # A naive time is Shanghai time: 20:01 in Shanghai is T0 (12:00 UTC) + 60 s.
+    assert _ids(client, paid_from="2026-11-25T20:01:00", paid_to="2026-11-25T20:02:00") == ["o2"]
+    assert _ids(client, platform_order_id="o3") == ["o3"]
+    assert _ids(client, platform_order_id="o3", channel="douyin") == []
+    assert _ids(client, anomaly="any") == ["o5", "o6"]
+
+
+def test_orders_are_filtered_by_one_anomaly_reason_code(client, runtime, db):
+    _filter_fixture(client, runtime, db)
+    assert _ids(client, anomaly="unknown_sku") == ["o5"]
+    assert _ids(client, anomaly="amount_mismatch") == ["o6"]
+    assert _ids(client, anomaly="missing_address") == []
+
+
+@sqlite_only
+@pytest.mark.parametrize("params", [{"anomaly": "too_cheap"}, {"state": "lost"}, {"channel": "myspace"},
+                                    {"paid_from": "yesterday"}, {"limit": 0}, {"limit": 501}, {"cursor": -1}],
+                         ids=["anomaly", "state", "channel", "paid_from", "limit-0", "limit-501", "cursor"])
+def test_an_invalid_list_filter_is_refused_with_422_request_invalid(client, params):
+    _error(client.get(f"{API}/orders", params=params), 422, "request.invalid")
+
+
+def test_orders_are_paged_newest_first_with_a_cursor_until_it_is_null(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    _accepted(_post(client, *[order(f"o{i}", [("A", 1)], paid_offset_s=i) for i in range(5)]))
+    drain(runtime)
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    pages = []
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor is not None else {})}
+        page = client.get(f"{API}/orders", params=params).json()
+        pages.append(len(page["items"]))
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert isinstance(cursor, str)
+        assert len(pages) < 10
+    assert pages == [2, 2, 1]
+    order_ids = [o["id"] for o in seen]
+    assert order_ids == sorted(order_ids, reverse=True)
+    assert sorted(o["platform_order_id"] for o in seen) == [f"o{i}" for i in range(5)]
+    exact = client.get(f"{API}/orders", params={"limit": 5}).json()
+    assert (len(exact["items"]), exact["next_cursor"]) == (5, None)
+    filtered = client.get(f"{API}/orders", params={"limit": 1, "state": "reserved"}).json()
+    second = client.get(f"{API}/orders", params={"limit": 1, "state": "reserved",
+                                                 "cursor": filtered["next_cursor"]}).json()
+    assert second["items"][0]["id"] < filtered["items"][0]["id"]
+
+
+# --- bad input: 4xx with a stable code, and nothing written -----------------------------------------------
+
+def test_malformed_json_is_refused_with_400_and_writes_nothing(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    good = json.dumps({"orders": [order("o1", [("A", 1)])]})
+    body = _error(client.post(f"{API}/orders/batch", content=good[:-5].encode(),
+                              headers={"content-type": "application/json"}), 400, "request.malformed_json")
+    assert "JSON" in body["message"]
+    _assert_nothing_written(client, runtime)
+
+
+def _bad(field: str, value: Any, *, line: bool = False) -> dict[str, Any]:
+    body = order("o3", [("A", 1)], paid_offset_s=3)
+    (body["lines"][0] if line else body)[field] = value
+    return body
+
+
+def _without(field: str) -> dict[str, Any]:
+    body = order("o3", [("A", 1)], paid_offset_s=3)
+    del body[field]
+    return body
+
+
+@sqlite_only
+@pytest.mark.parametrize("bad,where", [
+    (_bad("quantity", "lots", line=True), "quantity"),
+    (_bad("paid_total_fen", "ten yuan"), "paid_total_fen"),
+    (_bad("lines", {"platform_sku_id": "P-A"}), "lines"),
+    (_bad("updated_at", "last tuesday"), "updated_at"),
+    (_bad("status", "lost_in_the_post"), "status"),
+    (_bad("channel", "myspace"), "channel"),
+    (_bad("quantity", 0, line=True), "quantity"),
+    (_bad("quantity", -1, line=True), "quantity"),
+    (_bad("unit_price_fen", -100, line=True), "unit_price_fen"),
+    (_bad("paid_at", None), "paid_at"),
+    (_bad("lines", []), "lines"),
+    (_without("shop"), "shop"),
+    (_bad("coupon_code", "DOUBLE12"), "coupon_code"),
+    (_bad("gift_wrap", True, line=True), "gift_wrap"),
+], ids=["quantity-not-a-number", "total-not-a-number", "lines-not-a-list", "bad-datetime", "unknown-status",
+        "unknown-channel", "zero-quantity", "negative-quantity", "negative-price", "paid-without-paid_at",
+        "no-lines", "no-shop", "unknown-order-field", "unknown-line-field"])
+def test_an_invalid_last_order_refuses_the_whole_batch_with_422_and_writes_nothing(client, runtime, db, bad, where):
+    make_catalog(db, skus={"A": 10})
+    body = _error(_post(client, order("o1", [("A", 1)], paid_offset_s=1), order("o2", [("A", 1)], paid_offset_s=2),
+                        bad), 422, "request.invalid")
+    assert where in body["message"]
+    assert any(where in [str(p) for p in d["loc"]] or where in d["msg"] for d in body["details"]), body["details"]
+    _assert_nothing_written(client, runtime)
+
+
+@sqlite_only
+def test_a_shipped_order_without_paid_at_is_refused(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    body = _error(_post(client, order("o1", [("A", 1)], status="shipped", paid_at=None)), 422, "request.invalid")
+    assert "paid_at" in body["message"]
+    _assert_nothing_written(client, runtime)
+
+
+@sqlite_only
+@pytest.mark.parametrize("body", [{"orders": []}, {}, {"orders": [], "source": "douyin"}, [],
+                                  {"orders": "o1"}], ids=["empty", "no-orders", "unknown-field", "a-list", "a-string"])
+def test_a_batch_without_a_list_of_orders_is_refused_with_422(client, runtime, db, body):
+    make_catalog(db, skus={"A": 10})
+    _error(client.post(f"{API}/orders/batch", json=body), 422, "request.invalid")
+    _assert_nothing_written(client, runtime)
+
+
+def _compact(i: int) -> dict[str, Any]:
+    return {"channel": "douyin", "shop": "SHOP-A", "platform_order_id": f"b{i}", "status": "unpaid",
+            "updated_at": "2026-11-25T12:00:00Z", "created_at": "2026-11-25T12:00:00Z",
+            "lines": [{"platform_sku_id": "P-A", "quantity": 1, "unit_price_fen": 1, "amount_fen": 1}],
+            "goods_total_fen": 1, "paid_total_fen": 1}
+
+
+def test_a_batch_of_6000_orders_is_refused_with_413_batch_too_large_and_writes_nothing(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    payload = json.dumps({"orders": [_compact(i) for i in range(6000)]}, separators=(",", ":")).encode()
+    assert len(payload) < runtime.settings.max_body_bytes  # the order count, not the body size, is refused
+    body = _error(client.post(f"{API}/orders/batch", content=payload, headers={"content-type": "application/json"}),
+                  413, "intake.batch_too_large")
+    assert body["details"] == {"limit": 5000, "received": 6000}
+    _assert_nothing_written(client, runtime)
+
+
+@sqlite_only
+def test_a_batch_of_exactly_5000_orders_is_accepted(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    payload = json.dumps({"orders": [_compact(i) for i in range(5000)]}, separators=(",", ":")).encode()
+    resp = client.post(f"{API}/orders/batch", content=payload, headers={"content-type": "application/json"})
+    assert _accepted(resp) == {"accepted": 5000, "duplicates": 0}
+    assert _status(client)["pending"] == 5000
+
+
+def _ten_megabytes() -> bytes:
+    head = b'{"orders": [{"buyer_message": "'
+    tail = b'"}]}'
+    return head + b"x" * (10 * 1024 * 1024 - len(head) - len(tail)) + tail
+
+
+def test_a_10_mb_body_is_refused_with_413_request_too_large_and_writes_nothing(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    body = _error(client.post(f"{API}/orders/batch", content=_ten_megabytes(),
+                              headers={"content-type": "application/json"}), 413, "request.too_large")
+    assert body["details"] == {"limit": runtime.settings.max_body_bytes}
+    _assert_nothing_written(client, runtime)
+
+
+@sqlite_only
+def test_a_10_mb_body_streamed_without_a_content_length_is_refused_with_413_request_too_large(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    data = _ten_megabytes()
+
+    def chunks() -> Any:
+        for start in range(0, len(data), 1024 * 1024):
+            yield data[start:start + 1024 * 1024]
+
+    resp = client.post(f"{API}/orders/batch", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in resp.request.headers
+    _error(resp, 413, "request.too_large")
+    _assert_nothing_written(client, runtime)
+
+
+def test_an_unknown_shop_in_the_last_order_refuses_the_whole_batch_and_writes_nothing(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    batch = [order(f"o{i}", [("A", 1)], paid_offset_s=i) for i in range(3)] + [
+        order("o3", [("A", 1)], paid_offset_s=3, shop="NO-SUCH-SHOP")]
+    body = _error(_post(client, *batch), 422, "intake.unknown_shop")
+    assert "NO-SUCH-SHOP" in body["message"]
+    assert body["details"] == {"index": 3, "shop": "NO-SUCH-SHOP"}
+    _assert_nothing_written(client, runtime)
+
+
+def test_an_order_whose_channel_does_not_match_its_shop_is_refused_and_writes_nothing(client, runtime, db):
+    make_catalog(db, skus={"A": 10})  # SHOP-A sells on douyin
+    body = _error(_post(client, order("o1", [("A", 1)]), order("o2", [("A", 1)], channel="kuaishou")), 422,
+                  "intake.channel_mismatch")
+    assert "douyin" in body["message"] and "kuaishou" in body["message"]
+    assert body["details"] == {"index": 1}
+    _assert_nothing_written(client, runtime)
+
+
+def test_a_refused_batch_leaves_earlier_accepted_orders_alone(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    _accepted(_post(client, order("o1", [("A", 1)])))
+    _error(_post(client, order("o2", [("A", 1)]), order("o3", [("A", 1)], shop="NOPE")), 422, "intake.unknown_shop")
+    _error(_post(client, order("o4", [("A", 0)])), 422, "request.invalid")
+    assert _status(client)["pending"] == 1
+    drain(runtime)
+    assert _ids(client) == ["o1"]
+    assert _status(client)["shops"][0]["accepted"] == 1
+
+
+def test_paid_at_in_the_answer_is_the_same_instant_that_was_sent(client, runtime, db):
+    make_catalog(db, skus={"A": 10})
+    sent = order("o1", [("A", 1)])
+    sent["paid_at"] = "2026-11-25T20:00:00+08:00"
+    _accepted(_post(client, sent))
+    drain(runtime)
+    [got] = _orders(client)
+    assert datetime.fromisoformat(got["paid_at"].replace("Z", "+00:00")) == T0
