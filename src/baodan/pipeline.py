@@ -56,7 +56,7 @@ class BatchResult:
     released: int = 0
     shipped: int = 0
     seconds: float = 0.0
-    received_at: list[datetime] = field(default_factory=list)
+    received_at: list[str] = field(default_factory=list)  # UTC text keys
 
 
 def process_batch(db: Database, inbox: Inbox, *, limit: int) -> BatchResult | None:
@@ -156,8 +156,8 @@ def _group(events: Sequence[InboxEvent]) -> dict[OrderKey, _Change]:
         else:
             change.events.append(event)
     for change in changes.values():
-        change.events.sort(key=lambda e: (e.platform_updated_at, STATUS_RANK[PlatformStatus(e.platform_status)],
-                                          e.id))
+        if len(change.events) > 1:  # StrEnum keys: a status string finds its rank directly
+            change.events.sort(key=lambda e: (e.platform_updated_at, STATUS_RANK[e.platform_status], e.id))  # type: ignore[index]
     return changes
 
 
@@ -314,36 +314,35 @@ def _apply_plan(news: list[_Change], allocation: inventory.Allocation, now: str)
         c.outcome = "awaiting_stock"
 
 
-def _order_row(c: _Change, dialect: str) -> tuple[Any, ...]:
-    r = c.record
-    return tuple(convert(r[column]) for column, convert in _converters(dialect, orders.ORDER_COLUMNS))
+_JSON_COLUMNS = frozenset({"anomalies", "short_sku_ids", "receiver"})
+_TIME_COLUMNS = frozenset({"platform_updated_at", "created_at", "paid_at", "reserved_at", "ingested_at",
+                           "updated_at"})
 
 
-def _update_row(c: _Change, dialect: str) -> tuple[Any, ...]:
-    r = c.record
-    return (*(convert(r[column]) for column, convert in _converters(dialect, orders.UPDATE_COLUMNS)), c.order_id)
+def _order_row(c: _Change, dialect: str) -> list[Any]:
+    return _row(c.record, orders.ORDER_COLUMNS, dialect)
 
 
-_TIME_COLUMNS = {"platform_updated_at", "created_at", "paid_at", "reserved_at", "ingested_at", "updated_at"}
-_JSON_COLUMNS = {"anomalies", "short_sku_ids", "receiver"}
+def _update_row(c: _Change, dialect: str) -> list[Any]:
+    row = _row(c.record, orders.UPDATE_COLUMNS, dialect)
+    row.append(c.order_id)
+    return row
+
+
+def _row(record: dict[str, Any], columns: tuple[str, ...], dialect: str) -> list[Any]:
+    """Record values in column order, as the driver stores them (times are UTC text keys already)."""
+    row = [record[column] for column in columns]
+    for i in _indexes(columns, dialect):
+        value = row[i]
+        if value is not None:
+            row[i] = db_json(dialect, value) if columns[i] in _JSON_COLUMNS else db_time(dialect, value)
+    return row
 
 
 @functools.cache
-def _converters(dialect: str, columns: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
-    """Per column, the function turning a record value into what the driver stores."""
-
-    def as_is(value: Any) -> Any:
-        return value
-
-    def as_time(value: Any) -> Any:
-        if value is None or (dialect == "sqlite" and isinstance(value, str)):
-            return value
-        return db_time(dialect, value)
-
-    def as_json(value: Any) -> Any:
-        return None if value is None else db_json(dialect, value)
-
-    return tuple((c, as_time if c in _TIME_COLUMNS else as_json if c in _JSON_COLUMNS else as_is) for c in columns)
+def _indexes(columns: tuple[str, ...], dialect: str) -> tuple[int, ...]:
+    """Positions needing conversion: JSON always; times only on PostgreSQL or when not yet text."""
+    return tuple(i for i, c in enumerate(columns) if c in _JSON_COLUMNS or c in _TIME_COLUMNS)
 
 
 def _history(changes: Any, dialect: str, now: str) -> list[tuple[Any, ...]]:
@@ -359,7 +358,7 @@ def _history(changes: Any, dialect: str, now: str) -> list[tuple[Any, ...]]:
             newest = c.payload is not None and i == len(c.events) - 1
             detail: dict[str, Any] = {"event_id": event.id, "status": event.platform_status,
                                       "platform_updated_at": event.platform_updated_at,
-                                      "received_at": clock.sql_text(event.received_at)}
+                                      "received_at": event.received_at}
             if newest:
                 detail["outcome"] = c.outcome
                 if c.record.get("warehouse_id") and c.outcome == "reserved":

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 API = "/api/v1"
-# Request validation, routing and pure catalog rules do not depend on the database: run those on SQLite only.
+# Every test runs on SQLite and PostgreSQL unless marked: request validation, routing and rules checked in
+# Python before any write do not depend on the database, so those run once, on SQLite.
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -33,8 +34,8 @@ def _warehouse(client: Any, code: str, priority: int = 100) -> dict[str, Any]:
 
 
 def _shop(client: Any, code: str = "DY-1", channel: str = "douyin", **extra: Any) -> dict[str, Any]:
-    return _created(client.post(f"{API}/shops", json={"code": code, "name": f"店铺 {code}", "channel": channel,
-                                                      **extra}))
+    body = {"code": code, "name": f"店铺 {code}", "channel": channel, **extra}
+    return _created(client.post(f"{API}/shops", json=body))
 
 
 def _sku(client: Any, code: str, **extra: Any) -> dict[str, Any]:
@@ -54,6 +55,7 @@ def _at(text: str) -> datetime:
 
 # --- warehouses -------------------------------------------------------------------------------------------
 
+@sqlite_only
 def test_a_created_warehouse_is_answered_with_201_and_can_be_read_back(client):
     created = _warehouse(client, "WH-HZ", priority=10)
     assert (created["code"], created["name"], created["priority"], created["active"]) == \
@@ -64,6 +66,7 @@ def test_a_created_warehouse_is_answered_with_201_and_can_be_read_back(client):
     assert _list(client, "warehouses") == [created]
 
 
+@sqlite_only
 def test_warehouses_are_listed_in_id_order_and_paged_with_after(client):
     ids = [_warehouse(client, f"WH-{i}")["id"] for i in range(5)]
     first = _list(client, "warehouses", limit=2)
@@ -89,6 +92,7 @@ def test_a_duplicate_code_of_any_catalog_entity_is_refused_with_409_and_nothing_
     assert _list(client, "shops")[0]["channel"] == "douyin"
 
 
+@sqlite_only
 def test_unknown_ids_answer_404_with_the_catalog_not_found_code(client):
     _sku(client, "A")
     for method, path, body in [("GET", "warehouses/999", None), ("GET", "shops/999", None),
@@ -99,25 +103,29 @@ def test_unknown_ids_answer_404_with_the_catalog_not_found_code(client):
         assert "999" in body_out["message"], path
 
 
+INVALID_BODIES = {
+    "empty-code": ("warehouses", {"code": "", "name": "empty code"}),
+    "bad-code": ("warehouses", {"code": "WH 1", "name": "space in the code"}),
+    "no-name": ("warehouses", {"code": "WH1"}),
+    "negative-priority": ("warehouses", {"code": "WH1", "name": "n", "priority": -1}),
+    "unknown-field": ("warehouses", {"code": "WH1", "name": "n", "colour": "red"}),
+    "not-an-object": ("warehouses", ["WH1"]),
+    "unknown-channel": ("shops", {"code": "X-1", "name": "店", "channel": "myspace"}),
+    "product-unknown-field": ("products", {"code": "P1", "name": "n", "price_fen": 100}),
+    "negative-price": ("skus", {"code": "S1", "name": "n", "price_fen": -1}),
+    "price-not-a-number": ("skus", {"code": "S1", "name": "n", "price_fen": "ten"}),
+    "component-zero-qty": ("skus", {"code": "S1", "name": "n", "components": [{"sku": "A", "qty": 0}]}),
+    "bad-datetime": ("live-sessions", {"shop": "DY-1", "title": "t", "host": "h", "started_at": "yesterday"}),
+}
+
+
 @sqlite_only
-@pytest.mark.parametrize("path,body", [
-    ("warehouses", {"code": "", "name": "empty code"}),
-    ("warehouses", {"code": "WH 1", "name": "space in the code"}),
-    ("warehouses", {"code": "WH1"}),
-    ("warehouses", {"code": "WH1", "name": "n", "priority": -1}),
-    ("warehouses", {"code": "WH1", "name": "n", "colour": "red"}),
-    ("shops", {"code": "X-1", "name": "店", "channel": "myspace"}),
-    ("products", {"code": "P1", "name": "n", "price_fen": 100}),
-    ("skus", {"code": "S1", "name": "n", "price_fen": -1}),
-    ("skus", {"code": "S1", "name": "n", "price_fen": "ten"}),
-    ("skus", {"code": "S1", "name": "n", "components": [{"sku": "A", "qty": 0}]}),
-    ("live-sessions", {"shop": "DY-1", "title": "t", "host": "h", "started_at": "yesterday"}),
-], ids=["empty-code", "bad-code", "no-name", "negative-priority", "unknown-field", "unknown-channel",
-        "product-unknown-field", "negative-price", "price-not-a-number", "component-zero-qty", "bad-datetime"])
-def test_an_invalid_body_is_refused_with_422_request_invalid_and_creates_nothing(client, path, body):
-    refused = _error(client.post(f"{API}/{path}", json=body), 422, "request.invalid")
-    assert isinstance(refused["details"], list) and refused["details"]
-    assert _list(client, path) == []
+def test_an_invalid_body_is_refused_with_422_request_invalid_and_creates_nothing(client, subtests):
+    for case, (path, body) in INVALID_BODIES.items():
+        with subtests.test(msg=case):
+            refused = _error(client.post(f"{API}/{path}", json=body), 422, "request.invalid")
+            assert isinstance(refused["details"], list) and refused["details"]
+            assert _list(client, path) == []
 
 
 @sqlite_only
@@ -127,20 +135,21 @@ def test_a_non_numeric_id_is_refused_with_422_request_invalid(client):
 
 @sqlite_only
 def test_a_malformed_json_body_answers_400_request_malformed_json(client):
-    _error(client.post(f"{API}/warehouses", content=b'{"code": "WH1",', headers={"content-type": "application/json"}),
-           400, "request.malformed_json")
+    resp = client.post(f"{API}/warehouses", content=b'{"code": "WH1",',
+                       headers={"content-type": "application/json"})
+    _error(resp, 400, "request.malformed_json")
     assert _list(client, "warehouses") == []
 
 
 @sqlite_only
-@pytest.mark.parametrize("method,path", [("GET", f"{API}/no-such-thing"), ("DELETE", f"{API}/warehouses")],
-                         ids=["unknown-path", "method-not-allowed"])
-def test_routing_errors_also_answer_with_a_code_and_a_message(client, method, path):
-    resp = client.request(method, path)
-    assert resp.status_code in (404, 405)
-    body = resp.json()
-    assert isinstance(body.get("code"), str) and body["code"], body
-    assert isinstance(body.get("message"), str) and body["message"], body
+def test_routing_errors_also_answer_with_a_code_and_a_message(client, subtests):
+    for method, path in [("GET", f"{API}/no-such-thing"), ("DELETE", f"{API}/warehouses")]:
+        with subtests.test(msg=f"{method} {path}"):
+            resp = client.request(method, path)
+            assert resp.status_code in (404, 405)
+            body = resp.json()
+            assert isinstance(body.get("code"), str) and body["code"], body
+            assert isinstance(body.get("message"), str) and body["message"], body
 
 
 # --- shops --------------------------------------------------------------------------------------------------
@@ -163,16 +172,18 @@ def test_a_shop_without_warehouses_has_no_default_and_no_fallbacks(client):
     assert (shop["default_warehouse_id"], shop["fallback_warehouse_ids"]) == (None, [])
 
 
-@pytest.mark.parametrize("refs", [{"default_warehouse": "WH-NOPE"},
-                                  {"default_warehouse": "WH-HZ", "fallback_warehouses": ["WH-GZ", "WH-NOPE"]}],
-                         ids=["default", "fallback"])
-def test_a_shop_naming_an_unknown_warehouse_is_refused_and_not_created(client, refs):
+def test_a_shop_naming_an_unknown_warehouse_is_refused_and_not_created(client, subtests):
     _warehouse(client, "WH-HZ")
     _warehouse(client, "WH-GZ")
-    body = _error(client.post(f"{API}/shops", json={"code": "DY-1", "name": "店", "channel": "douyin", **refs}),
-                  422, "catalog.invalid_reference")
-    assert "WH-NOPE" in body["message"]
-    assert _list(client, "shops") == []
+    for case, refs in {
+        "default": {"default_warehouse": "WH-NOPE"},
+        "fallback": {"default_warehouse": "WH-HZ", "fallback_warehouses": ["WH-GZ", "WH-NOPE"]},
+    }.items():
+        with subtests.test(msg=case):
+            body = _error(client.post(f"{API}/shops", json={"code": "DY-1", "name": "店", "channel": "douyin",
+                                                            **refs}), 422, "catalog.invalid_reference")
+            assert "WH-NOPE" in body["message"]
+            assert _list(client, "shops") == []
 
 
 # --- products and SKUs ----------------------------------------------------------------------------------
@@ -191,6 +202,7 @@ def test_a_sku_of_a_product_is_created_and_read_back_by_id_and_by_code(client):
     assert _list(client, "skus", code="P001-0002") == []
 
 
+@sqlite_only
 def test_a_sku_of_an_unknown_product_is_refused_and_not_created(client):
     body = _error(client.post(f"{API}/skus", json={"code": "S1", "name": "n", "product": "P404"}), 422,
                   "catalog.invalid_reference")
@@ -210,21 +222,22 @@ def test_a_bundle_lists_its_components_and_is_marked_as_a_bundle(client):
     assert _list(client, "skus", code="A")[0]["is_bundle"] is False
 
 
-@pytest.mark.parametrize("code,components,named", [
-    ("MEGA", [{"sku": "AB-SET", "qty": 1}], "AB-SET"),
-    ("SELF", [{"sku": "A", "qty": 1}, {"sku": "SELF", "qty": 1}], None),
-    ("AX", [{"sku": "A", "qty": 1}, {"sku": "X9", "qty": 1}], "X9"),
-    ("AA", [{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}], None),
-], ids=["nested-bundle", "contains-itself", "unknown-component", "component-twice"])
-def test_a_bundle_that_breaks_a_bundle_rule_is_refused_and_not_created(client, code, components, named):
+def test_a_bundle_that_breaks_a_bundle_rule_is_refused_and_not_created(client, subtests):
     _sku(client, "A")
     _sku(client, "B")
     _sku(client, "AB-SET", components=[{"sku": "A", "qty": 1}, {"sku": "B", "qty": 1}])
-    body = _error(client.post(f"{API}/skus", json={"code": code, "name": "组合装", "components": components}),
-                  422, "catalog.invalid_bundle")
-    if named:
-        assert named in body["message"]
-    assert _list(client, "skus", code=code) == []
+    for case, (code, components, named) in {
+        "nested-bundle": ("MEGA", [{"sku": "AB-SET", "qty": 1}], "AB-SET"),
+        "contains-itself": ("SELF", [{"sku": "A", "qty": 1}, {"sku": "SELF", "qty": 1}], None),
+        "unknown-component": ("AX", [{"sku": "A", "qty": 1}, {"sku": "X9", "qty": 1}], "X9"),
+        "component-twice": ("AA", [{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}], None),
+    }.items():
+        with subtests.test(msg=case):
+            resp = client.post(f"{API}/skus", json={"code": code, "name": "组合装", "components": components})
+            body = _error(resp, 422, "catalog.invalid_bundle")
+            if named:
+                assert named in body["message"]
+            assert _list(client, "skus", code=code) == []
     assert len(_list(client, "skus")) == 3
 
 
@@ -234,6 +247,7 @@ def _mappings(client: Any, shop_id: int) -> list[tuple[str, str]]:
     return [(m["platform_sku_id"], m["sku_code"]) for m in _list(client, f"shops/{shop_id}/sku-mappings")]
 
 
+@sqlite_only
 def test_sku_mappings_are_written_and_listed_by_platform_sku_id(client):
     shop = _shop(client)
     a, b = _sku(client, "A"), _sku(client, "B")
@@ -263,8 +277,9 @@ def test_putting_a_mapping_for_a_known_platform_sku_points_it_at_the_new_sku(cli
     shop = _shop(client)
     _sku(client, "A")
     _sku(client, "B")
-    client.put(f"{API}/shops/{shop['id']}/sku-mappings", json=[{"platform_sku_id": "3001", "sku": "A"}])
-    resp = client.put(f"{API}/shops/{shop['id']}/sku-mappings", json=[{"platform_sku_id": "3001", "sku": "B"}])
+    path = f"{API}/shops/{shop['id']}/sku-mappings"
+    client.put(path, json=[{"platform_sku_id": "3001", "sku": "A"}])
+    resp = client.put(path, json=[{"platform_sku_id": "3001", "sku": "B"}])
     assert resp.status_code == 200
     assert _mappings(client, shop["id"]) == [("3001", "B")]
 
@@ -281,9 +296,9 @@ def test_mappings_belong_to_one_shop(client):
 def test_a_mapping_to_an_unknown_sku_code_is_refused_and_writes_nothing(client):
     shop = _shop(client)
     _sku(client, "A")
-    body = _error(client.put(f"{API}/shops/{shop['id']}/sku-mappings",
-                             json=[{"platform_sku_id": "3001", "sku": "A"}, {"platform_sku_id": "3002", "sku": "NOPE"}]),
-                  422, "catalog.invalid_reference")
+    items = [{"platform_sku_id": "3001", "sku": "A"}, {"platform_sku_id": "3002", "sku": "NOPE"}]
+    body = _error(client.put(f"{API}/shops/{shop['id']}/sku-mappings", json=items), 422,
+                  "catalog.invalid_reference")
     assert "NOPE" in body["message"]
     assert body["details"] == {"missing": ["NOPE"]}
     assert _mappings(client, shop["id"]) == []
@@ -293,8 +308,8 @@ def test_a_mapping_to_an_unknown_sku_code_is_refused_and_writes_nothing(client):
 def test_a_mapping_body_that_is_not_a_list_is_refused_with_422(client):
     shop = _shop(client)
     _sku(client, "A")
-    _error(client.put(f"{API}/shops/{shop['id']}/sku-mappings", json={"platform_sku_id": "1", "sku": "A"}), 422,
-           "request.invalid")
+    resp = client.put(f"{API}/shops/{shop['id']}/sku-mappings", json={"platform_sku_id": "1", "sku": "A"})
+    _error(resp, 422, "request.invalid")
     assert _mappings(client, shop["id"]) == []
 
 
@@ -320,7 +335,8 @@ def test_a_live_session_is_started_for_a_shop_with_its_featured_skus(client):
 def test_ending_a_live_session_records_its_end(client):
     _shop(client)
     created = _created(client.post(f"{API}/live-sessions", json=_session_body()))
-    resp = client.post(f"{API}/live-sessions/{created['id']}/end", json={"ended_at": "2026-12-10T23:30:00+08:00"})
+    resp = client.post(f"{API}/live-sessions/{created['id']}/end",
+                       json={"ended_at": "2026-12-10T23:30:00+08:00"})
     assert resp.status_code == 200, resp.text
     assert _at(resp.json()["ended_at"]) == _at("2026-12-10T15:30:00+00:00")
     [listed] = _list(client, "live-sessions")
@@ -345,19 +361,22 @@ def test_a_live_session_recorded_with_an_end_before_its_start_is_refused(client)
     assert _list(client, "live-sessions") == []
 
 
-@pytest.mark.parametrize("extra", [{"shop": "NOPE"}, {"featured_skus": ["A", "NOPE"]}],
-                         ids=["unknown-shop", "unknown-featured-sku"])
-def test_a_live_session_with_an_unknown_reference_is_refused_and_not_created(client, extra):
+@sqlite_only
+def test_a_live_session_with_an_unknown_reference_is_refused_and_not_created(client, subtests):
     _shop(client)
     _sku(client, "A")
-    body = _error(client.post(f"{API}/live-sessions", json=_session_body(**extra)), 422,
-                  "catalog.invalid_reference")
-    assert "NOPE" in body["message"]
-    assert _list(client, "live-sessions") == []
+    for case, extra in {"unknown-shop": {"shop": "NOPE"},
+                        "unknown-featured-sku": {"featured_skus": ["A", "NOPE"]}}.items():
+        with subtests.test(msg=case):
+            body = _error(client.post(f"{API}/live-sessions", json=_session_body(**extra)), 422,
+                          "catalog.invalid_reference")
+            assert "NOPE" in body["message"]
+            assert _list(client, "live-sessions") == []
 
 
 def test_two_sessions_of_one_shop_starting_at_the_same_moment_are_refused_with_409(client):
     _shop(client)
     _created(client.post(f"{API}/live-sessions", json=_session_body()))
-    _error(client.post(f"{API}/live-sessions", json=_session_body(title="again")), 409, "catalog.duplicate_code")
+    _error(client.post(f"{API}/live-sessions", json=_session_body(title="again")), 409,
+           "catalog.duplicate_code")
     assert len(_list(client, "live-sessions")) == 1

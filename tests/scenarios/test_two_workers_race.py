@@ -239,7 +239,8 @@ def _assert_outcome(db: Database, ids: dict[str, int], plan: dict[str, dict[str,
                                     "GROUP BY o.platform_order_id"))
         lines = fetchall(s, "SELECT order_id, id, sku_id, quantity FROM order_line")
         reservations = fetchall(s, "SELECT order_id, order_line_id, sku_id, qty FROM reservation")
-        levels = {r[0]: (r[1], r[2]) for r in fetchall(s, "SELECT sku_id, on_hand, reserved FROM stock_level")}
+        levels = {r[0]: (r[1], r[2])
+                  for r in fetchall(s, "SELECT sku_id, on_hand, reserved FROM stock_level")}
         backlog = {r[0] for r in fetchall(s, "SELECT DISTINCT order_id FROM inventory_backlog")}
 
     # Every inbox event was applied exactly once, and both processes applied some.
@@ -282,7 +283,8 @@ def _assert_outcome(db: Database, ids: dict[str, int], plan: dict[str, dict[str,
     for oid, p in plan.items():
         got = sorted(held.get(order_id[oid], []))
         if state[oid] == "reserved":
-            assert got == sorted(lines_of[order_id[oid]]), f"{oid}: holds {got}, lines {lines_of[order_id[oid]]}"
+            want = sorted(lines_of[order_id[oid]])
+            assert got == want, f"{oid}: holds {got}, lines {want}"
             assert len(lines_of[order_id[oid]]) == len(p["lines"])
         else:
             assert got == [], f"{oid} is {state[oid]} but holds {got}"
@@ -297,7 +299,8 @@ def _assert_outcome(db: Database, ids: dict[str, int], plan: dict[str, dict[str,
         assert 0 <= reserved <= on_hand, f"{code_of[sku_id]}: {reserved} reserved of {on_hand} on hand"
         assert reserved == held_per_sku[sku_id], (
             f"{code_of[sku_id]}: level says {reserved} reserved, reservations hold {held_per_sku[sku_id]}")
-    hot_demand = sum(q for p in plan.values() if not p["cancelled"] for code, q in p["lines"] if code == "HOT")
+    hot_demand = sum(q for p in plan.values() if not p["cancelled"]
+                     for code, q in p["lines"] if code == "HOT")
     assert hot_demand > HOT_STOCK
     assert levels[hot] == (HOT_STOCK, HOT_STOCK), f"HOT (on hand, reserved) = {levels[hot]}"
     assert sum(1 for oid in plan if state[oid] == "awaiting_stock") > 0

@@ -37,7 +37,7 @@ class InboxEvent(NamedTuple):
     platform_status: str
     platform_updated_at: str
     payload: bytes
-    received_at: datetime
+    received_at: str  # UTC text key (clock.sql_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class SqliteInbox:
         after = rows[0][0] if rows else 0
         cur = self._reader().execute(
             f"SELECT id, {_COLUMNS} FROM inbox_event WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
-        return [InboxEvent(*r[:7], clock.from_sql_text(r[7])) for r in cur.fetchall()]
+        return [InboxEvent(*r) for r in cur.fetchall()]
 
     def mark_done(self, session: Session, events: Sequence[InboxEvent]) -> None:
         if not events:
@@ -288,7 +288,7 @@ class PostgresInbox:
     def claim(self, session: Session, limit: int) -> list[InboxEvent]:
         rows = fetchall(session, f"SELECT id, {_COLUMNS} FROM inbox_event WHERE processed_at IS NULL "
                                  "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", (limit,))
-        return [InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), r[7]) for r in rows]
+        return [InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), clock.sql_text(r[7])) for r in rows]
 
     def mark_done(self, session: Session, events: Sequence[InboxEvent]) -> None:
         cur = raw(session).cursor()

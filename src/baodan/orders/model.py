@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from enum import StrEnum
 
 
@@ -63,8 +63,7 @@ def is_newer(status: str, updated_at_key: str, than_status: str, than_updated_at
     return STATUS_RANK[PlatformStatus(status)] > STATUS_RANK[PlatformStatus(than_status)]
 
 
-@dataclass(frozen=True, slots=True)
-class LineAmounts:
+class LineAmounts(NamedTuple):
     quantity: int
     unit_price_fen: int
     discount_fen: int
