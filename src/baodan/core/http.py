@@ -9,6 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baodan.core.errors import BaoDanError
@@ -39,6 +40,12 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first["loc"][1:]) or "body"
         return error_response(422, "request.invalid", f"{where}: {first['msg']}"
                               + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""), details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "request.not_found", 405: "request.method_not_allowed", 400: "request.bad_request"}
+        return error_response(exc.status_code, codes.get(exc.status_code, f"request.http_{exc.status_code}"),
+                              str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal_column, select, text
+from sqlalchemy import and_, func, literal_column, select, text, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from baodan.catalog.tables import shop
@@ -100,6 +101,6 @@ def _has_anomaly(s: Session, code: str) -> Any:
             return text("json_array_length(sales_order.anomalies) > 0")
         return literal_column("jsonb_array_length(sales_order.anomalies)") > 0
     if dialect == "sqlite":
-        return exists(text("SELECT 1 FROM json_each(sales_order.anomalies) WHERE value = :anomaly_code")
-                      .bindparams(anomaly_code=code))
-    return sales_order.c.anomalies.contains([code])
+        return text("EXISTS (SELECT 1 FROM json_each(sales_order.anomalies) WHERE value = :anomaly_code)"
+                    ).bindparams(anomaly_code=code)
+    return type_coerce(sales_order.c.anomalies, JSONB).contains([code])
