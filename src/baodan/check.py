@@ -7,6 +7,21 @@ from dataclasses import dataclass
 
 from baodan.core.db import Database, fetchall
 
+# References the database does not enforce on the pipeline's bulk tables (see orders.tables):
+# (table, column, referenced table).
+ORPHANS = (
+    ("order_line", "order_id", "sales_order"),
+    ("order_line", "sku_id", "sku"),
+    ("order_event", "order_id", "sales_order"),
+    ("reservation", "order_id", "sales_order"),
+    ("reservation", "order_line_id", "order_line"),
+    ("reservation", "sku_id", "sku"),
+    ("reservation", "warehouse_id", "warehouse"),
+    ("inventory_backlog", "order_id", "sales_order"),
+    ("inventory_backlog", "order_line_id", "order_line"),
+    ("inventory_backlog", "sku_id", "sku"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -79,6 +94,13 @@ def run_checks(db: Database, *, limit: int = 50) -> list[Problem]:
                                     (limit,)):
             problems.append(Problem("backlog_mismatch", f"order {order_id} waits for stock but is not on the "
                                     "waiting list"))
+        for table, column, parent in ORPHANS:
+            for value, rows in fetchall(s, f"""
+                    SELECT c.{column}, count(*) FROM {table} c WHERE c.{column} IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = c.{column})
+                    GROUP BY c.{column} ORDER BY 1 LIMIT ?""", (limit,)):
+                problems.append(Problem("orphan_row", f"{rows} {table} row(s) refer to {parent} {value}, "
+                                        "which does not exist"))
         for event_id, channel, platform_order_id, error in fetchall(s, """
                 SELECT event_id, channel, platform_order_id, error FROM intake_failure ORDER BY 1 LIMIT ?""", (limit,)):
             problems.append(Problem("intake_failure", f"event {event_id} ({channel} {platform_order_id}) was set "

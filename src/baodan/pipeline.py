@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from baodan.catalog import repository as catalog
 from baodan.core import clock
-from baodan.core.db import Database, db_json, db_time, dialect_of, fetchall, in_list
+from baodan.core.db import Database, db_json, db_time, dialect_of, executemany, fetchall, in_list
 from baodan.intake.inbox import Inbox, InboxEvent
+from baodan.inventory import repository as stock
 from baodan.inventory import services as inventory
 from baodan.inventory.model import Demand, DemandLine
 from baodan.orders import repository as orders
@@ -168,7 +169,6 @@ def _normalise_new(session: Session, fresh: list[_Change], resolver: catalog.Sku
         return []
     order_ids = orders.allocate_ids(session, "sales_order", len(fresh))
     line_ids = iter(orders.allocate_ids(session, "order_line", sum(len(c.payload["lines"]) for c in fresh)))  # type: ignore[index]
-    dialect = dialect_of(session)
     paid_times = [_at(c.payload["paid_at"]) for c in fresh if c.payload.get("paid_at")]  # type: ignore[union-attr,index]
     sessions = catalog.load_live_sessions(session, shop_ids={c.payload["_shop_id"] for c in fresh},  # type: ignore[index]
                                           earliest=min(paid_times), latest=max(paid_times)) if paid_times else []
@@ -215,7 +215,6 @@ def _normalise_new(session: Session, fresh: list[_Change], resolver: catalog.Sku
                                                  live_room_id=p.get("live_room_id")),
             "warehouse_id": None, "reserved_at": None, "ingested_at": now, "updated_at": now,
         }
-    del dialect
     return line_rows
 
 
@@ -384,18 +383,18 @@ def retry_awaiting_stock(db: Database, *, page_size: int = 2000) -> int:
     """Serve orders waiting for SKUs whose stock rose, in paid order, page by page (one transaction
     each). Returns how many orders were reserved. Safe to run from several workers at once."""
     with db.read() as session:
-        from baodan.inventory import repository as stock
-
         marked = stock.skus_marked_for_retry(session)
+        # Each waiting order needs at least one free unit, so no page need be longer than the free units
+        # (read without a lock: it only sizes the pages; the plan below works on locked rows).
+        free_units = stock.free_units(session, marked) if marked else 0
     if not marked:
         return 0
+    page_size = max(8, min(page_size, free_units))
     started = clock.utcnow()
     cursor: tuple[datetime, int] | None = None
     reserved = 0
     while True:
         with db.write_batch() as session:
-            from baodan.inventory import repository as stock
-
             page = stock.backlog_page(session, marked, after=cursor, limit=page_size)
             free_left = False
             if page:
@@ -409,8 +408,6 @@ def retry_awaiting_stock(db: Database, *, page_size: int = 2000) -> int:
 
 def _retry_page(session: Session, order_ids: list[int], marked: set[int]) -> tuple[int, bool]:
     """Serve one page of waiting orders; returns (orders reserved, whether a marked SKU still has stock)."""
-    from baodan.inventory import repository as stock
-
     now = clock.utcnow()
     found = orders.load_orders_by_id(session, order_ids)
     orders.lock_orders(session, [key for key, _ in found.values()])
@@ -435,8 +432,6 @@ def _retry_page(session: Session, order_ids: list[int], marked: set[int]) -> tup
         history.append((so.id, "reserved", db_time(dialect, now),
                         db_json(dialect, {"outcome": "reserved", "warehouse_id": grant.warehouse_id,
                                           "by": "stock arrived"})))
-    from baodan.core.db import executemany
-
     executemany(session, "UPDATE sales_order SET state = ?, warehouse_id = ?, reserved_at = ?, short_sku_ids = ?, "
                          "updated_at = ? WHERE id = ?", updates)
     orders.insert_events(session, history)

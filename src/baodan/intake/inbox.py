@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 import psycopg
@@ -286,14 +285,16 @@ class PostgresInbox:
         return results
 
     def claim(self, session: Session, limit: int) -> list[InboxEvent]:
-        rows = fetchall(session, f"SELECT id, {_COLUMNS} FROM inbox_event WHERE processed_at IS NULL "
-                                 "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", (limit,))
+        """Lock and mark the oldest unclaimed events in one statement. The mark is part of the batch's
+        transaction: if the batch rolls back, the events are unclaimed again."""
+        rows = fetchall(session, f"UPDATE inbox_event SET processed_at = now() WHERE id IN (SELECT id FROM "
+                                 "inbox_event WHERE processed_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) "
+                                 f"RETURNING id, {_COLUMNS}", (limit,))
+        rows.sort(key=lambda r: r[0])
         return [InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), clock.sql_text(r[7])) for r in rows]
 
     def mark_done(self, session: Session, events: Sequence[InboxEvent]) -> None:
-        cur = raw(session).cursor()
-        cur.execute("UPDATE inbox_event SET processed_at = now() WHERE id = ANY(%s)", ([e.id for e in events],))
-        cur.close()
+        """Nothing left to do: `claim` marked the events in this transaction."""
 
     def pending(self, limit: int) -> int:
         with self.db.read() as session:

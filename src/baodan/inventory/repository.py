@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import NamedTuple
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -117,6 +117,14 @@ def skus_marked_for_retry(db: Session, sku_ids: Collection[int] | None = None) -
         return set()
     frag, param = in_list(dialect_of(db), sku_ids)
     return {r[0] for r in fetchall(db, f"SELECT sku_id FROM inventory_retry WHERE sku_id {frag}", (param,))}
+
+
+def free_units(db: Session, sku_ids: Collection[int]) -> int:
+    """Units of these SKUs on hand and not reserved, over every warehouse (no lock)."""
+    frag, param = in_list(dialect_of(db), sku_ids)
+    ((total,),) = fetchall(db, f"SELECT coalesce(sum(on_hand - reserved), 0) FROM stock_level WHERE sku_id {frag}",
+                           (param,))
+    return int(total)
 
 
 def mark_for_retry(db: Session, sku_ids: Collection[int], *, now: datetime) -> None:

@@ -44,10 +44,10 @@ stock_move = Table(
 reservation = Table(
     "reservation", metadata,
     Column("id", BigIntPK, Identity(), primary_key=True),
-    Column("order_id", BigIntPK, ForeignKey("sales_order.id"), nullable=False, index=True),
-    Column("order_line_id", BigIntPK, ForeignKey("order_line.id"), nullable=False),
-    Column("sku_id", BigIntPK, ForeignKey("sku.id"), nullable=False),
-    Column("warehouse_id", BigIntPK, ForeignKey("warehouse.id"), nullable=False),
+    Column("order_id", BigIntPK, nullable=False, index=True),
+    Column("order_line_id", BigIntPK, nullable=False),
+    Column("sku_id", BigIntPK, nullable=False),
+    Column("warehouse_id", BigIntPK, nullable=False),
     Column("qty", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("qty > 0", name="qty_positive"),
@@ -58,9 +58,9 @@ reservation = Table(
 # Demand of orders waiting for stock (缺货): one row per order line × component SKU, served in paid order.
 backlog = Table(
     "inventory_backlog", metadata,
-    Column("order_line_id", BigIntPK, ForeignKey("order_line.id"), primary_key=True),
-    Column("sku_id", BigIntPK, ForeignKey("sku.id"), primary_key=True),
-    Column("order_id", BigIntPK, ForeignKey("sales_order.id"), nullable=False, index=True),
+    Column("order_line_id", BigIntPK, primary_key=True),
+    Column("sku_id", BigIntPK, primary_key=True),
+    Column("order_id", BigIntPK, nullable=False, index=True),
     Column("qty", BigInteger, nullable=False),
     Column("paid_at", UtcDateTime, nullable=False),
     Index("ix_inventory_backlog_sku_paid", "sku_id", "paid_at", "order_id"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class PlatformStatus(StrEnum):

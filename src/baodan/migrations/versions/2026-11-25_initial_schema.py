@@ -229,7 +229,6 @@ def _create_main() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_order_event_order_id_sales_order')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_event'))
     )
     with op.batch_alter_table('order_event', schema=None) as batch_op:
@@ -248,8 +247,6 @@ def _create_main() -> None:
     sa.Column('unit_price_fen', sa.BigInteger(), nullable=False),
     sa.Column('discount_fen', sa.BigInteger(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_order_line_order_id_sales_order')),
-    sa.ForeignKeyConstraint(['sku_id'], ['sku.id'], name=op.f('fk_order_line_sku_id_sku')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_line'))
     )
     with op.batch_alter_table('order_line', schema=None) as batch_op:
@@ -261,9 +258,6 @@ def _create_main() -> None:
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('qty', sa.BigInteger(), nullable=False),
     sa.Column('paid_at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_inventory_backlog_order_id_sales_order')),
-    sa.ForeignKeyConstraint(['order_line_id'], ['order_line.id'], name=op.f('fk_inventory_backlog_order_line_id_order_line')),
-    sa.ForeignKeyConstraint(['sku_id'], ['sku.id'], name=op.f('fk_inventory_backlog_sku_id_sku')),
     sa.PrimaryKeyConstraint('order_line_id', 'sku_id', name=op.f('pk_inventory_backlog'))
     )
     with op.batch_alter_table('inventory_backlog', schema=None) as batch_op:
@@ -279,10 +273,6 @@ def _create_main() -> None:
     sa.Column('qty', sa.BigInteger(), nullable=False),
     sa.Column('created_at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('qty > 0', name=op.f('ck_reservation_qty_positive')),
-    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_reservation_order_id_sales_order')),
-    sa.ForeignKeyConstraint(['order_line_id'], ['order_line.id'], name=op.f('fk_reservation_order_line_id_order_line')),
-    sa.ForeignKeyConstraint(['sku_id'], ['sku.id'], name=op.f('fk_reservation_sku_id_sku')),
-    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_reservation_warehouse_id_warehouse')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reservation'))
     )
     with op.batch_alter_table('reservation', schema=None) as batch_op:
