@@ -90,7 +90,8 @@ def run_checks(db: Database, *, limit: int = 50) -> list[Problem]:
             problems.append(Problem("backlog_mismatch", f"order {order_id} is on the waiting list but is {state}"))
         for (order_id,) in fetchall(s, """
                 SELECT o.id FROM sales_order o WHERE o.state = 'awaiting_stock'
-                AND NOT EXISTS (SELECT 1 FROM inventory_backlog b WHERE b.order_id = o.id) ORDER BY 1 LIMIT ?""",
+                AND NOT EXISTS (SELECT 1 FROM inventory_backlog b WHERE b.order_id = o.id AND b.short)
+                ORDER BY 1 LIMIT ?""",
                                     (limit,)):
             problems.append(Problem("backlog_mismatch", f"order {order_id} waits for stock but is not on the "
                                     "waiting list"))

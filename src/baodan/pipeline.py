@@ -434,6 +434,10 @@ def _retry_page(session: Session, order_ids: list[int], marked: set[int]) -> tup
                                           "by": "stock arrived"})))
     executemany(session, "UPDATE sales_order SET state = ?, warehouse_id = ?, reserved_at = ?, short_sku_ids = ?, "
                          "updated_at = ? WHERE id = ?", updates)
+    # Orders still short say what they wait for now (another SKU may have run out meanwhile).
+    executemany(session, "UPDATE sales_order SET short_sku_ids = ?, updated_at = ? WHERE id = ?",
+                [(db_json(dialect, list(short.short_sku_ids)), db_time(dialect, now), short.demand.order_id)
+                 for short in allocation.plan.short])
     orders.insert_events(session, history)
     free_left = any(qty > 0 for (sku_id, _), qty in allocation.plan.free_after.items() if sku_id in marked)
     return len(allocation.plan.granted), free_left

@@ -27,7 +27,7 @@ def sql_text(value: datetime) -> str:
     """Fixed-width UTC text as SQLite stores our timestamps (sorts and compares correctly as text)."""
     if value.tzinfo is not UTC:
         value = as_utc(value)
-    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value.isoformat(sep=" ", timespec="microseconds")[:26]  # drop the "+00:00"
 
 
 def from_sql_text(value: str) -> datetime:

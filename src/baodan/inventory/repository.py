@@ -88,11 +88,16 @@ def delete_reservations(db: Session, order_ids: Collection[int]) -> None:
         execute(db, f"DELETE FROM reservation WHERE order_id {frag}", (param,))
 
 
-def insert_backlog(db: Session, rows: Sequence[tuple[int, int, int, int, datetime]]) -> None:
-    """Waiting demand: (order_line_id, sku_id, order_id, qty, paid_at)."""
+def insert_backlog(db: Session, rows: Sequence[tuple[int, int, int, int, datetime | str, bool]]) -> None:
+    """Waiting demand: (order_line_id, sku_id, order_id, qty, paid_at, short)."""
     dialect = dialect_of(db)
-    insert_rows(db, "inventory_backlog", ("order_line_id", "sku_id", "order_id", "qty", "paid_at"),
-                [(*r[:4], db_time(dialect, r[4])) for r in rows])
+    insert_rows(db, "inventory_backlog", ("order_line_id", "sku_id", "order_id", "qty", "paid_at", "short"),
+                [(*r[:4], db_time(dialect, r[4]), r[5]) for r in rows])
+
+
+def mark_backlog_short(db: Session, rows: Sequence[tuple[bool, int, int]]) -> None:
+    """Record which SKUs waiting orders were short of at their last try: (short, order_line_id, sku_id)."""
+    executemany(db, "UPDATE inventory_backlog SET short = ? WHERE order_line_id = ? AND sku_id = ?", rows)
 
 
 def delete_backlog(db: Session, order_ids: Collection[int]) -> None:
@@ -101,13 +106,14 @@ def delete_backlog(db: Session, order_ids: Collection[int]) -> None:
         execute(db, f"DELETE FROM inventory_backlog WHERE order_id {frag}", (param,))
 
 
-def skus_with_backlog(db: Session, sku_ids: Collection[int]) -> set[int]:
+def skus_awaited(db: Session, sku_ids: Collection[int]) -> set[int]:
+    """Those of these SKUs that some waiting order is short of."""
     if not sku_ids:
         return set()
     frag, param = in_list(dialect_of(db), sku_ids)
     return {r[0] for r in fetchall(
         db, f"SELECT s.id FROM sku s WHERE s.id {frag} AND EXISTS "
-            "(SELECT 1 FROM inventory_backlog b WHERE b.sku_id = s.id)", (param,))}
+            "(SELECT 1 FROM inventory_backlog b WHERE b.sku_id = s.id AND b.short)", (param,))}
 
 
 def skus_marked_for_retry(db: Session, sku_ids: Collection[int] | None = None) -> set[int]:
@@ -145,7 +151,7 @@ def clear_retry(db: Session, sku_ids: Collection[int], *, requested_before: date
 
 def backlog_page(db: Session, sku_ids: Collection[int], *, after: tuple[datetime, int] | None,
                  limit: int) -> list[tuple[int, datetime]]:
-    """Waiting orders that need any of these SKUs, in paid order: (order_id, paid_at)."""
+    """Waiting orders short of any of these SKUs, in paid order: (order_id, paid_at)."""
     dialect = dialect_of(db)
     frag, param = in_list(dialect, sku_ids)
     params: list[object] = [param]
@@ -153,7 +159,7 @@ def backlog_page(db: Session, sku_ids: Collection[int], *, after: tuple[datetime
     if after is not None:
         cond = " AND (paid_at > ? OR (paid_at = ? AND order_id > ?))"
         params += [db_time(dialect, after[0]), db_time(dialect, after[0]), after[1]]
-    rows = fetchall(db, f"SELECT DISTINCT paid_at, order_id FROM inventory_backlog WHERE sku_id {frag}{cond} "
+    rows = fetchall(db, f"SELECT DISTINCT paid_at, order_id FROM inventory_backlog WHERE sku_id {frag} AND short{cond} "
                         f"ORDER BY paid_at, order_id LIMIT ?", (*params, limit))
     from baodan.core.db import read_time
 

@@ -79,16 +79,19 @@ def write_allocation(db: Session, allocation: Allocation, *, now: datetime, refe
     leaving = list(allocation.dropping_order_ids)
     if from_backlog:
         leaving += [g.demand.order_id for g in plan.granted]
+        repository.mark_backlog_short(db, [(line.sku_id in s.short_sku_ids, line.order_line_id, line.sku_id)
+                                           for s in plan.short for line in s.demand.lines])
     else:
         repository.insert_backlog(db, [(line.order_line_id, line.sku_id, s.demand.order_id, line.qty,
-                                        s.demand.paid_at) for s in plan.short for line in s.demand.lines])
+                                        s.demand.paid_at, line.sku_id in s.short_sku_ids)
+                                       for s in plan.short for line in s.demand.lines])
     repository.delete_backlog(db, leaving)
     freed = {h.sku_id for h in allocation.releasing}
     if not from_backlog:
         # An order queued behind a retry must be seen by that retry, even if it was paid earlier.
         freed |= {sku for s in plan.short for sku in s.short_sku_ids
                   if any(plan.free_after.get((sku, w), 0) > 0 for w in s.demand.warehouses)}
-    repository.mark_for_retry(db, repository.skus_with_backlog(db, freed), now=now)
+    repository.mark_for_retry(db, repository.skus_awaited(db, freed), now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,7 @@ def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | N
             repository.insert_moves(session, [(sku_id, warehouse_id, kind, change, 0, None, reason)],
                                     actor=actor, now=now, idempotency_key=idempotency_key)
             if change > 0:
-                repository.mark_for_retry(session, repository.skus_with_backlog(session, {sku_id}), now=now)
+                repository.mark_for_retry(session, repository.skus_awaited(session, {sku_id}), now=now)
         return _level(session, sku_id, warehouse_id)
 
 

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -63,6 +64,9 @@ backlog = Table(
     Column("order_id", BigIntPK, nullable=False, index=True),
     Column("qty", BigInteger, nullable=False),
     Column("paid_at", UtcDateTime, nullable=False),
+    # The order waits for this SKU (it was short of it when last tried). Only stock of such SKUs
+    # triggers a retry: a release of a SKU that waiting orders merely also contain does not.
+    Column("short", Boolean, nullable=False),
     Index("ix_inventory_backlog_sku_paid", "sku_id", "paid_at", "order_id"),
 )
 

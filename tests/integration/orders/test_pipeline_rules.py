@@ -398,3 +398,47 @@ def test_a_waiting_order_records_the_skus_it_waits_for_in_its_history(runtime, d
     assert len(detail["short_sku_ids"]) == 1
     assert _order(db, "o1")["short"] == ["A"]
     assert run_checks(db) == []
+
+
+def _retry_marks(db):
+    with db.read() as s:
+        codes = dict(fetchall(s, "SELECT id, code FROM sku"))
+        return sorted(codes[r[0]] for r in fetchall(s, "SELECT sku_id FROM inventory_retry"))
+
+
+def test_a_release_of_a_sku_waiting_orders_merely_contain_does_not_trigger_a_retry(runtime, db):
+    """o2 waits for HOT; it also contains PLAIN. PLAIN coming free (o1 cancelled) cannot help it, so no
+    retry is asked for (on a big waiting list, such retries would page through it for nothing)."""
+    ids = make_catalog(db, skus={"HOT": 0, "PLAIN": 100})
+    submit(runtime, order("o1", [("PLAIN", 1)], paid_offset_s=1),
+           order("o2", [("HOT", 1), ("PLAIN", 1)], paid_offset_s=2))
+    drain(runtime)
+    assert _order(db, "o2")["short"] == ["HOT"]
+    submit(runtime, order("o1", [("PLAIN", 1)], status="cancelled", paid_offset_s=1, updated_offset_s=60))
+    runtime.worker().run_once()  # the batch only: no retry pass yet
+    assert _retry_marks(db) == []
+    inventory.adjust_stock(db, sku_id=ids["HOT"], warehouse_id=ids["WH1"], delta=1)
+    assert _retry_marks(db) == ["HOT"]
+    drain(runtime)
+    assert _order(db, "o2")["state"] == "reserved"
+    assert run_checks(db) == []
+
+
+def test_a_retried_order_now_short_of_another_sku_is_retried_when_that_sku_arrives(runtime, db):
+    """o1 waits for A. A arrives, but B was taken meanwhile by o2: o1 now waits for B, and B arriving
+    must serve it."""
+    ids = make_catalog(db, skus={"A": 0, "B": 1})
+    submit(runtime, order("o1", [("A", 1), ("B", 1)], paid_offset_s=1))
+    drain(runtime)
+    assert _order(db, "o1")["short"] == ["A"]
+    submit(runtime, order("o2", [("B", 1)], paid_offset_s=2))
+    drain(runtime)
+    assert _order(db, "o2")["state"] == "reserved"
+    inventory.adjust_stock(db, sku_id=ids["A"], warehouse_id=ids["WH1"], delta=1)
+    drain(runtime)
+    assert _order(db, "o1")["state"] == "awaiting_stock"
+    assert _order(db, "o1")["short"] == ["B"]
+    inventory.adjust_stock(db, sku_id=ids["B"], warehouse_id=ids["WH1"], delta=1)
+    drain(runtime)
+    assert _order(db, "o1")["state"] == "reserved"
+    assert run_checks(db) == []

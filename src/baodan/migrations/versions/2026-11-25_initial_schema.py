@@ -258,6 +258,7 @@ def _create_main() -> None:
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('qty', sa.BigInteger(), nullable=False),
     sa.Column('paid_at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('short', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('order_line_id', 'sku_id', name=op.f('pk_inventory_backlog'))
     )
     with op.batch_alter_table('inventory_backlog', schema=None) as batch_op:
