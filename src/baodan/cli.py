@@ -119,12 +119,13 @@ def serve(role: Annotated[str, typer.Option(help="all (API + worker), api, or wo
     import uvicorn
 
     from baodan.app import create_app
-    from baodan.runtime import Runtime
+    from baodan.runtime import Runtime, tune_gc
 
     cfg = settings()
     host, port = host or cfg.host, port or cfg.port
     runtime = Runtime.open(cfg)
     application = create_app(runtime, with_worker=role == "all", own_runtime=True)
+    tune_gc()
     console.print(f"BaoDan ({role}) on {runtime.db.dialect}: API docs at http://{host}:{port}/docs")
     uvicorn.run(application, host=host, port=port, log_level=cfg.log_level.lower(), access_log=False)
 
@@ -135,10 +136,11 @@ def worker() -> None:
     import signal
     import threading
 
-    from baodan.runtime import Runtime
+    from baodan.runtime import Runtime, tune_gc
 
     _open_db().dispose()
     runtime = Runtime.open(settings())
+    tune_gc()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print(f"worker running on {runtime.db.dialect}; Ctrl-C stops")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import signal
@@ -16,6 +17,17 @@ from baodan.intake.services import ShopDirectory
 from baodan.worker import Worker
 
 log = logging.getLogger("baodan")
+
+
+def tune_gc() -> None:
+    """Collect cycles less often in a server process. By default Python's cyclic collector runs every
+    700 container allocations; validating a request or processing a batch of 2,000 orders allocates
+    hundreds of thousands of dicts, models and tuples that live until the work ends, so the collector
+    rescans them again and again (measured: a third of intake's CPU). Reference counting still frees
+    everything acyclic at once, and cycles are still collected, only in larger steps. `freeze` moves
+    what start-up created (modules, tables, schemas) out of the collector's sight for good."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 @dataclass
@@ -82,6 +94,7 @@ def run_worker_process(settings: dict[str, Any]) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runtime = Runtime.open(Settings(**settings))
+    tune_gc()
     try:
         runtime.worker().run(stop)
     finally:

@@ -218,8 +218,9 @@ def _run_in_process(db: Database, db_url: str, plan: dict[str, Any], workdir: Pa
     from baodan.intake import services as intake
     from baodan.intake.inbox import open_inbox
     from baodan.orders.schemas import OrderBatch
-    from baodan.runtime import run_worker_process
+    from baodan.runtime import run_worker_process, tune_gc
 
+    tune_gc()  # as `baodan serve` does for its API process
     inbox = open_inbox(db)
     shops = intake.ShopDirectory(db)
     adapter = TypeAdapter(OrderBatch)
