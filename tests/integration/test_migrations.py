@@ -22,7 +22,7 @@ MAIN_TABLES = {
     "inventory_retry", "live_session", "sku_mapping", "stock_level", "stock_move", "sales_order",
     "order_event", "order_line", "inventory_backlog", "reservation",
 }
-INBOX_TABLES = {"inbox_event", "intake_counter"}  # PostgreSQL only: on SQLite the inbox is a file of its own
+INBOX_TABLES = {"inbox_event", "inbox_pending", "intake_counter"}  # PostgreSQL only: on SQLite the inbox is a file of its own
 
 
 def _head(db: Database) -> str:

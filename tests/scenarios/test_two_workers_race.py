@@ -7,9 +7,9 @@ and claim small batches with FOR UPDATE SKIP LOCKED until nothing is left. After
 oversold, the hot SKU is fully reserved, every order exists once with its reservations once, every inbox
 event was applied exactly once, `run_checks` is clean, and both processes did part of the work.
 
-Who processed what is recorded by a statement trigger on `inbox_event` that this test installs in its own
-schema: it copies each event marked processed with the `application_name` of the marking session (each
-worker runs with its own PGAPPNAME). An event applied twice would show up twice there.
+Who processed what is recorded by a statement trigger on `inbox_pending` that this test installs in its
+own schema: it copies each event a committed batch claimed with the `application_name` of the claiming
+session (each worker runs with its own PGAPPNAME). An event claimed twice would show up twice there.
 """
 
 from __future__ import annotations
@@ -128,10 +128,10 @@ _TRIGGER_SQL = [
     """CREATE FUNCTION race_record_processed() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          INSERT INTO race_processed_by (event_id, app)
-         SELECT id, current_setting('application_name') FROM race_new_rows WHERE processed_at IS NOT NULL;
+         SELECT id, current_setting('application_name') FROM race_claimed_rows;
          RETURN NULL;
        END $$""",
-    "CREATE TRIGGER race_record_processed AFTER UPDATE ON inbox_event REFERENCING NEW TABLE AS race_new_rows "
+    "CREATE TRIGGER race_record_processed AFTER DELETE ON inbox_pending REFERENCING OLD TABLE AS race_claimed_rows "
     "FOR EACH STATEMENT EXECUTE FUNCTION race_record_processed()",
 ]
 
@@ -182,7 +182,7 @@ def test_two_worker_processes_share_the_surge_and_never_oversell(pg_url: str, tm
             for sql in _TRIGGER_SQL:
                 conn.execute(sql)
         gate = psycopg.connect(pg_url)
-        gate.execute("LOCK TABLE inbox_event IN EXCLUSIVE MODE")  # claims (FOR UPDATE) wait; counts do not
+        gate.execute("LOCK TABLE inbox_pending IN EXCLUSIVE MODE")  # claims (DELETE) wait; counts do not
 
         for name in WORKERS:
             with logs[name].open("wb") as log:
@@ -202,7 +202,7 @@ def test_two_worker_processes_share_the_surge_and_never_oversell(pg_url: str, tm
                 if p.poll() is not None:
                     pytest.fail(f"a worker died with code {p.returncode} while working\n{_logs(logs)}")
             with db.read() as s:
-                ((unprocessed,),) = fetchall(s, "SELECT count(*) FROM inbox_event WHERE processed_at IS NULL")
+                ((unprocessed,),) = fetchall(s, "SELECT count(*) FROM inbox_pending")
                 ((marks,),) = fetchall(s, "SELECT count(*) FROM inventory_retry")
             if unprocessed == 0 and marks == 0:
                 break

@@ -104,7 +104,7 @@ def _processed(db: Database) -> int:
     not subtracted: ids of the inbox file have gaps where a redelivery was ignored)."""
     with db.read() as s:
         if not db.is_sqlite:
-            return fetchall(s, "SELECT count(*) FROM inbox_event WHERE processed_at IS NOT NULL")[0][0]
+            return fetchall(s, "SELECT (SELECT count(*) FROM inbox_event) - (SELECT count(*) FROM inbox_pending)")[0][0]
         rows = fetchall(s, "SELECT last_event_id FROM intake_cursor WHERE name = 'inbox'")
     cursor = rows[0][0] if rows else 0
     with closing(sqlite3.connect(db.inbox_path, timeout=30)) as conn:

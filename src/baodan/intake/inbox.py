@@ -260,9 +260,10 @@ class PostgresInbox:
                         with conn.transaction():  # a savepoint: one bad request fails alone
                             for shop_id, shop_rows in _by_shop(rows).items():
                                 cur = conn.execute(
-                                    f"INSERT INTO inbox_event ({_COLUMNS}) SELECT c, s, o, st, u, p, %s "
-                                    "FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], "
-                                    "%s::text[], %s::bytea[]) AS t(c, s, o, st, u, p) ON CONFLICT DO NOTHING",
+                                    f"WITH new AS (INSERT INTO inbox_event ({_COLUMNS}) SELECT c, s, o, st, u, p, "
+                                    "%s FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], "
+                                    "%s::text[], %s::bytea[]) AS t(c, s, o, st, u, p) ON CONFLICT DO NOTHING "
+                                    "RETURNING id) INSERT INTO inbox_pending (id) SELECT id FROM new",
                                     [now, *map(list, zip(*shop_rows, strict=True))])
                                 _count(request_counts, shop_id, len(shop_rows), cur.rowcount)
                                 accepted += cur.rowcount
@@ -285,12 +286,12 @@ class PostgresInbox:
         return results
 
     def claim(self, session: Session, limit: int) -> list[InboxEvent]:
-        """Lock and mark the oldest unclaimed events in one statement. The mark is part of the batch's
-        transaction: if the batch rolls back, the events are unclaimed again."""
-        rows = fetchall(session, f"UPDATE inbox_event SET processed_at = now() WHERE id IN (SELECT id FROM "
-                                 "inbox_event WHERE processed_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) "
-                                 f"RETURNING id, {_COLUMNS}", (limit,))
-        rows.sort(key=lambda r: r[0])
+        """Take the oldest pending events off the queue in one statement. The delete is part of the
+        batch's transaction: if the batch rolls back, the events are pending again."""
+        rows = fetchall(session, "WITH claimed AS (DELETE FROM inbox_pending WHERE id IN (SELECT id FROM "
+                                 "inbox_pending ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id) "
+                                 f"SELECT e.id, {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))} "
+                                 "FROM inbox_event e JOIN claimed c ON c.id = e.id ORDER BY e.id", (limit,))
         return [InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), clock.sql_text(r[7])) for r in rows]
 
     def mark_done(self, session: Session, events: Sequence[InboxEvent]) -> None:
@@ -298,8 +299,7 @@ class PostgresInbox:
 
     def pending(self, limit: int) -> int:
         with self.db.read() as session:
-            rows = fetchall(session, "SELECT count(*) FROM (SELECT 1 FROM inbox_event "
-                                     "WHERE processed_at IS NULL LIMIT ?) t", (limit,))
+            rows = fetchall(session, "SELECT count(*) FROM (SELECT 1 FROM inbox_pending LIMIT ?) t", (limit,))
         return rows[0][0]
 
     def stats(self) -> dict[int, tuple[int, int]]:

@@ -1,6 +1,7 @@
 """The inbox: every event we acknowledged, keyed by its natural key so a redelivery is recognised.
 
-On PostgreSQL the inbox is a table of the main database, claimed with FOR UPDATE SKIP LOCKED. On SQLite
+On PostgreSQL the inbox is a table of the main database, with a queue of pending event ids that
+workers claim with FOR UPDATE SKIP LOCKED. On SQLite
 it is a separate file (`<db>-inbox.db`) so that accepting webhooks never waits for the worker's write
 lock; the worker's progress (`intake_cursor`) lives in the main file, in the same transaction as the
 orders it wrote.
@@ -22,7 +23,6 @@ def _inbox_event(target: MetaData) -> Table:
         Column("platform_updated_at", String(32), nullable=False),  # UTC text: part of the key
         Column("payload", LargeBinary, nullable=False),  # canonical order JSON
         Column("received_at", UtcDateTime, nullable=False),
-        Column("processed_at", UtcDateTime),
         Index("uq_inbox_event_natural_key", "channel", "shop_id", "platform_order_id",
               "platform_status", "platform_updated_at", unique=True),
         sqlite_autoincrement=True,  # ids only grow: the worker's cursor relies on it
@@ -41,8 +41,13 @@ def _intake_counter(target: MetaData) -> Table:
 # PostgreSQL: part of the main schema (Alembic creates them only there).
 inbox_event = _inbox_event(metadata)
 intake_counter = _intake_counter(metadata)
-Index("ix_inbox_event_unprocessed", inbox_event.c.id,
-      postgresql_where=inbox_event.c.processed_at.is_(None))
+# Events not yet processed: a narrow queue beside the (insert-only) event log. Workers claim by deleting
+# rows (FOR UPDATE SKIP LOCKED) in their batch's transaction, which writes far less than updating the
+# wide event rows would; a batch that rolls back puts its rows back.
+inbox_pending = Table(
+    "inbox_pending", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+)
 
 # SQLite: the separate inbox file, created by intake.inbox.SqliteInbox.
 sqlite_inbox_metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -35,13 +35,16 @@ def _create_inbox() -> None:
     sa.Column('platform_updated_at', sa.String(length=32), nullable=False),
     sa.Column('payload', sa.LargeBinary(), nullable=False),
     sa.Column('received_at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', baodan.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_event')),
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('inbox_event', schema=None) as batch_op:
-        batch_op.create_index('ix_inbox_event_unprocessed', ['id'], unique=False, postgresql_where=sa.text('processed_at IS NULL'))
         batch_op.create_index('uq_inbox_event_natural_key', ['channel', 'shop_id', 'platform_order_id', 'platform_status', 'platform_updated_at'], unique=True)
+
+    op.create_table('inbox_pending',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_pending'))
+    )
 
     op.create_table('intake_counter',
     sa.Column('shop_id', sa.BigInteger(), nullable=False),
@@ -342,5 +345,6 @@ def downgrade() -> None:
     op.drop_table('intake_cursor')
     if op.get_bind().dialect.name == "postgresql":
         op.drop_table('intake_counter')
+        op.drop_table('inbox_pending')
         op.drop_table('inbox_event')
         op.execute("DROP FUNCTION IF EXISTS stock_move_immutable() CASCADE")
