@@ -10,6 +10,9 @@ from baodan.core.db import Database, fetchall
 # References the database does not enforce on the pipeline's bulk tables (see orders.tables):
 # (table, column, referenced table).
 ORPHANS = (
+    ("sales_order", "shop_id", "shop"),
+    ("sales_order", "live_session_id", "live_session"),
+    ("sales_order", "warehouse_id", "warehouse"),
     ("order_line", "order_id", "sales_order"),
     ("order_line", "sku_id", "sku"),
     ("order_event", "order_id", "sales_order"),

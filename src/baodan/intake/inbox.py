@@ -290,8 +290,8 @@ class PostgresInbox:
         batch's transaction: if the batch rolls back, the events are pending again."""
         rows = fetchall(session, "WITH claimed AS (DELETE FROM inbox_pending WHERE id IN (SELECT id FROM "
                                  "inbox_pending ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id) "
-                                 f"SELECT e.id, {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))} "
-                                 "FROM inbox_event e JOIN claimed c ON c.id = e.id ORDER BY e.id", (limit,))
+                                 f"SELECT e.* FROM claimed c CROSS JOIN LATERAL (SELECT id, {_COLUMNS} FROM "
+                                 "inbox_event WHERE id = c.id) AS e ORDER BY e.id", (limit,))
         return [InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), clock.sql_text(r[7])) for r in rows]
 
     def mark_done(self, session: Session, events: Sequence[InboxEvent]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+import orjson
 from sqlalchemy.orm import Session
 
 from baodan.core.db import (
@@ -43,16 +44,27 @@ def lock_free_stock(db: Session, sku_ids: Collection[int]) -> dict[StockKey, int
 
 
 def apply_level_deltas(db: Session, deltas: Mapping[StockKey, tuple[int, int]], *, now: datetime) -> None:
-    """Add (on_hand, reserved) deltas with one conditional statement per row. A row whose result would
-    break 0 ≤ reserved ≤ on_hand is not touched, and then the whole transaction is refused."""
-    rows = [(on_hand, reserved, db_time(dialect_of(db), now), sku_id, warehouse_id, on_hand, reserved, reserved)
+    """Add (on_hand, reserved) deltas to many levels in one conditional set-based statement. A row whose
+    result would break 0 ≤ reserved ≤ on_hand is not touched, and then the whole transaction is refused."""
+    rows = [(sku_id, warehouse_id, on_hand, reserved)
             for (sku_id, warehouse_id), (on_hand, reserved) in sorted(deltas.items()) if on_hand or reserved]
     if not rows:
         return
-    changed = executemany(
-        db, "UPDATE stock_level SET on_hand = on_hand + ?, reserved = reserved + ?, updated_at = ? "
-            "WHERE sku_id = ? AND warehouse_id = ? AND on_hand + ? >= reserved + ? AND reserved + ? >= 0",
-        rows)
+    dialect = dialect_of(db)
+    if dialect == "sqlite":
+        source = ("(SELECT value ->> 0 AS sku_id, value ->> 1 AS warehouse_id, value ->> 2 AS on_hand, "
+                  "value ->> 3 AS reserved FROM json_each(?))")
+        params: tuple[object, ...] = (db_time(dialect, now), orjson.dumps(rows).decode())
+    else:
+        source = "unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS d(sku_id, warehouse_id, on_hand, reserved)"
+        params = (db_time(dialect, now), *map(list, zip(*rows, strict=True)))
+    changed = execute(
+        db, "UPDATE stock_level SET on_hand = stock_level.on_hand + d.on_hand, "
+            f"reserved = stock_level.reserved + d.reserved, updated_at = ? FROM {source}"
+            f"{' AS d' if dialect == 'sqlite' else ''} "
+            "WHERE stock_level.sku_id = d.sku_id AND stock_level.warehouse_id = d.warehouse_id "
+            "AND stock_level.on_hand + d.on_hand >= stock_level.reserved + d.reserved "
+            "AND stock_level.reserved + d.reserved >= 0", params)
     if changed != len(rows):
         raise StockLevelConflict(f"{len(rows) - changed} stock level(s) changed under us; batch refused",
                                  details={"expected": len(rows), "updated": changed})

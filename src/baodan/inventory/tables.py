@@ -12,7 +12,7 @@ from sqlalchemy import (
     Table,
 )
 
-from baodan.core.db import BigIntPK, UtcDateTime, metadata
+from baodan.core.db import ID_CACHE, BigIntPK, UtcDateTime, metadata
 
 stock_level = Table(
     "stock_level", metadata,
@@ -44,7 +44,7 @@ stock_move = Table(
 
 reservation = Table(
     "reservation", metadata,
-    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("id", BigIntPK, Identity(cache=ID_CACHE), primary_key=True),
     Column("order_id", BigIntPK, nullable=False, index=True),
     Column("order_line_id", BigIntPK, nullable=False),
     Column("sku_id", BigIntPK, nullable=False),

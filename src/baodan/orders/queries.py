@@ -77,7 +77,7 @@ def order_detail(s: Session, order_id: int) -> dict[str, Any]:
         .where(reservation.c.order_id == order_id).order_by(reservation.c.order_line_id, reservation.c.sku_id))]
     out["events"] = [r._asdict() for r in s.execute(
         select(order_event.c.kind, order_event.c.at, order_event.c.detail)
-        .where(order_event.c.order_id == order_id).order_by(order_event.c.id))]
+        .where(order_event.c.order_id == order_id).order_by(order_event.c.at, order_event.c.id))]
     return out
 
 

@@ -59,16 +59,29 @@ def lock_orders(db: Session, keys: Collection[OrderKey]) -> None:
                  "ORDER BY 1) AS keys", (sorted({lock_key(k) for k in keys}),))
 
 
+_STORED = ("id, channel, platform_order_id, shop_id, platform_status, platform_updated_at, state, paid_at, "
+           "anomalies, warehouse_id, reserved_at")
+
+
 def load_orders(db: Session, keys: Collection[OrderKey]) -> dict[OrderKey, StoredOrder]:
     found: dict[OrderKey, StoredOrder] = {}
+    if dialect_of(db) == "postgresql" and keys:
+        # One index probe per key, whatever the statistics say: a fresh table during its first surge has
+        # none, and the planner then scans every order of the channel for `platform_order_id = ANY(…)`.
+        channels, ids = zip(*sorted(keys), strict=True)
+        for row in fetchall(db, f"SELECT o.* FROM unnest(?::text[], ?::text[]) AS k(channel, pid) CROSS JOIN "
+                                f"LATERAL (SELECT {_STORED} FROM sales_order WHERE channel = k.channel "
+                                "AND platform_order_id = k.pid) AS o", (list(channels), list(ids))):
+            found[(row[1], row[2])] = StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]),
+                                                  read_json(row[8]), row[9], _time(row[10]))
+        return found
     by_channel: dict[str, list[str]] = {}
     for channel, platform_order_id in keys:
         by_channel.setdefault(channel, []).append(platform_order_id)
     for channel, ids in sorted(by_channel.items()):
         frag, param = in_list(dialect_of(db), sorted(ids))
-        for row in fetchall(db, "SELECT id, channel, platform_order_id, shop_id, platform_status, "
-                                "platform_updated_at, state, paid_at, anomalies, warehouse_id, reserved_at "
-                                f"FROM sales_order WHERE channel = ? AND platform_order_id {frag}", (channel, param)):
+        for row in fetchall(db, f"SELECT {_STORED} FROM sales_order WHERE channel = ? AND platform_order_id {frag}",
+                            (channel, param)):
             found[(row[1], row[2])] = StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]),
                                                   read_json(row[8]), row[9], _time(row[10]))
     return found
@@ -79,9 +92,7 @@ def load_orders_by_id(db: Session, order_ids: Collection[int]) -> dict[int, tupl
         return {}
     frag, param = in_list(dialect_of(db), order_ids)
     out = {}
-    for row in fetchall(db, "SELECT id, channel, platform_order_id, shop_id, platform_status, "
-                            "platform_updated_at, state, paid_at, anomalies, warehouse_id, reserved_at "
-                            f"FROM sales_order WHERE id {frag}", (param,)):
+    for row in fetchall(db, f"SELECT {_STORED} FROM sales_order WHERE id {frag}", (param,)):
         out[row[0]] = ((row[1], row[2]), StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6],
                                                      _time(row[7]), read_json(row[8]), row[9], _time(row[10])))
     return out
@@ -105,8 +116,9 @@ def allocate_ids(db: Session, table: str, count: int) -> list[int]:
     if dialect_of(db) == "sqlite":
         ((top,),) = fetchall(db, f"SELECT coalesce(max(id), 0) FROM {table}")
         return list(range(top + 1, top + 1 + count))
-    return [r[0] for r in fetchall(
-        db, f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,))]
+    ((sequence,),) = fetchall(db, "SELECT pg_get_serial_sequence(?, 'id')", (table,))
+    # The name inline (it comes from the catalog): a literal is resolved once, a function call per row.
+    return [r[0] for r in fetchall(db, f"SELECT nextval('{sequence}') FROM generate_series(1, ?)", (count,))]
 
 
 def insert_orders(db: Session, rows: Sequence[Sequence[Any]]) -> None:

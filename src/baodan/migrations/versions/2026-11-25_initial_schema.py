@@ -215,9 +215,6 @@ def _create_main() -> None:
     sa.Column('reserved_at', baodan.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('ingested_at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['live_session_id'], ['live_session.id'], name=op.f('fk_sales_order_live_session_id_live_session')),
-    sa.ForeignKeyConstraint(['shop_id'], ['shop.id'], name=op.f('fk_sales_order_shop_id_shop')),
-    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_sales_order_warehouse_id_warehouse')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order')),
     sa.UniqueConstraint('channel', 'platform_order_id', name=op.f('uq_sales_order_channel_platform_order_id'))
     )
@@ -227,7 +224,7 @@ def _create_main() -> None:
         batch_op.create_index('ix_sales_order_state_paid', ['state', 'paid_at'], unique=False)
 
     op.create_table('order_event',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False, cache=1000), nullable=False),
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('at', baodan.core.db.UtcDateTime(timezone=True), nullable=False),
@@ -238,7 +235,7 @@ def _create_main() -> None:
         batch_op.create_index('ix_order_event_order', ['order_id', 'id'], unique=False)
 
     op.create_table('order_line',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False, cache=1000), nullable=False),
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('line_no', sa.Integer(), nullable=False),
     sa.Column('platform_line_id', sa.String(length=64), nullable=True),
@@ -269,7 +266,7 @@ def _create_main() -> None:
         batch_op.create_index('ix_inventory_backlog_sku_paid', ['sku_id', 'paid_at', 'order_id'], unique=False)
 
     op.create_table('reservation',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), sa.Identity(always=False, cache=1000), nullable=False),
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('order_line_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('sku_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
