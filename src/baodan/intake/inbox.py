@@ -209,8 +209,10 @@ class SqliteInbox:
         with self.db.read() as session:
             rows = fetchall(session, "SELECT last_event_id FROM intake_cursor WHERE name = 'inbox'")
         after = rows[0][0] if rows else 0
-        (top,) = self._reader().execute("SELECT coalesce(max(id), 0) FROM inbox_event").fetchone()
-        return max(0, min(limit, top - after))
+        # Counted, not subtracted from max(id): ids have gaps where a redelivery was ignored.
+        (count,) = self._reader().execute(
+            "SELECT count(*) FROM (SELECT 1 FROM inbox_event WHERE id > ? LIMIT ?)", (after, limit)).fetchone()
+        return count
 
     def stats(self) -> dict[int, tuple[int, int]]:
         cur = self._reader().execute("SELECT shop_id, accepted, duplicates FROM intake_counter")
