@@ -269,7 +269,7 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
                                                          "(else one is started)")] = None,
                 clients: Annotated[int, typer.Option(min=1, max=64, help="concurrent senders")] = 4,
                 chunk: Annotated[int, typer.Option(min=1, max=5000, help="orders per request")] = 500,
-                workers: Annotated[int, typer.Option(min=1, max=8, help="worker threads (PostgreSQL)")] = 1,
+                workers: Annotated[int, typer.Option(min=1, max=8, help="worker processes (PostgreSQL; SQLite has one writer)")] = 1,
                 seed: Annotated[int, typer.Option()] = 42,
                 as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
     """Push a live-session burst through intake and worker; print throughput, latency and invariants."""
