@@ -5,12 +5,28 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from baodan.catalog import schemas, services
 from baodan.core.db import Database
 from baodan.intake import services as intake
 from baodan.inventory import services as inventory
 from baodan.inventory.model import MoveKind
 from baodan.orders.schemas import CanonicalOrder
+
+API = "/api/v1"
+# API tests run on SQLite and PostgreSQL unless marked: what is decided in Python before any write
+# (request validation, routing, refusals) does not depend on the database, so that runs once, on SQLite.
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def error_body(resp: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert an error answer: the status, a stable `code` and a human `message`."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert body["code"] == code, body
+    assert isinstance(body["message"], str) and body["message"].strip(), body
+    return body
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -178,7 +178,8 @@ def stock_adjust(sku: Annotated[str, typer.Argument(help="SKU code")],
                  set_to: Annotated[int | None, typer.Option("--set", help="set on hand to this count")] = None,
                  receipt: Annotated[bool, typer.Option(help="record as goods received (入库)")] = False,
                  reason: Annotated[str | None, typer.Option()] = None,
-                 ref: Annotated[str | None, typer.Option(help="idempotency key: a repeated ref changes nothing")] = None,
+                 ref: Annotated[str | None,
+                                typer.Option(help="idempotency key: a repeated ref changes nothing")] = None,
                  ) -> None:
     """Adjust on-hand stock (one ledger move); orders waiting for the SKU are then served in paid order."""
     from sqlalchemy import select
@@ -269,7 +270,8 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
                                                          "(else one is started)")] = None,
                 clients: Annotated[int, typer.Option(min=1, max=64, help="concurrent senders")] = 4,
                 chunk: Annotated[int, typer.Option(min=1, max=5000, help="orders per request")] = 500,
-                workers: Annotated[int, typer.Option(min=1, max=8, help="worker processes (PostgreSQL; SQLite has one writer)")] = 1,
+                workers: Annotated[int, typer.Option(
+                    min=1, max=8, help="worker processes (PostgreSQL; SQLite has one writer)")] = 1,
                 seed: Annotated[int, typer.Option()] = 42,
                 as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
     """Push a live-session burst through intake and worker; print throughput, latency and invariants."""

@@ -6,21 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import pytest
-
-API = "/api/v1"
-# Every test runs on SQLite and PostgreSQL unless marked: request validation, routing and rules checked in
-# Python before any write do not depend on the database, so those run once, on SQLite.
-sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-def _error(resp: Any, status: int, code: str) -> dict[str, Any]:
-    """Assert an error answer: the status, a stable `code` and a human `message`."""
-    assert resp.status_code == status, resp.text
-    body = resp.json()
-    assert body["code"] == code, body
-    assert isinstance(body["message"], str) and body["message"].strip(), body
-    return body
+from tests.helpers import API, error_body, sqlite_only
 
 
 def _created(resp: Any) -> dict[str, Any]:
@@ -86,7 +72,7 @@ def test_a_duplicate_code_of_any_catalog_entity_is_refused_with_409_and_nothing_
                        ("shops", {"code": "DY-1", "name": "again", "channel": "taobao"}),
                        ("products", {"code": "P001", "name": "again"}),
                        ("skus", {"code": "S1", "name": "again"})]:
-        refused = _error(client.post(f"{API}/{path}", json=body), 409, "catalog.duplicate_code")
+        refused = error_body(client.post(f"{API}/{path}", json=body), 409, "catalog.duplicate_code")
         assert body["code"] in refused["message"]
         assert [item["code"] for item in _list(client, path)] == [body["code"]], path
     assert _list(client, "shops")[0]["channel"] == "douyin"
@@ -99,7 +85,7 @@ def test_unknown_ids_answer_404_with_the_catalog_not_found_code(client):
                                ("GET", "skus/999", None), ("GET", "shops/999/sku-mappings", None),
                                ("PUT", "shops/999/sku-mappings", [{"platform_sku_id": "3001", "sku": "A"}]),
                                ("POST", "live-sessions/999/end", {"ended_at": "2026-12-10T23:00:00+08:00"})]:
-        body_out = _error(client.request(method, f"{API}/{path}", json=body), 404, "catalog.not_found")
+        body_out = error_body(client.request(method, f"{API}/{path}", json=body), 404, "catalog.not_found")
         assert "999" in body_out["message"], path
 
 
@@ -123,21 +109,21 @@ INVALID_BODIES = {
 def test_an_invalid_body_is_refused_with_422_request_invalid_and_creates_nothing(client, subtests):
     for case, (path, body) in INVALID_BODIES.items():
         with subtests.test(msg=case):
-            refused = _error(client.post(f"{API}/{path}", json=body), 422, "request.invalid")
+            refused = error_body(client.post(f"{API}/{path}", json=body), 422, "request.invalid")
             assert isinstance(refused["details"], list) and refused["details"]
             assert _list(client, path) == []
 
 
 @sqlite_only
 def test_a_non_numeric_id_is_refused_with_422_request_invalid(client):
-    _error(client.get(f"{API}/skus/abc"), 422, "request.invalid")
+    error_body(client.get(f"{API}/skus/abc"), 422, "request.invalid")
 
 
 @sqlite_only
 def test_a_malformed_json_body_answers_400_request_malformed_json(client):
     resp = client.post(f"{API}/warehouses", content=b'{"code": "WH1",',
                        headers={"content-type": "application/json"})
-    _error(resp, 400, "request.malformed_json")
+    error_body(resp, 400, "request.malformed_json")
     assert _list(client, "warehouses") == []
 
 
@@ -180,7 +166,7 @@ def test_a_shop_naming_an_unknown_warehouse_is_refused_and_not_created(client, s
         "fallback": {"default_warehouse": "WH-HZ", "fallback_warehouses": ["WH-GZ", "WH-NOPE"]},
     }.items():
         with subtests.test(msg=case):
-            body = _error(client.post(f"{API}/shops", json={"code": "DY-1", "name": "店", "channel": "douyin",
+            body = error_body(client.post(f"{API}/shops", json={"code": "DY-1", "name": "店", "channel": "douyin",
                                                             **refs}), 422, "catalog.invalid_reference")
             assert "WH-NOPE" in body["message"]
             assert _list(client, "shops") == []
@@ -204,7 +190,7 @@ def test_a_sku_of_a_product_is_created_and_read_back_by_id_and_by_code(client):
 
 @sqlite_only
 def test_a_sku_of_an_unknown_product_is_refused_and_not_created(client):
-    body = _error(client.post(f"{API}/skus", json={"code": "S1", "name": "n", "product": "P404"}), 422,
+    body = error_body(client.post(f"{API}/skus", json={"code": "S1", "name": "n", "product": "P404"}), 422,
                   "catalog.invalid_reference")
     assert "P404" in body["message"]
     assert _list(client, "skus") == []
@@ -234,7 +220,7 @@ def test_a_bundle_that_breaks_a_bundle_rule_is_refused_and_not_created(client, s
     }.items():
         with subtests.test(msg=case):
             resp = client.post(f"{API}/skus", json={"code": code, "name": "组合装", "components": components})
-            body = _error(resp, 422, "catalog.invalid_bundle")
+            body = error_body(resp, 422, "catalog.invalid_bundle")
             if named:
                 assert named in body["message"]
             assert _list(client, "skus", code=code) == []
@@ -297,7 +283,7 @@ def test_a_mapping_to_an_unknown_sku_code_is_refused_and_writes_nothing(client):
     shop = _shop(client)
     _sku(client, "A")
     items = [{"platform_sku_id": "3001", "sku": "A"}, {"platform_sku_id": "3002", "sku": "NOPE"}]
-    body = _error(client.put(f"{API}/shops/{shop['id']}/sku-mappings", json=items), 422,
+    body = error_body(client.put(f"{API}/shops/{shop['id']}/sku-mappings", json=items), 422,
                   "catalog.invalid_reference")
     assert "NOPE" in body["message"]
     assert body["details"] == {"missing": ["NOPE"]}
@@ -309,7 +295,7 @@ def test_a_mapping_body_that_is_not_a_list_is_refused_with_422(client):
     shop = _shop(client)
     _sku(client, "A")
     resp = client.put(f"{API}/shops/{shop['id']}/sku-mappings", json={"platform_sku_id": "1", "sku": "A"})
-    _error(resp, 422, "request.invalid")
+    error_body(resp, 422, "request.invalid")
     assert _mappings(client, shop["id"]) == []
 
 
@@ -348,7 +334,7 @@ def test_ending_a_live_session_before_or_at_its_start_is_refused_and_changes_not
     _shop(client)
     created = _created(client.post(f"{API}/live-sessions", json=_session_body()))
     for ended_at in ["2026-12-10T19:59:59+08:00", "2026-12-10T20:00:00+08:00", "2026-12-10T12:00:00Z"]:
-        _error(client.post(f"{API}/live-sessions/{created['id']}/end", json={"ended_at": ended_at}), 422,
+        error_body(client.post(f"{API}/live-sessions/{created['id']}/end", json={"ended_at": ended_at}), 422,
                "catalog.invalid_reference")
     assert _list(client, "live-sessions")[0]["ended_at"] is None
 
@@ -356,7 +342,7 @@ def test_ending_a_live_session_before_or_at_its_start_is_refused_and_changes_not
 @sqlite_only
 def test_a_live_session_recorded_with_an_end_before_its_start_is_refused(client):
     _shop(client)
-    _error(client.post(f"{API}/live-sessions", json=_session_body(ended_at="2026-12-10T19:00:00+08:00")), 422,
+    error_body(client.post(f"{API}/live-sessions", json=_session_body(ended_at="2026-12-10T19:00:00+08:00")), 422,
            "catalog.invalid_reference")
     assert _list(client, "live-sessions") == []
 
@@ -368,7 +354,7 @@ def test_a_live_session_with_an_unknown_reference_is_refused_and_not_created(cli
     for case, extra in {"unknown-shop": {"shop": "NOPE"},
                         "unknown-featured-sku": {"featured_skus": ["A", "NOPE"]}}.items():
         with subtests.test(msg=case):
-            body = _error(client.post(f"{API}/live-sessions", json=_session_body(**extra)), 422,
+            body = error_body(client.post(f"{API}/live-sessions", json=_session_body(**extra)), 422,
                           "catalog.invalid_reference")
             assert "NOPE" in body["message"]
             assert _list(client, "live-sessions") == []
@@ -377,6 +363,6 @@ def test_a_live_session_with_an_unknown_reference_is_refused_and_not_created(cli
 def test_two_sessions_of_one_shop_starting_at_the_same_moment_are_refused_with_409(client):
     _shop(client)
     _created(client.post(f"{API}/live-sessions", json=_session_body()))
-    _error(client.post(f"{API}/live-sessions", json=_session_body(title="again")), 409,
+    error_body(client.post(f"{API}/live-sessions", json=_session_body(title="again")), 409,
            "catalog.duplicate_code")
     assert len(_list(client, "live-sessions")) == 1

@@ -5,23 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tests.helpers import drain, make_catalog, order, submit
-
-API = "/api/v1"
-# Every test runs on SQLite and PostgreSQL unless marked: refusals decided before any write run on SQLite
-# only.
-sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-def _error(resp: Any, status: int, code: str) -> dict[str, Any]:
-    """Assert an error answer: the status, a stable `code` and a human `message`."""
-    assert resp.status_code == status, resp.text
-    body = resp.json()
-    assert body["code"] == code, body
-    assert isinstance(body["message"], str) and body["message"].strip(), body
-    return body
+from tests.helpers import API, drain, error_body, make_catalog, order, sqlite_only, submit
 
 
 def _levels(client: Any, **params: Any) -> list[tuple[str, str, int, int, int]]:
@@ -78,7 +62,7 @@ def test_stock_is_paged_by_sku_and_warehouse(client, db):
     rest = client.get(f"{API}/stock", params={"limit": 2, "after_sku_id": first[-1]["sku_id"],
                                               "after_warehouse_id": first[-1]["warehouse_id"]}).json()
     assert [r["sku_id"] for r in first + rest] == [ids["A"], ids["B"], ids["C"]]
-    _error(client.get(f"{API}/stock", params={"limit": 0}), 422, "request.invalid")
+    error_body(client.get(f"{API}/stock", params={"limit": 0}), 422, "request.invalid")
 
 
 # --- adjustments ------------------------------------------------------------------------------------------
@@ -147,9 +131,9 @@ def test_going_below_what_is_reserved_is_refused_with_409_and_changes_nothing(cl
     make_catalog(db, skus={"A": 10})
     _reserve(runtime, "A", 6)
     moves_before = _moves(client, "A")
-    body = _error(_adjust(client, sku="A", set_to=5), 409, "inventory.below_reserved")
+    body = error_body(_adjust(client, sku="A", set_to=5), 409, "inventory.below_reserved")
     assert body["details"] == {"on_hand": 10, "reserved": 6, "change": -5}
-    _error(_adjust(client, sku="A", delta=-5), 409, "inventory.below_reserved")
+    error_body(_adjust(client, sku="A", delta=-5), 409, "inventory.below_reserved")
     assert _level(client, "A") == (10, 6, 4)
     assert _moves(client, "A") == moves_before
     assert _adjust(client, sku="A", set_to=6).json()["available"] == 0  # down to exactly the reserved is fine
@@ -171,26 +155,26 @@ def test_an_invalid_adjustment_is_refused_with_422_and_changes_nothing(client, d
     make_catalog(db, skus={"A": 10})
     for case, body in INVALID_ADJUSTMENTS.items():
         with subtests.test(msg=case):
-            _error(_adjust(client, **body), 422, "request.invalid")
+            error_body(_adjust(client, **body), 422, "request.invalid")
             assert _level(client, "A") == (10, 0, 10)
             assert len(_moves(client, "A")) == 1
-    refused = _error(_adjust(client, sku="A", delta=5, set_to=3), 422, "request.invalid")
+    refused = error_body(_adjust(client, sku="A", delta=5, set_to=3), 422, "request.invalid")
     assert "delta" in refused["message"] and "set_to" in refused["message"]
 
 
 @sqlite_only
 def test_a_receipt_that_removes_stock_is_refused_with_422(client, db):
     make_catalog(db, skus={"A": 10})
-    _error(_adjust(client, sku="A", delta=-1, kind="receipt"), 422, "inventory.invalid_adjustment")
+    error_body(_adjust(client, sku="A", delta=-1, kind="receipt"), 422, "inventory.invalid_adjustment")
     assert _level(client, "A") == (10, 0, 10)
 
 
 @sqlite_only
 def test_adjusting_an_unknown_sku_or_warehouse_answers_404(client, db):
     make_catalog(db, skus={"A": 10})
-    body = _error(_adjust(client, sku="NOPE", delta=1), 404, "inventory.unknown_level")
+    body = error_body(_adjust(client, sku="NOPE", delta=1), 404, "inventory.unknown_level")
     assert "NOPE" in body["message"]
-    body = _error(_adjust(client, sku="A", warehouse="WH-NOPE", delta=1), 404, "inventory.unknown_level")
+    body = error_body(_adjust(client, sku="A", warehouse="WH-NOPE", delta=1), 404, "inventory.unknown_level")
     assert "WH-NOPE" in body["message"]
     assert _levels(client) == [("A", "WH1", 10, 0, 10)]
 
@@ -228,7 +212,7 @@ def test_the_ledger_is_paged_with_before_id(client, db):
 @sqlite_only
 def test_the_ledger_of_an_unknown_sku_answers_404_and_a_sku_is_required(client, db):
     make_catalog(db, skus={"A": 10})
-    _error(client.get(f"{API}/stock/moves", params={"sku": "NOPE"}), 404, "inventory.unknown_level")
-    _error(client.get(f"{API}/stock/moves", params={"sku": "A", "warehouse": "WH-NOPE"}), 404,
+    error_body(client.get(f"{API}/stock/moves", params={"sku": "NOPE"}), 404, "inventory.unknown_level")
+    error_body(client.get(f"{API}/stock/moves", params={"sku": "A", "warehouse": "WH-NOPE"}), 404,
            "inventory.unknown_level")
-    _error(client.get(f"{API}/stock/moves"), 422, "request.invalid")
+    error_body(client.get(f"{API}/stock/moves"), 422, "request.invalid")

@@ -7,23 +7,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
-from tests.helpers import T0, drain, make_catalog, order
-
-API = "/api/v1"
-# Every test runs on SQLite and PostgreSQL unless marked: input refused by validation before intake touches
-# the database runs once, on SQLite.
-sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-def _error(resp: Any, status: int, code: str) -> dict[str, Any]:
-    """Assert an error answer: the status, a stable `code` and a human `message`."""
-    assert resp.status_code == status, resp.text[:2000]
-    body = resp.json()
-    assert body["code"] == code, body
-    assert isinstance(body["message"], str) and body["message"].strip(), body
-    return body
+from tests.helpers import API, T0, drain, error_body, make_catalog, order, sqlite_only
 
 
 def _post(client: Any, *orders: dict[str, Any]) -> Any:
@@ -142,7 +126,7 @@ def test_a_batch_repeating_one_event_counts_the_repeat_as_a_duplicate(client, ru
 
 @sqlite_only
 def test_an_unknown_order_id_answers_404_with_a_code(client):
-    _error(client.get(f"{API}/orders/999"), 404, "orders.not_found")
+    error_body(client.get(f"{API}/orders/999"), 404, "orders.not_found")
 
 
 # --- list filters and paging -----------------------------------------------------------------------------
@@ -209,7 +193,7 @@ def test_an_invalid_list_filter_is_refused_with_422_request_invalid(client, subt
                    {"paid_from": "yesterday"}, {"live_session_id": "first"}, {"limit": 0}, {"limit": 501},
                    {"cursor": -1}, {"cursor": "abc"}]:
         with subtests.test(msg=str(params)):
-            _error(client.get(f"{API}/orders", params=params), 422, "request.invalid")
+            error_body(client.get(f"{API}/orders", params=params), 422, "request.invalid")
 
 
 def test_orders_are_paged_newest_first_with_a_cursor_until_it_is_null(client, runtime, db):
@@ -247,7 +231,7 @@ def test_orders_are_paged_newest_first_with_a_cursor_until_it_is_null(client, ru
 def test_malformed_json_is_refused_with_400_and_writes_nothing(client, runtime, db):
     make_catalog(db, skus={"A": 10})
     good = json.dumps({"orders": [order("o1", [("A", 1)])]})
-    body = _error(client.post(f"{API}/orders/batch", content=good[:-5].encode(),
+    body = error_body(client.post(f"{API}/orders/batch", content=good[:-5].encode(),
                               headers={"content-type": "application/json"}), 400, "request.malformed_json")
     assert "JSON" in body["message"]
     _assert_nothing_written(client, runtime)
@@ -291,7 +275,7 @@ def test_an_invalid_last_order_refuses_the_whole_batch_with_422_and_writes_nothi
     make_catalog(db, skus={"A": 10})
     for case, (bad, where) in INVALID_ORDERS.items():
         with subtests.test(msg=case):
-            body = _error(_post(client, order("o1", [("A", 1)], paid_offset_s=1),
+            body = error_body(_post(client, order("o1", [("A", 1)], paid_offset_s=1),
                                 order("o2", [("A", 1)], paid_offset_s=2), bad), 422, "request.invalid")
             assert where in body["message"]
             assert any(where in [str(p) for p in d["loc"]] or where in d["msg"] for d in body["details"]), \
@@ -307,7 +291,7 @@ def test_a_batch_without_a_list_of_orders_is_refused_with_422_and_writes_nothing
     for case, body in {"empty": {"orders": []}, "no-orders": {}, "a-list": [], "a-string": {"orders": "o1"},
                        "unknown-field": {"orders": [order("o1", [("A", 1)])], "source": "douyin"}}.items():
         with subtests.test(msg=case):
-            _error(client.post(f"{API}/orders/batch", json=body), 422, "request.invalid")
+            error_body(client.post(f"{API}/orders/batch", json=body), 422, "request.invalid")
     _assert_nothing_written(client, runtime)
 
 
@@ -324,7 +308,7 @@ def test_a_batch_of_6000_orders_is_refused_with_413_batch_too_large_and_writes_n
     payload = json.dumps({"orders": [_compact(i) for i in range(6000)]}, separators=(",", ":")).encode()
     assert len(payload) < runtime.settings.max_body_bytes  # the order count, not the body size, is refused
     resp = client.post(f"{API}/orders/batch", content=payload, headers={"content-type": "application/json"})
-    body = _error(resp, 413, "intake.batch_too_large")
+    body = error_body(resp, 413, "intake.batch_too_large")
     assert body["details"] == {"limit": 5000, "received": 6000}
     _assert_nothing_written(client, runtime)
 
@@ -347,7 +331,7 @@ def _ten_megabytes() -> bytes:
 @sqlite_only
 def test_a_10_mb_body_is_refused_with_413_request_too_large_and_writes_nothing(client, runtime, db):
     make_catalog(db, skus={"A": 10})
-    body = _error(client.post(f"{API}/orders/batch", content=_ten_megabytes(),
+    body = error_body(client.post(f"{API}/orders/batch", content=_ten_megabytes(),
                               headers={"content-type": "application/json"}), 413, "request.too_large")
     assert body["details"] == {"limit": runtime.settings.max_body_bytes}
     _assert_nothing_written(client, runtime)
@@ -365,7 +349,7 @@ def test_a_10_mb_body_streamed_without_a_content_length_is_refused_with_413_requ
 
     resp = client.post(f"{API}/orders/batch", content=chunks(), headers={"content-type": "application/json"})
     assert "content-length" not in resp.request.headers
-    _error(resp, 413, "request.too_large")
+    error_body(resp, 413, "request.too_large")
     _assert_nothing_written(client, runtime)
 
 
@@ -387,7 +371,7 @@ def test_an_unknown_shop_in_the_last_order_refuses_the_whole_batch_and_writes_no
     make_catalog(db, skus={"A": 10})
     batch = [order(f"o{i}", [("A", 1)], paid_offset_s=i) for i in range(3)] + [
         order("o3", [("A", 1)], paid_offset_s=3, shop="NO-SUCH-SHOP")]
-    body = _error(_post(client, *batch), 422, "intake.unknown_shop")
+    body = error_body(_post(client, *batch), 422, "intake.unknown_shop")
     assert "NO-SUCH-SHOP" in body["message"]
     assert body["details"] == {"index": 3, "shop": "NO-SUCH-SHOP"}
     _assert_nothing_written(client, runtime)
@@ -396,7 +380,7 @@ def test_an_unknown_shop_in_the_last_order_refuses_the_whole_batch_and_writes_no
 @sqlite_only
 def test_an_order_whose_channel_does_not_match_its_shop_is_refused_and_writes_nothing(client, runtime, db):
     make_catalog(db, skus={"A": 10})  # SHOP-A sells on douyin
-    body = _error(_post(client, order("o1", [("A", 1)]), order("o2", [("A", 1)], channel="kuaishou")), 422,
+    body = error_body(_post(client, order("o1", [("A", 1)]), order("o2", [("A", 1)], channel="kuaishou")), 422,
                   "intake.channel_mismatch")
     assert "douyin" in body["message"] and "kuaishou" in body["message"]
     assert body["details"] == {"index": 1}
@@ -407,9 +391,9 @@ def test_an_order_whose_channel_does_not_match_its_shop_is_refused_and_writes_no
 def test_a_refused_batch_leaves_earlier_accepted_orders_alone(client, runtime, db):
     make_catalog(db, skus={"A": 10})
     _accepted(_post(client, order("o1", [("A", 1)])))
-    _error(_post(client, order("o2", [("A", 1)]), order("o3", [("A", 1)], shop="NOPE")), 422,
+    error_body(_post(client, order("o2", [("A", 1)]), order("o3", [("A", 1)], shop="NOPE")), 422,
            "intake.unknown_shop")
-    _error(_post(client, order("o4", [("A", 0)])), 422, "request.invalid")
+    error_body(_post(client, order("o4", [("A", 0)])), 422, "request.invalid")
     assert _status(client)["pending"] == 1
     drain(runtime)
     assert _ids(client) == ["o1"]

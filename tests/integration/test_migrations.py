@@ -22,7 +22,8 @@ MAIN_TABLES = {
     "inventory_retry", "live_session", "sku_mapping", "stock_level", "stock_move", "sales_order",
     "order_event", "order_line", "inventory_backlog", "reservation",
 }
-INBOX_TABLES = {"inbox_event", "inbox_pending", "intake_counter"}  # PostgreSQL only: on SQLite the inbox is a file of its own
+# PostgreSQL only: on SQLite the inbox is a file of its own.
+INBOX_TABLES = {"inbox_event", "inbox_pending", "intake_counter"}
 
 
 def _head(db: Database) -> str:

@@ -282,8 +282,9 @@ def _run_http(db: Database, db_url: str, workdir: Path, plan: dict[str, Any], *,
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "BAODAN_DATABASE_URL": db_url, "BAODAN_DATA_DIR": str(workdir),
                "BAODAN_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen([sys.executable, "-m", "baodan.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=open(workdir / "server.log", "wb"))
+        with open(workdir / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
+            server = subprocess.Popen([sys.executable, "-m", "baodan.cli", "serve", "--port", str(port)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=log)
         _wait_until(lambda: _healthy(url), say=say, what="server to start", timeout_s=60)
     source = _requests(workdir)
     lock = threading.Lock()

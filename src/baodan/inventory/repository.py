@@ -56,7 +56,8 @@ def apply_level_deltas(db: Session, deltas: Mapping[StockKey, tuple[int, int]], 
                   "value ->> 3 AS reserved FROM json_each(?))")
         params: tuple[object, ...] = (db_time(dialect, now), orjson.dumps(rows).decode())
     else:
-        source = "unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS d(sku_id, warehouse_id, on_hand, reserved)"
+        source = ("unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) "
+                  "AS d(sku_id, warehouse_id, on_hand, reserved)")
         params = (db_time(dialect, now), *map(list, zip(*rows, strict=True)))
     changed = execute(
         db, "UPDATE stock_level SET on_hand = stock_level.on_hand + d.on_hand, "

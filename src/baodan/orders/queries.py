@@ -82,8 +82,9 @@ def order_detail(s: Session, order_id: int) -> dict[str, Any]:
 
 
 def find_order_id(s: Session, *, channel: str | None, platform_order_id: str) -> int:
+    channels = [channel] if channel else [c.value for c in Channel]
     query = select(sales_order.c.id).where(sales_order.c.platform_order_id == platform_order_id,
-                                           sales_order.c.channel.in_([channel] if channel else [c.value for c in Channel]))
+                                           sales_order.c.channel.in_(channels))
     ids = s.scalars(query).all()
     if not ids:
         raise OrderNotFound(f"no order {platform_order_id!r}")
