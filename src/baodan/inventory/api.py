@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -37,7 +36,7 @@ def adjust(body: schemas.AdjustmentRequest, rt: Rt,
     level = services.adjust_stock(rt.db, sku_id=sku_id, warehouse_id=warehouse_id, delta=body.delta,
                                   set_to=body.set_to, kind=MoveKind(body.kind), reason=body.reason, actor="api",
                                   idempotency_key=idempotency_key)
-    return asdict(level)
+    return level
 
 
 @router.get("/stock/moves", response_model=list[schemas.StockMoveRead])

@@ -15,6 +15,7 @@ from baodan.inventory import model, repository
 from baodan.inventory.errors import BelowReserved, InvalidAdjustment, UnknownStockLevel
 from baodan.inventory.model import Demand, MoveKind, ReservationPlan
 from baodan.inventory.repository import HeldStock
+from baodan.inventory.schemas import StockLevelRead
 
 
 @dataclass(slots=True)
@@ -94,17 +95,6 @@ def write_allocation(db: Session, allocation: Allocation, *, now: datetime, refe
     repository.mark_for_retry(db, repository.skus_awaited(db, freed), now=now)
 
 
-@dataclass(frozen=True, slots=True)
-class StockLevelRead:
-    sku_id: int
-    warehouse_id: int
-    on_hand: int
-    reserved: int
-    available: int
-    safety_stock: int
-    updated_at: datetime
-
-
 def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | None = None,
                  set_to: int | None = None, kind: MoveKind = MoveKind.adjust, reason: str | None = None,
                  actor: str = "system", idempotency_key: str | None = None) -> StockLevelRead:
@@ -158,5 +148,5 @@ def _level(session: Session, sku_id: int, warehouse_id: int) -> StockLevelRead:
     if not rows:
         raise UnknownStockLevel(f"no stock level for SKU {sku_id} in warehouse {warehouse_id}")
     on_hand, reserved, safety, updated_at = rows[0]
-    return StockLevelRead(sku_id, warehouse_id, on_hand, reserved, on_hand - reserved, safety,
-                          read_time(updated_at))  # type: ignore[arg-type]
+    return StockLevelRead(sku_id=sku_id, warehouse_id=warehouse_id, on_hand=on_hand, reserved=reserved,
+                          available=on_hand - reserved, safety_stock=safety, updated_at=read_time(updated_at))
