@@ -231,33 +231,11 @@ def _run_in_process(db: Database, db_url: str, plan: dict[str, Any], workdir: Pa
                 for _ in range(worker_count)]
     for child in children:
         child.start()
-    source = _requests(workdir)
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-
-    def produce() -> None:
-        try:
-            while True:
-                with lock:
-                    body = next(source, None)
-                if body is None:
-                    return
-                intake.accept_orders(inbox, shops, adapter.validate_json(body).orders)
-        except BaseException as exc:  # surfaced below: a bench must not hide a failed request
-            errors.append(exc)
-
-    producers = [threading.Thread(target=produce, daemon=True) for _ in range(clients)]
     say(f"pushing {plan['events']:,} events from {clients} producers; {worker_count} worker process(es) …")
     try:
         time.sleep(1.0)  # let the worker processes import and connect before the clock starts
-        started = time.perf_counter()
-        for t in producers:
-            t.start()
-        for t in producers:
-            t.join()
-        accept_done = time.perf_counter()
-        if errors:
-            raise errors[0]
+        started, accept_done = _push(workdir, clients, lambda: lambda body: intake.accept_orders(
+            inbox, shops, adapter.validate_json(body).orders))
         _wait_until(lambda: inbox.pending(1) == 0 and _retry_idle(db), say=say, what="workers to drain")
         finished = time.perf_counter()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + sum(
@@ -286,45 +264,64 @@ def _run_http(db: Database, db_url: str, workdir: Path, plan: dict[str, Any], *,
             server = subprocess.Popen([sys.executable, "-m", "baodan.cli", "serve", "--port", str(port)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=log)
         _wait_until(lambda: _healthy(url), say=say, what="server to start", timeout_s=60)
-    source = _requests(workdir)
-    lock = threading.Lock()
-    errors: list[str] = []
+    clients_open: list[httpx.Client] = []
 
-    def produce() -> None:
-        with httpx.Client(base_url=url, timeout=120) as client:
-            while True:
-                with lock:
-                    body = next(source, None)
-                if body is None:
-                    return
-                response = client.post("/api/v1/orders/batch", content=body,
-                                       headers={"content-type": "application/json"})
-                if response.status_code != 200:
-                    errors.append(f"{response.status_code} {response.text[:300]}")
-                    return
+    def sender() -> Any:
+        client = httpx.Client(base_url=url, timeout=120)
+        clients_open.append(client)
+
+        def send(body: bytes) -> None:
+            response = client.post("/api/v1/orders/batch", content=body, headers={"content-type": "application/json"})
+            if response.status_code != 200:
+                raise RuntimeError(f"the server refused a request: {response.status_code} {response.text[:300]}")
+        return send
 
     try:
         say(f"posting {plan['requests']:,} requests to {url} from {clients} clients …")
-        started = time.perf_counter()
-        threads = [threading.Thread(target=produce, daemon=True) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        accept_done = time.perf_counter()
-        if errors:
-            raise RuntimeError(f"the server refused a request: {errors[0]}")
+        started, accept_done = _push(workdir, clients, sender)
         with httpx.Client(base_url=url, timeout=30) as client:
             _wait_until(lambda: client.get("/api/v1/intake/status").json()["pending"] == 0 and _retry_idle(db),
                         say=say, what="server's worker to drain", poll_s=0.02)
         finished = time.perf_counter()
         peak = _process_peak_rss_mb(server.pid) if server else None
     finally:
+        for client in clients_open:
+            client.close()
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
     return _Timing(started, accept_done, finished, _latencies_from_history(db), "to end of batch, from history",
                    peak)
+
+
+def _push(workdir: Path, clients: int, make_sender: Any) -> tuple[float, float]:
+    """Send every rendered request from `clients` threads (each with its own `make_sender()`); returns
+    when all are acknowledged, with the start and end times. The first failure is raised."""
+    source = _requests(workdir)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            send = make_sender()
+            while True:
+                with lock:
+                    body = next(source, None)
+                if body is None:
+                    return
+                send(body)
+        except BaseException as exc:  # surfaced below: a bench must not hide a failed request
+            errors.append(exc)
+
+    threads = [threading.Thread(target=produce, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return started, time.perf_counter()
 
 
 def _retry_idle(db: Database) -> bool:

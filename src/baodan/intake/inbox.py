@@ -114,7 +114,22 @@ class GroupCommitter:
                     future.set_result(result)
 
 
-class SqliteInbox:
+class _GroupCommitInbox:
+    """What both inboxes share: appends go through one GroupCommitter that calls the store's `_flush`."""
+
+    _committer: GroupCommitter
+
+    def append(self, rows: Sequence[EventRow]) -> Appended:
+        return self._committer.submit(rows)
+
+    def wait_for_events(self, timeout_s: float) -> None:
+        """Wait until this process commits new events or the timeout passes (other processes' events
+        are found by the caller's next poll)."""
+        if self._committer.committed.wait(timeout_s):
+            self._committer.committed.clear()
+
+
+class SqliteInbox(_GroupCommitInbox):
     """Inbox in its own SQLite file; the worker's progress is `intake_cursor` in the main file."""
 
     def __init__(self, db: Database, *, synchronous: str = "FULL", window_ms: float = 1.0) -> None:
@@ -143,15 +158,6 @@ class SqliteInbox:
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
-
-    def append(self, rows: Sequence[EventRow]) -> Appended:
-        return self._committer.submit(rows)
-
-    def wait_for_events(self, timeout_s: float) -> None:
-        """Wait until this process commits new events or the timeout passes (other processes' events
-        are found by the caller's next poll)."""
-        if self._committer.committed.wait(timeout_s):
-            self._committer.committed.clear()
 
     def _flush(self, groups: list[Sequence[EventRow]]) -> list[Appended | BaseException]:
         conn = self._writer
@@ -223,8 +229,9 @@ class SqliteInbox:
         self._writer.close()
 
 
-class PostgresInbox:
-    """Inbox table in the main PostgreSQL database; workers claim with FOR UPDATE SKIP LOCKED."""
+class PostgresInbox(_GroupCommitInbox):
+    """Inbox tables in the main PostgreSQL database: the event log and the pending queue that workers
+    claim from with FOR UPDATE SKIP LOCKED."""
 
     def __init__(self, db: Database, *, window_ms: float = 1.0) -> None:
         self.db = db
@@ -238,15 +245,6 @@ class PostgresInbox:
             self._writer.execute("SET synchronous_commit = on")
             self._writer.commit()
         return self._writer
-
-    def append(self, rows: Sequence[EventRow]) -> Appended:
-        return self._committer.submit(rows)
-
-    def wait_for_events(self, timeout_s: float) -> None:
-        """Wait until this process commits new events or the timeout passes (other processes' events
-        are found by the caller's next poll)."""
-        if self._committer.committed.wait(timeout_s):
-            self._committer.committed.clear()
 
     def _flush(self, groups: list[Sequence[EventRow]]) -> list[Appended | BaseException]:
         conn = self._connection()
