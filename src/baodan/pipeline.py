@@ -393,28 +393,29 @@ def retry_awaiting_stock(db: Database, *, page_size: int = 2000) -> int:
     started = clock.utcnow()
     cursor: tuple[datetime, int] | None = None
     reserved = 0
+    live = set(marked)  # marked SKUs that may still have free stock for someone further down the list
     while True:
         with db.write_batch() as session:
-            page = stock.backlog_page(session, marked, after=cursor, limit=page_size)
-            free_left = False
+            page = stock.backlog_page(session, live, after=cursor, limit=page_size)
             if page:
                 cursor = (page[-1][1], page[-1][0])
-                granted, free_left = _retry_page(session, [order_id for order_id, _ in page], marked)
+                granted, exhausted = _retry_page(session, [order_id for order_id, _ in page], live)
                 reserved += granted
-            if len(page) < page_size or not free_left:
+                live -= exhausted
+            if len(page) < page_size or not live:  # every marked SKU is used up or its list was read
                 stock.clear_retry(session, marked, requested_before=started)
                 return reserved
 
 
-def _retry_page(session: Session, order_ids: list[int], marked: set[int]) -> tuple[int, bool]:
-    """Serve one page of waiting orders; returns (orders reserved, whether a marked SKU still has stock)."""
-    now = clock.utcnow()
+def _retry_page(session: Session, order_ids: list[int], marked: set[int]) -> tuple[int, set[int]]:
+    """Serve one page of waiting orders; returns (orders reserved, marked SKUs with no free stock left)."""
     found = orders.load_orders_by_id(session, order_ids)
     orders.lock_orders(session, [key for key, _ in found.values()])
+    now = clock.utcnow()  # after the lock: history sorts by time, and a batch may have written first
     found = orders.load_orders_by_id(session, order_ids)  # re-read under the lock
     waiting = {oid: so for oid, (_, so) in found.items() if so.state == OrderState.awaiting_stock}
     if not waiting:
-        return 0, True
+        return 0, set()
     lines: dict[int, list[DemandLine]] = {}
     for order_id, line_id, sku_id, qty in stock.backlog_lines(session, list(waiting)):
         lines.setdefault(order_id, []).append(DemandLine(line_id, sku_id, qty))
@@ -439,5 +440,8 @@ def _retry_page(session: Session, order_ids: list[int], marked: set[int]) -> tup
                 [(db_json(dialect, list(short.short_sku_ids)), db_time(dialect, now), short.demand.order_id)
                  for short in allocation.plan.short])
     orders.insert_events(session, history)
-    free_left = any(qty > 0 for (sku_id, _), qty in allocation.plan.free_after.items() if sku_id in marked)
-    return len(allocation.plan.granted), free_left
+    free: dict[int, int] = {}
+    for (sku_id, _), qty in allocation.plan.free_after.items():
+        if sku_id in marked:
+            free[sku_id] = free.get(sku_id, 0) + qty
+    return len(allocation.plan.granted), {sku_id for sku_id, qty in free.items() if qty <= 0}

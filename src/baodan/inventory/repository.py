@@ -52,8 +52,9 @@ def apply_level_deltas(db: Session, deltas: Mapping[StockKey, tuple[int, int]], 
         return
     dialect = dialect_of(db)
     if dialect == "sqlite":
-        source = ("(SELECT value ->> 0 AS sku_id, value ->> 1 AS warehouse_id, value ->> 2 AS on_hand, "
-                  "value ->> 3 AS reserved FROM json_each(?))")
+        source = ("(SELECT json_extract(value, '$[0]') AS sku_id, json_extract(value, '$[1]') AS warehouse_id, "
+                  "json_extract(value, '$[2]') AS on_hand, json_extract(value, '$[3]') AS reserved "
+                  "FROM json_each(?))")
         params: tuple[object, ...] = (db_time(dialect, now), orjson.dumps(rows).decode())
     else:
         source = ("unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) "

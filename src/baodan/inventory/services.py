@@ -80,12 +80,14 @@ def write_allocation(db: Session, allocation: Allocation, *, now: datetime, refe
     leaving = list(allocation.dropping_order_ids)
     if from_backlog:
         leaving += [g.demand.order_id for g in plan.granted]
-        repository.mark_backlog_short(db, [(line.sku_id in s.short_sku_ids, line.order_line_id, line.sku_id)
-                                           for s in plan.short for line in s.demand.lines])
+        repository.mark_backlog_short(db, [(line.sku_id in awaited, line.order_line_id, line.sku_id)
+                                           for s in plan.short for awaited in (_awaited(s, plan.free_after),)
+                                           for line in s.demand.lines])
     else:
         repository.insert_backlog(db, [(line.order_line_id, line.sku_id, s.demand.order_id, line.qty,
-                                        s.demand.paid_at, line.sku_id in s.short_sku_ids)
-                                       for s in plan.short for line in s.demand.lines])
+                                        s.demand.paid_at, line.sku_id in awaited)
+                                       for s in plan.short for awaited in (_awaited(s, plan.free_after),)
+                                       for line in s.demand.lines])
     repository.delete_backlog(db, leaving)
     freed = {h.sku_id for h in allocation.releasing}
     if not from_backlog:
@@ -93,6 +95,16 @@ def write_allocation(db: Session, allocation: Allocation, *, now: datetime, refe
         freed |= {sku for s in plan.short for sku in s.short_sku_ids
                   if any(plan.free_after.get((sku, w), 0) > 0 for w in s.demand.warehouses)}
     repository.mark_for_retry(db, repository.skus_awaited(db, freed), now=now)
+
+
+def _awaited(short: model.Shortage, free_after: dict[model.StockKey, int]) -> set[int]:
+    """The SKUs whose stock arriving could let this order be served: every SKU it lacks in any of its
+    warehouses (more stock of any one of them may complete some warehouse), plus those it queues behind.
+    `short_sku_ids` names only what the first-choice warehouse lacks: right to show, too few to wait on."""
+    need = short.demand.need()
+    lacking = {sku_id for sku_id, qty in need.items() for w in short.demand.warehouses
+               if free_after.get((sku_id, w), 0) < qty}
+    return lacking | set(short.short_sku_ids)
 
 
 def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | None = None,

@@ -442,3 +442,33 @@ def test_a_retried_order_now_short_of_another_sku_is_retried_when_that_sku_arriv
     drain(runtime)
     assert _order(db, "o1")["state"] == "reserved"
     assert run_checks(db) == []
+
+
+def test_an_order_short_in_different_warehouses_is_retried_when_either_sku_arrives(runtime, db):
+    """WH1 has A but not B, WH2 has B but not A: the order waits (whole from one warehouse). A arriving
+    in WH2 completes WH2, so it must trigger a retry although WH1 (the first choice) lacks only B."""
+    ids = make_catalog(db, skus={"A": 1, "B": 0}, warehouses=("WH1", "WH2"))
+    inventory.adjust_stock(db, sku_id=ids["B"], warehouse_id=ids["WH2"], delta=1, kind=MoveKind.receipt)
+    submit(runtime, order("o1", [("A", 1), ("B", 1)]))
+    drain(runtime)
+    assert _order(db, "o1")["state"] == "awaiting_stock"
+    inventory.adjust_stock(db, sku_id=ids["A"], warehouse_id=ids["WH2"], delta=1, kind=MoveKind.receipt)
+    drain(runtime)
+    assert _order(db, "o1")["state"] == "reserved" and _order(db, "o1")["warehouse"] == "WH2"
+    assert run_checks(db) == []
+
+
+def test_a_retry_that_uses_up_one_sku_still_serves_orders_waiting_for_another(runtime, db):
+    """Two SKUs come back at once. The orders waiting for A come first in paid order and fill the first
+    page; A runs out there. The order waiting for C is further down the list and must still be served."""
+    ids = make_catalog(db, skus={"A": 0, "C": 0})
+    submit(runtime, *[order(f"a{i}", [("A", 1)], paid_offset_s=i) for i in range(12)],
+           order("c1", [("C", 1)], paid_offset_s=100))
+    drain(runtime)
+    inventory.adjust_stock(db, sku_id=ids["A"], warehouse_id=ids["WH1"], delta=1)
+    inventory.adjust_stock(db, sku_id=ids["C"], warehouse_id=ids["WH1"], delta=5)
+    assert pipeline.retry_awaiting_stock(db, page_size=8) == 2
+    assert _order(db, "a0")["state"] == "reserved" and _order(db, "c1")["state"] == "reserved"
+    assert _order(db, "a1")["state"] == "awaiting_stock"
+    assert _retry_marks(db) == []
+    assert run_checks(db) == []
