@@ -98,13 +98,22 @@ def write_allocation(db: Session, allocation: Allocation, *, now: datetime, refe
 
 
 def _awaited(short: model.Shortage, free_after: dict[model.StockKey, int]) -> set[int]:
-    """The SKUs whose stock arriving could let this order be served: every SKU it lacks in any of its
-    warehouses (more stock of any one of them may complete some warehouse), plus those it queues behind.
-    `short_sku_ids` names only what the first-choice warehouse lacks: right to show, too few to wait on."""
+    """The SKUs whose stock arriving should retry this order (its backlog rows flagged `short`).
+
+    In each of its warehouses the order lacks some SKUs; it becomes servable only when every SKU one
+    warehouse lacks has arrived there. So it is enough to watch at least one lacking SKU per warehouse
+    (a hitting set): the order cannot become servable without a watched SKU arriving, and each retry
+    that still fails watches again what is lacking then. Starting from what the first choice lacks
+    (and what it queues behind), this is usually just the hot SKU, so releases of the plain SKUs that
+    waiting orders also contain do not set off retries that could serve no one.
+    """
     need = short.demand.need()
-    lacking = {sku_id for sku_id, qty in need.items() for w in short.demand.warehouses
-               if free_after.get((sku_id, w), 0) < qty}
-    return lacking | set(short.short_sku_ids)
+    watched = set(short.short_sku_ids)
+    for warehouse_id in short.demand.warehouses:
+        lacking = sorted(sku_id for sku_id, qty in need.items() if free_after.get((sku_id, warehouse_id), 0) < qty)
+        if lacking and watched.isdisjoint(lacking):
+            watched.add(lacking[0])
+    return watched
 
 
 def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | None = None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from baodan import pipeline
 from baodan.catalog import schemas as catalog_schemas
 from baodan.catalog import services as catalog
@@ -406,10 +408,12 @@ def _retry_marks(db):
         return sorted(codes[r[0]] for r in fetchall(s, "SELECT sku_id FROM inventory_retry"))
 
 
-def test_a_release_of_a_sku_waiting_orders_merely_contain_does_not_trigger_a_retry(runtime, db):
+@pytest.mark.parametrize("warehouses", [("WH1",), ("WH1", "WH2")], ids=["one-warehouse", "empty-fallback"])
+def test_a_release_of_a_sku_waiting_orders_merely_contain_does_not_trigger_a_retry(runtime, db, warehouses):
     """o2 waits for HOT; it also contains PLAIN. PLAIN coming free (o1 cancelled) cannot help it, so no
-    retry is asked for (on a big waiting list, such retries would page through it for nothing)."""
-    ids = make_catalog(db, skus={"HOT": 0, "PLAIN": 100})
+    retry is asked for (on a big waiting list, such retries would page through it for nothing) — also
+    when a fallback warehouse lacks both: HOT is lacking there too, so watching HOT covers it."""
+    ids = make_catalog(db, skus={"HOT": 0, "PLAIN": 100}, warehouses=warehouses)
     submit(runtime, order("o1", [("PLAIN", 1)], paid_offset_s=1),
            order("o2", [("HOT", 1), ("PLAIN", 1)], paid_offset_s=2))
     drain(runtime)
