@@ -283,7 +283,7 @@ def _run_http(db: Database, db_url: str, workdir: Path, plan: dict[str, Any], *,
             _wait_until(lambda: client.get("/api/v1/intake/status").json()["pending"] == 0 and _retry_idle(db),
                         say=say, what="server's worker to drain", poll_s=0.02)
         finished = time.perf_counter()
-        peak = _process_peak_rss_mb(server.pid) if server else None
+        peak = _tree_peak_rss_mb(server.pid) if server else None  # the server and its worker process
     finally:
         for client in clients_open:
             client.close()
@@ -350,6 +350,24 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _tree_peak_rss_mb(pid: int) -> float | None:
+    """Peak RSS of a process and its descendants (while they are alive)."""
+    total = _process_peak_rss_mb(pid)
+    if total is None:
+        return None
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return total
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        total += sum(_tree_peak_rss_mb(int(child)) or 0 for child in children)
+    return total
 
 
 def _process_peak_rss_mb(pid: int) -> float | None:
