@@ -21,6 +21,10 @@ bench_app = typer.Typer(help="Benchmarks (print figures; --json for machines).",
 app.add_typer(stock_app, name="stock")
 app.add_typer(orders_app, name="orders")
 app.add_typer(bench_app, name="bench")
+audit_app = typer.Typer(help="The audit trail (append-only, hash-chained).", no_args_is_help=True)
+pii_app = typer.Typer(help="Buyer personal data: encryption keys.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(pii_app, name="pii")
 console = Console()
 
 

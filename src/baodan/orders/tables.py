@@ -36,7 +36,10 @@ sales_order = Table(
     Column("created_at", UtcDateTime, nullable=False),  # on the platform
     Column("paid_at", UtcDateTime),
     Column("buyer_nick", String(100)),
-    Column("receiver", Json),  # name, phone, province, city, district, town, address
+    # Region in clear (routing, reports by province); name, phone and address masked (张*, 138****5678).
+    Column("receiver", Json),
+    Column("receiver_sealed", Text),  # name, phone, address encrypted (identity.pii); revealed only audited
+    Column("phone_index", String(32)),  # keyed blind index of the phone: exact search without decrypting
     Column("buyer_message", Text),
     Column("seller_memo", Text),
     Column("goods_total_fen", BigInteger, nullable=False),
@@ -53,6 +56,7 @@ sales_order = Table(
     Index("ix_sales_order_shop_paid", "shop_id", "paid_at"),
     Index("ix_sales_order_state_paid", "state", "paid_at"),
     Index("ix_sales_order_session", "live_session_id"),
+    Index("ix_sales_order_phone_index", "phone_index"),
 )
 
 order_line = Table(
