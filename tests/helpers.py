@@ -77,7 +77,8 @@ def order(oid: str, lines: list[tuple[str, int]], *, status: str = "paid", paid_
 
 
 def submit(runtime: Any, *orders: dict[str, Any]) -> intake.Appended:
-    return intake.accept_orders(runtime.inbox, runtime.shops, [CanonicalOrder.model_validate(o) for o in orders])
+    return intake.accept_orders(runtime.inbox, runtime.shops, [CanonicalOrder.model_validate(o) for o in orders],
+                                pii=runtime.pii)
 
 
 def drain(runtime: Any) -> int:

@@ -85,6 +85,7 @@ def _load_demo(db: Any, orders: int) -> None:
     from baodan.bench.generate import generate_burst, render
     from baodan.core import clock
     from baodan.demo import seed_catalog
+    from baodan.identity.pii import PiiCipher
     from baodan.intake import services as intake
     from baodan.intake.inbox import open_inbox
     from baodan.orders.schemas import OrderBatch
@@ -94,13 +95,14 @@ def _load_demo(db: Any, orders: int) -> None:
     cat = seed_catalog(db, session_start=start)
     burst = generate_burst(cat, orders, start=start + timedelta(minutes=5), seconds=1800, seed=11)
     inbox = open_inbox(db)
+    pii = PiiCipher.from_settings(settings())
     try:
         shops = intake.ShopDirectory(db)
         adapter = TypeAdapter(OrderBatch)
         for i in range(0, len(burst.events), 1000):
             chunk = [render(cat, burst.orders[e.order], e) for e in burst.events[i:i + 1000]]
             batch = adapter.validate_json(orjson.dumps({"orders": chunk}))
-            intake.accept_orders(inbox, shops, batch.orders)
+            intake.accept_orders(inbox, shops, batch.orders, pii=pii)
         Worker(db, inbox).drain()
     finally:
         inbox.close()

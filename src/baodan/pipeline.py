@@ -214,6 +214,7 @@ def _normalise_new(session: Session, fresh: list[_Change], resolver: catalog.Sku
             "live_session_id": attribute_session(sessions, shop_id=shop_id, paid_at=paid_at,
                                                  live_room_id=p.get("live_room_id")),
             "warehouse_id": None, "reserved_at": None, "ingested_at": now, "updated_at": now,
+            "receiver_sealed": p.get("receiver_sealed"), "phone_index": p.get("phone_index"),
         }
     return line_rows
 
@@ -283,6 +284,7 @@ def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuRe
             "buyer_message": p.get("buyer_message"), "seller_memo": p.get("seller_memo"),
             "warehouse_id": s.warehouse_id if reserved else None,
             "reserved_at": s.reserved_at if reserved else None, "updated_at": now,
+            "receiver_sealed": p.get("receiver_sealed"), "phone_index": p.get("phone_index"),
         }
     if paying:
         by_order: dict[int, list[DemandLine]] = {}

@@ -12,6 +12,7 @@ from typing import Any
 
 from baodan.core.config import Settings
 from baodan.core.db import Database
+from baodan.identity.pii import PiiCipher
 from baodan.intake.inbox import Inbox, open_inbox
 from baodan.intake.services import ShopDirectory
 from baodan.worker import Worker
@@ -36,9 +37,14 @@ class Runtime:
     db: Database
     inbox: Inbox
     shops: ShopDirectory
+    pii: PiiCipher | None = None  # from settings when not given
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     worker_pid: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.pii is None:
+            self.pii = PiiCipher.from_settings(self.settings)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

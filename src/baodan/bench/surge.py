@@ -215,6 +215,7 @@ def _run_in_process(db: Database, db_url: str, plan: dict[str, Any], workdir: Pa
     from pydantic import TypeAdapter
 
     from baodan.core.config import Settings
+    from baodan.identity.pii import PiiCipher
     from baodan.intake import services as intake
     from baodan.intake.inbox import open_inbox
     from baodan.orders.schemas import OrderBatch
@@ -224,7 +225,9 @@ def _run_in_process(db: Database, db_url: str, plan: dict[str, Any], workdir: Pa
     inbox = open_inbox(db)
     shops = intake.ShopDirectory(db)
     adapter = TypeAdapter(OrderBatch)
-    settings = Settings(database_url=db_url, data_dir=workdir, log_level="WARNING").model_dump()
+    config = Settings(database_url=db_url, data_dir=workdir, log_level="WARNING")
+    pii = PiiCipher.from_settings(config)  # intake seals receivers, as the API does
+    settings = config.model_dump()
     context = multiprocessing.get_context("spawn")
     worker_count = workers if not db.is_sqlite else 1
     children = [context.Process(target=run_worker_process, args=(settings,), daemon=True)
@@ -235,7 +238,7 @@ def _run_in_process(db: Database, db_url: str, plan: dict[str, Any], workdir: Pa
     try:
         time.sleep(1.0)  # let the worker processes import and connect before the clock starts
         started, accept_done = _push(workdir, clients, lambda: lambda body: intake.accept_orders(
-            inbox, shops, adapter.validate_json(body).orders))
+            inbox, shops, adapter.validate_json(body).orders, pii=pii))
         _wait_until(lambda: inbox.pending(1) == 0 and _retry_idle(db), say=say, what="workers to drain")
         finished = time.perf_counter()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + sum(

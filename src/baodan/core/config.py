@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # Keys sealing buyers' name/phone/address (identity.pii). Unset: generated into <data_dir>/keys.json.
+    pii_keys: SecretStr | None = None  # "k1:<base64 of 32 bytes>,k2:…"
+    pii_current_key: str = ""  # the id that seals new data; default the first of pii_keys
+    pii_index_key: SecretStr | None = None  # base64, ≥ 32 bytes: the phone number's blind index
 
     def resolved_database_url(self) -> str:
         if self.database_url:

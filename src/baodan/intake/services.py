@@ -10,6 +10,7 @@ import orjson
 
 from baodan.core import clock
 from baodan.core.db import Database, fetchall
+from baodan.identity.pii import PiiCipher
 from baodan.intake.errors import BatchTooLarge, ChannelMismatch, UnknownShop
 from baodan.intake.inbox import Appended, EventRow, Inbox
 from baodan.orders.schemas import CanonicalOrder
@@ -38,13 +39,14 @@ class ShopDirectory:
         self._loaded_at = time.monotonic()
 
 
-def accept_orders(inbox: Inbox, shops: ShopDirectory, orders: Sequence[CanonicalOrder], *,
+def accept_orders(inbox: Inbox, shops: ShopDirectory, orders: Sequence[CanonicalOrder], *, pii: PiiCipher,
                   max_orders: int = 5000) -> Appended:
     """Put canonical order events into the inbox; returns once they are durably committed.
 
     Idempotent: an event whose natural key (channel, shop, platform order id, status, update time) is
     already in the inbox is counted as a duplicate and not processed again. All or nothing: an unknown
-    shop anywhere in the batch refuses the whole batch before anything is written.
+    shop anywhere in the batch refuses the whole batch before anything is written. The buyer's name,
+    phone and address are sealed here (identity.pii), so they are never at rest in clear.
     """
     if len(orders) > max_orders:
         raise BatchTooLarge(f"{len(orders)} orders in one call; the limit is {max_orders}",
@@ -60,15 +62,20 @@ def accept_orders(inbox: Inbox, shops: ShopDirectory, orders: Sequence[Canonical
             raise ChannelMismatch(f"orders[{index}]: shop {order.shop!r} sells on {channel}, "
                                   f"not {order.channel.value}", details={"index": index})
         rows.append((order.channel.value, shop_id, order.platform_order_id, order.status.value,
-                     clock.sql_text(order.updated_at), _payload(order)))
+                     clock.sql_text(order.updated_at), _payload(order, pii)))
     return inbox.append(rows)
 
 
-def _payload(order: CanonicalOrder) -> bytes:
+def _payload(order: CanonicalOrder, pii: PiiCipher) -> bytes:
     """The inbox copy of an order: canonical JSON with its times as UTC text keys (clock.sql_text), the
-    form the pipeline stores and compares without parsing them again."""
+    form the pipeline stores and compares without parsing them again, and the receiver sealed: in clear
+    only the region and masked name/phone/address, plus `receiver_sealed` and `phone_index`."""
     body = order.model_dump()
     for name in ("updated_at", "created_at", "paid_at"):
         if body[name] is not None:
             body[name] = clock.sql_text(body[name])
+    sealed = pii.seal_receiver(body["receiver"])
+    if sealed is not None:
+        body["receiver"] = sealed.public
+        body["receiver_sealed"], body["phone_index"] = sealed.sealed, sealed.phone_index
     return orjson.dumps(body)

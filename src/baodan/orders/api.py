@@ -26,7 +26,8 @@ def post_orders(body: OrderBatch, rt: Rt) -> Any:
     """Accept up to 5,000 canonical orders (see docs/canonical-order.md). Answers after they are durably
     in the inbox; the worker reserves stock moments later. Idempotent: redelivered events are counted
     as duplicates and not processed again."""
-    result = intake.accept_orders(rt.inbox, rt.shops, body.orders, max_orders=rt.settings.max_orders_per_request)
+    result = intake.accept_orders(rt.inbox, rt.shops, body.orders, pii=rt.pii,
+                                  max_orders=rt.settings.max_orders_per_request)
     return {"accepted": result.accepted, "duplicates": result.duplicates}
 
 
@@ -38,6 +39,8 @@ def list_orders(rt: Rt, channel: Channel | None = None, shop: str | None = None,
                                                      "or 'any'")] = None,
                 paid_from: datetime | None = None, paid_to: datetime | None = None,
                 platform_order_id: str | None = None,
+                buyer_phone: Annotated[str | None, Query(max_length=32, description="exact match, through the "
+                                                         "phone's blind index (never stored in clear)")] = None,
                 cursor: Annotated[int | None, Query(ge=0)] = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
     """Orders, newest first, filtered; page with `cursor`."""
@@ -47,7 +50,10 @@ def list_orders(rt: Rt, channel: Channel | None = None, shop: str | None = None,
         channel=channel.value if channel else None, shop=shop, state=state.value if state else None,
         platform_status=platform_status.value if platform_status else None, live_session_id=live_session_id,
         anomaly=anomaly, paid_from=clock.as_utc(paid_from) if paid_from else None,
-        paid_to=clock.as_utc(paid_to) if paid_to else None, platform_order_id=platform_order_id)
+        paid_to=clock.as_utc(paid_to) if paid_to else None, platform_order_id=platform_order_id,
+        phone_index=rt.pii.phone_index(buyer_phone) if buyer_phone else None)
+    if buyer_phone and f.phone_index is None:
+        raise Invalid("buyer_phone: no digits in it", code="request.invalid")
     with rt.db.read() as s:
         items, next_id = queries.list_orders(s, f, before_id=cursor, limit=limit)
     return {"items": items, "next_cursor": str(next_id) if next_id is not None else None}

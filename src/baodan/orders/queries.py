@@ -21,6 +21,10 @@ class OrderNotFound(NotFound):
     code = "orders.not_found"
 
 
+# Every column but the sealed PII and its index: reads show the masked receiver (identity.pii).
+PUBLIC_COLUMNS = [c for c in sales_order.c if c.name not in ("receiver_sealed", "phone_index")]
+
+
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
     channel: str | None = None
@@ -32,6 +36,7 @@ class OrderFilter:
     paid_from: datetime | None = None
     paid_to: datetime | None = None
     platform_order_id: str | None = None
+    phone_index: str | None = None  # the buyer phone's blind index (PiiCipher.phone_index)
 
 
 def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int) -> tuple[list[dict], int | None]:
@@ -53,20 +58,22 @@ def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int
         conds.append(sales_order.c.paid_at >= f.paid_from)
     if f.paid_to:
         conds.append(sales_order.c.paid_at < f.paid_to)
+    if f.phone_index:
+        conds.append(sales_order.c.phone_index == f.phone_index)
     if f.platform_order_id:
         conds.append(sales_order.c.platform_order_id == f.platform_order_id)
         if not f.channel:  # lets the (channel, platform_order_id) unique index serve the lookup
             conds.append(sales_order.c.channel.in_([c.value for c in Channel]))
     if before_id is not None:
         conds.append(sales_order.c.id < before_id)
-    rows = s.execute(select(sales_order).where(and_(True, *conds)).order_by(sales_order.c.id.desc())
+    rows = s.execute(select(*PUBLIC_COLUMNS).where(and_(True, *conds)).order_by(sales_order.c.id.desc())
                      .limit(limit + 1)).all()
     items = [r._asdict() for r in rows[:limit]]
     return items, (items[-1]["id"] if len(rows) > limit else None)
 
 
 def order_detail(s: Session, order_id: int) -> dict[str, Any]:
-    row = s.execute(select(sales_order).where(sales_order.c.id == order_id)).one_or_none()
+    row = s.execute(select(*PUBLIC_COLUMNS).where(sales_order.c.id == order_id)).one_or_none()
     if row is None:
         raise OrderNotFound(f"no order {order_id}")
     out = row._asdict()

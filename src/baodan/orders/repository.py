@@ -19,7 +19,7 @@ ORDER_COLUMNS = (
     "id", "channel", "shop_id", "platform_order_id", "platform_status", "platform_updated_at", "state",
     "anomalies", "short_sku_ids", "created_at", "paid_at", "buyer_nick", "receiver", "buyer_message",
     "seller_memo", "goods_total_fen", "shipping_fee_fen", "discount_fen", "paid_total_fen", "live_room_id",
-    "live_session_id", "warehouse_id", "reserved_at", "ingested_at", "updated_at",
+    "live_session_id", "warehouse_id", "reserved_at", "ingested_at", "updated_at", "receiver_sealed", "phone_index",
 )
 LINE_COLUMNS = (
     "id", "order_id", "line_no", "platform_line_id", "platform_sku_id", "sku_code", "sku_id", "title",
@@ -28,7 +28,7 @@ LINE_COLUMNS = (
 # What a newer event may change on an order that already exists.
 UPDATE_COLUMNS = (
     "platform_status", "platform_updated_at", "state", "anomalies", "short_sku_ids", "paid_at", "receiver",
-    "buyer_message", "seller_memo", "warehouse_id", "reserved_at", "updated_at",
+    "buyer_message", "seller_memo", "warehouse_id", "reserved_at", "updated_at", "receiver_sealed", "phone_index",
 )
 
 
