@@ -216,3 +216,26 @@ def test_the_ledger_of_an_unknown_sku_answers_404_and_a_sku_is_required(client, 
     error_body(client.get(f"{API}/stock/moves", params={"sku": "A", "warehouse": "WH-NOPE"}), 404,
            "inventory.unknown_level")
     error_body(client.get(f"{API}/stock/moves"), 422, "request.invalid")
+
+
+def test_an_adjustment_is_audited_with_before_and_after_and_a_repeat_is_not(client, db):
+    from baodan.identity import audit
+
+    make_catalog(db, skus={"A": 10})
+    before = len(_stock_audit(db))
+    assert _adjust(client, key="count-1", sku="A", set_to=7, reason="盘点").status_code == 200
+    assert _adjust(client, key="count-1", sku="A", set_to=7, reason="盘点").status_code == 200  # replayed
+    records = _stock_audit(db)
+    assert len(records) == before + 1
+    newest = records[0]
+    assert newest["actor"] == "api" and newest["ip"] == "testclient"
+    assert newest["detail"]["before"]["on_hand"] == 10 and newest["detail"]["after"]["on_hand"] == 7
+    assert newest["detail"]["reason"] == "盘点" and newest["detail"]["idempotency_key"] == "count-1"
+    assert audit.verify(db) == []
+
+
+def _stock_audit(db):
+    from baodan.identity import audit
+
+    with db.read() as s:
+        return audit.search(s, action="stock.adjust")

@@ -72,3 +72,22 @@ def test_answers_are_masked_and_a_phone_finds_its_orders_through_the_blind_index
     assert client.get(f"{API}/orders", params={"buyer_phone": "13700000000"}).json()["items"] == []
     bad = client.get(f"{API}/orders", params={"buyer_phone": "no digits"})
     assert bad.status_code == 422 and bad.json()["code"] == "request.invalid"
+
+
+def test_key_rotation_reseals_every_order_in_batches_and_nothing_changes_for_readers(runtime, db) -> None:
+    from baodan.identity.pii import PiiCipher, add_key_to_file, rotate_orders, sealed_by_key
+
+    make_catalog(db, skus={"A": 50})
+    submit(runtime, *[order(f"o{i}", [("A", 1)], paid_offset_s=i) for i in range(7)])
+    drain(runtime)
+    assert sealed_by_key(db) == {"k1": 7}
+    assert add_key_to_file(runtime.settings.data_dir / "keys.json") == "k2"  # what `baodan pii new-key` does
+    new = PiiCipher.from_settings(runtime.settings)
+    batches = []
+    assert rotate_orders(db, new, batch_size=3, progress=batches.append) == 7
+    assert batches == [3, 6, 7]
+    assert sealed_by_key(db) == {"k2": 7}
+    assert rotate_orders(db, new, batch_size=3) == 0
+    with db.read() as s:
+        for (token,) in fetchall(s, "SELECT receiver_sealed FROM sales_order"):
+            assert new.open(token) == {"name": NAME, "phone": PHONE, "address": ADDRESS}

@@ -241,3 +241,41 @@ def mask_address(address: str | None) -> str | None:
     address = address.strip()
     keep = min(6, len(address) // 3)
     return address[:keep] + "****"
+
+
+# ------------------------------------------------------------------------------------------ rotation
+
+
+def rotate_orders(db: Any, cipher: PiiCipher, *, batch_size: int = 1000, progress: Any = None) -> int:
+    """Re-seal every order's PII that an older key sealed, `batch_size` rows per transaction, while the
+    system runs. Each row is updated only if it still holds the token that was read (a newer event the
+    worker wrote meanwhile is sealed with the current key already and is left alone). Returns rows
+    re-sealed; run it again until it returns 0, then the old key can be retired."""
+    from baodan.core.db import executemany, fetchall
+
+    done, after = 0, 0
+    prefix = f"{_VERSION}.{cipher.current}.%"
+    while True:
+        with db.write() as session:
+            rows = fetchall(session, "SELECT id, receiver_sealed FROM sales_order WHERE id > ? AND receiver_sealed "
+                                     "IS NOT NULL AND receiver_sealed NOT LIKE ? ORDER BY id LIMIT ?",
+                            (after, prefix, batch_size))
+            if not rows:
+                return done
+            done += executemany(session, "UPDATE sales_order SET receiver_sealed = ? WHERE id = ? "
+                                         "AND receiver_sealed = ?",
+                                [(cipher.reseal(token), order_id, token) for order_id, token in rows])
+            after = rows[-1][0]
+        if progress is not None:
+            progress(done)
+
+
+def sealed_by_key(db: Any) -> dict[str, int]:
+    """How many orders each key sealed (what `baodan pii status` shows)."""
+    from baodan.core.db import fetchall
+
+    key_id = ("substr(receiver_sealed, 4, instr(substr(receiver_sealed, 4), '.') - 1)" if db.is_sqlite
+              else "split_part(receiver_sealed, '.', 2)")
+    with db.read() as session:
+        return dict(fetchall(session, f"SELECT {key_id}, count(*) FROM sales_order WHERE receiver_sealed IS NOT NULL "
+                                      f"GROUP BY {key_id}"))

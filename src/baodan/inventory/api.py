@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from sqlalchemy import select
 
 from baodan.catalog.tables import sku, warehouse
@@ -29,13 +29,13 @@ def list_stock(rt: Rt, sku: str | None = None, warehouse: str | None = None,
 
 
 @router.post("/stock/adjustments", response_model=schemas.StockLevelRead)
-def adjust(body: schemas.AdjustmentRequest, rt: Rt,
+def adjust(body: schemas.AdjustmentRequest, rt: Rt, request: Request,
            idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> Any:
     """Adjust or receive stock. Send an `Idempotency-Key` header: a repeated key changes nothing."""
     sku_id, warehouse_id = _ids(rt, body.sku, body.warehouse)
     level = services.adjust_stock(rt.db, sku_id=sku_id, warehouse_id=warehouse_id, delta=body.delta,
                                   set_to=body.set_to, kind=MoveKind(body.kind), reason=body.reason, actor="api",
-                                  idempotency_key=idempotency_key)
+                                  idempotency_key=idempotency_key, ip=request.client.host if request.client else None)
     return level
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from baodan.core import clock
 from baodan.core.db import Database, db_time, dialect_of, fetchall
+from baodan.identity import audit
 from baodan.inventory import model, repository
 from baodan.inventory.errors import BelowReserved, InvalidAdjustment, UnknownStockLevel
 from baodan.inventory.model import Demand, MoveKind, ReservationPlan
@@ -118,7 +119,7 @@ def _awaited(short: model.Shortage, free_after: dict[model.StockKey, int]) -> se
 
 def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | None = None,
                  set_to: int | None = None, kind: MoveKind = MoveKind.adjust, reason: str | None = None,
-                 actor: str = "system", idempotency_key: str | None = None) -> StockLevelRead:
+                 actor: str = "system", idempotency_key: str | None = None, ip: str | None = None) -> StockLevelRead:
     """Change on-hand stock by `delta` or to `set_to`, writing one ledger move. Idempotent per
     `idempotency_key`: a repeated key changes nothing and returns the current level. Refuses to go
     below what is reserved. Orders waiting for this SKU are then retried by the worker."""
@@ -158,6 +159,10 @@ def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | N
                                     actor=actor, now=now, idempotency_key=idempotency_key)
             if change > 0:
                 repository.mark_for_retry(session, repository.skus_awaited(session, {sku_id}), now=now)
+            audit.record(session, actor=actor, action="stock.adjust", target=f"sku:{sku_id}@warehouse:{warehouse_id}",
+                         ip=ip, detail={"kind": str(kind), "before": {"on_hand": on_hand, "reserved": reserved},
+                                        "after": {"on_hand": on_hand + change, "reserved": reserved},
+                                        "reason": reason, "idempotency_key": idempotency_key})
         return _level(session, sku_id, warehouse_id)
 
 

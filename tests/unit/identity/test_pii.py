@@ -29,15 +29,16 @@ def _cipher(current: str = "k1", **extra: bytes) -> PiiCipher:
     return PiiCipher(keys, current, b"\x02" * 32)
 
 
-@pytest.mark.parametrize(("given_", "masked"), [("13812345678", "138****5678"), ("+86 138-1234-5678", "138****5678"),
+@pytest.mark.parametrize(("given_", "masked"), [("13812345678", "138****5678"),
+                                                ("+86 138-1234-5678", "138****5678"),
                                                 ("13812345678-1234", "138****5678-****"), ("12345", "*****"),
                                                 ("", ""), (None, None)])
 def test_phones_are_masked_to_the_first_three_and_last_four_digits(given_, masked) -> None:
     assert mask_phone(given_) == masked
 
 
-@pytest.mark.parametrize(("given_", "masked"), [("张三", "张*"), ("张三丰", "张**"), ("欧阳娜娜", "欧***"), ("李", "李*"),
-                                                (None, None)])
+@pytest.mark.parametrize(("given_", "masked"), [("张三", "张*"), ("张三丰", "张**"), ("欧阳娜娜", "欧***"),
+                                                ("李", "李*"), (None, None)])
 def test_names_keep_their_first_character(given_, masked) -> None:
     assert mask_name(given_) == masked
 
