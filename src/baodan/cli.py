@@ -266,6 +266,53 @@ def check() -> None:
     console.print("check: ok — stock levels equal their ledger; every reservation belongs to a live order line")
 
 
+@app.command()
+def backup(destination: Annotated[str | None, typer.Argument(
+        help="archive file to write (default: <data dir>/backups/baodan-YYYYMMDD-HHMMSS.zip, UTC)")] = None) -> None:
+    """Write a consistent backup archive of the database; safe while BaoDan runs."""
+    from pathlib import Path
+
+    from baodan import backup as backups
+
+    db = _open_db()
+    target = Path(destination) if destination else settings().data_dir / "backups" / backups.default_name()
+    try:
+        written = backups.backup(db, target)
+    except backups.BackupError as exc:
+        raise CliError(exc.message, code=exc.code) from exc
+    finally:
+        db.dispose()
+    console.print(f"backup written: {written.path} ({backups.human_size(written.size)}, {db.dialect}, "
+                  f"schema revision {written.manifest['revision']})", soft_wrap=True)
+    keys = settings().data_dir / "keys.json"
+    if keys.exists():
+        console.print(f"note: the PII keys ({keys}) are not in the archive; keep a copy of them apart from it",
+                      soft_wrap=True)
+
+
+@app.command()
+def restore(archive: Annotated[str, typer.Argument(help="archive written by `baodan backup`")],
+            force: Annotated[bool, typer.Option("--force", help="replace a database that already holds data")]
+            = False) -> None:
+    """Restore a backup archive into the configured database (stop BaoDan first), then migrate it to head."""
+    from pathlib import Path
+
+    from baodan import backup as backups
+
+    db = _open_db(require_schema=False)
+    try:
+        done = backups.restore(db, Path(archive), force=force)
+    except backups.BackupError as exc:
+        raise CliError(exc.message, code=exc.code) from exc
+    finally:
+        db.dispose()
+    m = done.manifest
+    console.print(f"restored {archive} ({m['dialect']} backup of {m['created_at']}, schema revision "
+                  f"{m['revision']}, {len(m['members'])} file(s)) into {done.target}", soft_wrap=True)
+    if done.migrated_from:
+        console.print(f"migrated the schema from revision {done.migrated_from} to {done.revision}")
+
+
 @bench_app.command("surge")
 def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the burst")] = 300_000,
                 db: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
