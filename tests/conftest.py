@@ -95,11 +95,28 @@ def runtime(db: Database, settings: Settings) -> Iterator[object]:
     rt.inbox.close()
 
 
+OWNER_PASSWORD = "owner-password-for-tests"
+
+
 @pytest.fixture
-def client(runtime: object) -> Iterator[object]:
+def anon_client(runtime: object) -> Iterator[object]:
+    """The API with nobody logged in."""
     from fastapi.testclient import TestClient
 
     from baodan.app import create_app
 
     with TestClient(create_app(runtime)) as test_client:  # type: ignore[arg-type]
         yield test_client
+
+
+@pytest.fixture
+def client(anon_client: object, db: Database) -> object:
+    """The API with an owner (every permission, every shop) logged in through /auth/login; the session
+    cookie is kept and the CSRF token sent on every request."""
+    from baodan.identity import accounts
+
+    accounts.create_user(db, username="owner", role="owner", password=OWNER_PASSWORD)
+    resp = anon_client.post("/api/v1/auth/login", json={"username": "owner", "password": OWNER_PASSWORD})
+    assert resp.status_code == 200, resp.text
+    anon_client.headers["X-CSRF-Token"] = resp.json()["csrf_token"]
+    return anon_client

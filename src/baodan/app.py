@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from baodan import __version__
 from baodan.catalog.api import router as catalog_router
 from baodan.core.http import BodySizeLimit, install_error_handlers
+from baodan.identity.api import router as identity_router
 from baodan.inventory.api import router as inventory_router
 from baodan.orders.api import router as orders_router
 from baodan.runtime import Runtime
@@ -37,7 +38,7 @@ def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool
                   description="Order intake, stock reservation and fulfilment for live-stream e-commerce.")
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (catalog_router, inventory_router, orders_router):
+    for router in (identity_router, catalog_router, inventory_router, orders_router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

@@ -12,7 +12,10 @@ from typing import Any
 
 from baodan.core.config import Settings
 from baodan.core.db import Database
+from baodan.identity.accounts import load_role_book
+from baodan.identity.http import RateLimits
 from baodan.identity.pii import PiiCipher
+from baodan.identity.roles import RoleBook
 from baodan.intake.inbox import Inbox, open_inbox
 from baodan.intake.services import ShopDirectory
 from baodan.worker import Worker
@@ -38,6 +41,8 @@ class Runtime:
     inbox: Inbox
     shops: ShopDirectory
     pii: PiiCipher | None = None  # from settings when not given
+    roles: RoleBook | None = None  # built-in and custom roles, loaded from the database when not given
+    rate_limits: RateLimits | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     worker_pid: int | None = None
@@ -45,6 +50,10 @@ class Runtime:
     def __post_init__(self) -> None:
         if self.pii is None:
             self.pii = PiiCipher.from_settings(self.settings)
+        if self.roles is None:
+            self.roles = load_role_book(self.db)
+        if self.rate_limits is None:
+            self.rate_limits = RateLimits(self.settings.redis_url or None)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

@@ -192,7 +192,7 @@ def test_the_ledger_lists_moves_of_a_sku_newest_first(client, runtime, db):
         ("receipt", ids["WH1"], 10, 0)]
     assert [m["id"] for m in moves] == sorted((m["id"] for m in moves), reverse=True)
     assert {m["sku_id"] for m in moves} == {ids["A"]}
-    assert (moves[2]["reason"], moves[2]["actor"]) == ("破损", "api")
+    assert (moves[2]["reason"], moves[2]["actor"]) == ("破损", "user:owner")  # who was logged in
     assert [m["kind"] for m in _moves(client, "A", warehouse="WH2")] == ["receipt"]
     assert [m["kind"] for m in _moves(client, "B")] == ["receipt"]
     # the ledger adds up to the level
@@ -228,7 +228,7 @@ def test_an_adjustment_is_audited_with_before_and_after_and_a_repeat_is_not(clie
     records = _stock_audit(db)
     assert len(records) == before + 1
     newest = records[0]
-    assert newest["actor"] == "api" and newest["ip"] == "testclient"
+    assert newest["actor"] == "user:owner" and newest["ip"] == "testclient"
     assert newest["detail"]["before"]["on_hand"] == 10 and newest["detail"]["after"]["on_hand"] == 7
     assert newest["detail"]["reason"] == "盘点" and newest["detail"]["idempotency_key"] == "count-1"
     assert audit.verify(db) == []

@@ -267,10 +267,15 @@ def _run_http(db: Database, db_url: str, workdir: Path, plan: dict[str, Any], *,
             server = subprocess.Popen([sys.executable, "-m", "baodan.cli", "serve", "--port", str(port)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=log)
         _wait_until(lambda: _healthy(url), say=say, what="server to start", timeout_s=60)
+    from baodan.identity import accounts
+
+    key = accounts.create_api_key(db, name="bench surge", permissions=["orders.write", "orders.read"],
+                                  rate_per_minute=10**7, actor="system:bench")  # integrators post with a key
+    auth = {"authorization": f"Bearer {key}"}
     clients_open: list[httpx.Client] = []
 
     def sender() -> Any:
-        client = httpx.Client(base_url=url, timeout=120)
+        client = httpx.Client(base_url=url, timeout=120, headers=auth)
         clients_open.append(client)
 
         def send(body: bytes) -> None:
@@ -282,7 +287,7 @@ def _run_http(db: Database, db_url: str, workdir: Path, plan: dict[str, Any], *,
     try:
         say(f"posting {plan['requests']:,} requests to {url} from {clients} clients …")
         started, accept_done = _push(workdir, clients, sender)
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with httpx.Client(base_url=url, timeout=30, headers=auth) as client:
             _wait_until(lambda: client.get("/api/v1/intake/status").json()["pending"] == 0 and _retry_idle(db),
                         say=say, what="server's worker to drain", poll_s=0.02)
         finished = time.perf_counter()

@@ -11,9 +11,15 @@ from baodan.catalog import schemas, services
 from baodan.catalog.errors import CatalogNotFound
 from baodan.catalog.tables import live_session, product, shop, sku, sku_mapping, warehouse
 from baodan.core.http import runtime_of
+from baodan.identity.accounts import Principal
+from baodan.identity.http import principal_of, require
+from baodan.identity.scope import Scope
 
 router = APIRouter(tags=["catalog"])
 Rt = Annotated[Any, Depends(runtime_of)]
+READ = [Depends(require("catalog.read"))]
+WRITE = [Depends(require("catalog.write"))]  # the permission each route needs
+Me = Annotated[Principal, Depends(principal_of)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 After = Annotated[int | None, Query(ge=0, description="id of the last item of the previous page")]
 
@@ -26,53 +32,54 @@ def _page(rt: Any, table: Any, after: int | None, limit: int, *conds: Any) -> li
         return [r._asdict() for r in s.execute(query)]
 
 
-def _one(rt: Any, table: Any, item_id: int, noun: str) -> dict[str, Any]:
+def _one(rt: Any, table: Any, item_id: int, noun: str, *conds: Any) -> dict[str, Any]:
     with rt.db.read() as s:
-        row = s.execute(select(table).where(table.c.id == item_id)).one_or_none()
+        row = s.execute(select(table).where(table.c.id == item_id, *conds)).one_or_none()
     if row is None:
         raise CatalogNotFound(f"no {noun} {item_id}")
     return row._asdict()
 
 
-@router.post("/warehouses", status_code=201, response_model=schemas.WarehouseRead)
+@router.post("/warehouses", dependencies=WRITE, status_code=201, response_model=schemas.WarehouseRead)
 def create_warehouse(body: schemas.WarehouseCreate, rt: Rt) -> Any:
     return services.create_warehouse(rt.db, data=body)
 
 
-@router.get("/warehouses", response_model=list[schemas.WarehouseRead])
-def list_warehouses(rt: Rt, after: After = None, limit: Limit = 100) -> Any:
-    return _page(rt, warehouse, after, limit)
+@router.get("/warehouses", dependencies=READ, response_model=list[schemas.WarehouseRead])
+def list_warehouses(rt: Rt, me: Me, after: After = None, limit: Limit = 100) -> Any:
+    return _page(rt, warehouse, after, limit, Scope.of(me).warehouses(warehouse.c.id))
 
 
-@router.get("/warehouses/{warehouse_id}", response_model=schemas.WarehouseRead)
-def get_warehouse(warehouse_id: int, rt: Rt) -> Any:
-    return _one(rt, warehouse, warehouse_id, "warehouse")
+@router.get("/warehouses/{warehouse_id}", dependencies=READ, response_model=schemas.WarehouseRead)
+def get_warehouse(warehouse_id: int, rt: Rt, me: Me) -> Any:
+    return _one(rt, warehouse, warehouse_id, "warehouse", Scope.of(me).warehouses(warehouse.c.id))
 
 
-@router.post("/shops", status_code=201, response_model=schemas.ShopRead)
+@router.post("/shops", dependencies=WRITE, status_code=201, response_model=schemas.ShopRead)
 def create_shop(body: schemas.ShopCreate, rt: Rt) -> Any:
     return services.create_shop(rt.db, data=body)
 
 
-@router.get("/shops", response_model=list[schemas.ShopRead])
-def list_shops(rt: Rt, after: After = None, limit: Limit = 100) -> Any:
-    return _page(rt, shop, after, limit)
+@router.get("/shops", dependencies=READ, response_model=list[schemas.ShopRead])
+def list_shops(rt: Rt, me: Me, after: After = None, limit: Limit = 100) -> Any:
+    return _page(rt, shop, after, limit, Scope.of(me).shops(shop.c.id))
 
 
-@router.get("/shops/{shop_id}", response_model=schemas.ShopRead)
-def get_shop(shop_id: int, rt: Rt) -> Any:
-    return _one(rt, shop, shop_id, "shop")
+@router.get("/shops/{shop_id}", dependencies=READ, response_model=schemas.ShopRead)
+def get_shop(shop_id: int, rt: Rt, me: Me) -> Any:
+    return _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
 
 
-@router.put("/shops/{shop_id}/sku-mappings", response_model=dict[str, int])
-def put_sku_mappings(shop_id: int, body: Annotated[list[schemas.SkuMappingItem], ...], rt: Rt) -> Any:
+@router.put("/shops/{shop_id}/sku-mappings", dependencies=WRITE, response_model=dict[str, int])
+def put_sku_mappings(shop_id: int, body: Annotated[list[schemas.SkuMappingItem], ...], rt: Rt, me: Me) -> Any:
     """Map the shop's platform SKU ids to SKUs (upsert; sending the same list again changes nothing)."""
+    _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
     return {"written": services.map_platform_skus(rt.db, shop_id=shop_id, items=body)}
 
 
-@router.get("/shops/{shop_id}/sku-mappings", response_model=list[schemas.SkuMappingRead])
-def list_sku_mappings(shop_id: int, rt: Rt, limit: Limit = 500) -> Any:
-    _one(rt, shop, shop_id, "shop")
+@router.get("/shops/{shop_id}/sku-mappings", dependencies=READ, response_model=list[schemas.SkuMappingRead])
+def list_sku_mappings(shop_id: int, rt: Rt, me: Me, limit: Limit = 500) -> Any:
+    _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
     with rt.db.read() as s:
         return [r._asdict() for r in s.execute(
             select(sku_mapping.c.shop_id, sku_mapping.c.platform_sku_id, sku_mapping.c.sku_id,
@@ -80,44 +87,44 @@ def list_sku_mappings(shop_id: int, rt: Rt, limit: Limit = 500) -> Any:
             .where(sku_mapping.c.shop_id == shop_id).order_by(sku_mapping.c.platform_sku_id).limit(limit))]
 
 
-@router.post("/products", status_code=201, response_model=schemas.ProductRead)
+@router.post("/products", dependencies=WRITE, status_code=201, response_model=schemas.ProductRead)
 def create_product(body: schemas.ProductCreate, rt: Rt) -> Any:
     return services.create_product(rt.db, data=body)
 
 
-@router.get("/products", response_model=list[schemas.ProductRead])
+@router.get("/products", dependencies=READ, response_model=list[schemas.ProductRead])
 def list_products(rt: Rt, after: After = None, limit: Limit = 100) -> Any:
     return _page(rt, product, after, limit)
 
 
-@router.post("/skus", status_code=201, response_model=schemas.SkuRead)
+@router.post("/skus", dependencies=WRITE, status_code=201, response_model=schemas.SkuRead)
 def create_sku(body: schemas.SkuCreate, rt: Rt) -> Any:
     """Create a SKU; give `components` to make a bundle (组合装)."""
     return services.create_sku(rt.db, data=body)
 
 
-@router.get("/skus", response_model=list[schemas.SkuRead])
+@router.get("/skus", dependencies=READ, response_model=list[schemas.SkuRead])
 def list_skus(rt: Rt, after: After = None, limit: Limit = 100, code: str | None = None) -> Any:
     return _page(rt, sku, after, limit, *([sku.c.code == code] if code else []))
 
 
-@router.get("/skus/{sku_id}", response_model=schemas.SkuRead)
+@router.get("/skus/{sku_id}", dependencies=READ, response_model=schemas.SkuRead)
 def get_sku(sku_id: int, rt: Rt) -> Any:
     with rt.db.read() as s:
         return services.get_sku(s, sku_id)
 
 
-@router.post("/live-sessions", status_code=201, response_model=schemas.LiveSessionRead)
+@router.post("/live-sessions", dependencies=WRITE, status_code=201, response_model=schemas.LiveSessionRead)
 def create_live_session(body: schemas.LiveSessionCreate, rt: Rt) -> Any:
     """Start (or record) a live session (直播场次); orders paid during it are attributed to it."""
     return services.create_live_session(rt.db, data=body)
 
 
-@router.post("/live-sessions/{session_id}/end", response_model=schemas.LiveSessionRead)
+@router.post("/live-sessions/{session_id}/end", dependencies=WRITE, response_model=schemas.LiveSessionRead)
 def end_live_session(session_id: int, body: schemas.LiveSessionEnd, rt: Rt) -> Any:
     return services.end_live_session(rt.db, session_id=session_id, ended_at=body.ended_at)
 
 
-@router.get("/live-sessions", response_model=list[schemas.LiveSessionRead])
-def list_live_sessions(rt: Rt, after: After = None, limit: Limit = 100) -> Any:
-    return _page(rt, live_session, after, limit)
+@router.get("/live-sessions", dependencies=READ, response_model=list[schemas.LiveSessionRead])
+def list_live_sessions(rt: Rt, me: Me, after: After = None, limit: Limit = 100) -> Any:
+    return _page(rt, live_session, after, limit, Scope.of(me).shops(live_session.c.shop_id))

@@ -11,6 +11,7 @@ import orjson
 from baodan.core import clock
 from baodan.core.db import Database, fetchall
 from baodan.identity.pii import PiiCipher
+from baodan.identity.scope import EVERYTHING, Scope
 from baodan.intake.errors import BatchTooLarge, ChannelMismatch, UnknownShop
 from baodan.intake.inbox import Appended, EventRow, Inbox
 from baodan.orders.schemas import CanonicalOrder
@@ -40,7 +41,7 @@ class ShopDirectory:
 
 
 def accept_orders(inbox: Inbox, shops: ShopDirectory, orders: Sequence[CanonicalOrder], *, pii: PiiCipher,
-                  max_orders: int = 5000) -> Appended:
+                  scope: Scope = EVERYTHING, max_orders: int = 5000) -> Appended:
     """Put canonical order events into the inbox; returns once they are durably committed.
 
     Idempotent: an event whose natural key (channel, shop, platform order id, status, update time) is
@@ -54,7 +55,7 @@ def accept_orders(inbox: Inbox, shops: ShopDirectory, orders: Sequence[Canonical
     rows: list[EventRow] = []
     for index, order in enumerate(orders):
         found = shops.lookup(order.shop)
-        if found is None:
+        if found is None or not scope.has_shop(found[0]):  # another's shop is no shop at all to this caller
             raise UnknownShop(f"orders[{index}]: no active shop with code {order.shop!r}",
                               details={"index": index, "shop": order.shop})
         shop_id, channel = found

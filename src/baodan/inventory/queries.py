@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import and_, select
 
 from baodan.catalog.tables import sku, warehouse
+from baodan.identity.scope import EVERYTHING, Scope
 from baodan.inventory.tables import stock_level, stock_move
 
 
 def stock_levels(s: Any, *, sku_code: str | None = None, warehouse_code: str | None = None,
-                 after: tuple[int, int] | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    conds = []
+                 after: tuple[int, int] | None = None, limit: int = 100,
+                 scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
+    conds = [scope.warehouses(stock_level.c.warehouse_id)]
     if sku_code:
         conds.append(sku.c.code == sku_code)
     if warehouse_code:
@@ -30,8 +32,8 @@ def stock_levels(s: Any, *, sku_code: str | None = None, warehouse_code: str | N
 
 
 def stock_moves(s: Any, *, sku_id: int, warehouse_id: int | None = None, before_id: int | None = None,
-                limit: int = 100) -> list[dict[str, Any]]:
-    conds = [stock_move.c.sku_id == sku_id]
+                limit: int = 100, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
+    conds = [stock_move.c.sku_id == sku_id, scope.warehouses(stock_move.c.warehouse_id)]
     if warehouse_id is not None:
         conds.append(stock_move.c.warehouse_id == warehouse_id)
     if before_id is not None:

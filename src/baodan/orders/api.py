@@ -10,6 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from baodan.core import clock
 from baodan.core.errors import Invalid
 from baodan.core.http import runtime_of
+from baodan.identity.accounts import Principal
+from baodan.identity.http import principal_of, require
+from baodan.identity.scope import Scope
 from baodan.intake import services as intake
 from baodan.orders import queries
 from baodan.orders.model import Anomaly, OrderState, PlatformStatus
@@ -17,23 +20,27 @@ from baodan.orders.schemas import BatchAccepted, Channel, OrderBatch, OrderDetai
 
 router = APIRouter(tags=["orders"])
 Rt = Annotated[Any, Depends(runtime_of)]
+READ = [Depends(require("orders.read"))]
+Me = Annotated[Principal, Depends(principal_of)]
+WRITE = [Depends(require("orders.write"))]  # the permission each route needs
 
 
-@router.post("/orders/batch", response_model=BatchAccepted, responses={
+@router.post("/orders/batch", dependencies=WRITE, response_model=BatchAccepted, responses={
     413: {"description": "more than 5,000 orders, or a body over the size limit"},
     422: {"description": "invalid order, unknown shop or channel mismatch: nothing was written"}})
-def post_orders(body: OrderBatch, rt: Rt) -> Any:
+def post_orders(body: OrderBatch, rt: Rt, me: Me) -> Any:
     """Accept up to 5,000 canonical orders (see docs/canonical-order.md). Answers after they are durably
     in the inbox; the worker reserves stock moments later. Idempotent: redelivered events are counted
     as duplicates and not processed again."""
-    result = intake.accept_orders(rt.inbox, rt.shops, body.orders, pii=rt.pii,
+    result = intake.accept_orders(rt.inbox, rt.shops, body.orders, pii=rt.pii, scope=Scope.of(me),
                                   max_orders=rt.settings.max_orders_per_request)
     return {"accepted": result.accepted, "duplicates": result.duplicates}
 
 
-@router.get("/orders", response_model=OrderPage)
-def list_orders(rt: Rt, channel: Channel | None = None, shop: str | None = None, state: OrderState | None = None,
-                platform_status: PlatformStatus | None = None, live_session_id: int | None = None,
+@router.get("/orders", dependencies=READ, response_model=OrderPage)
+def list_orders(rt: Rt, me: Me, channel: Channel | None = None, shop: str | None = None,
+                state: OrderState | None = None, platform_status: PlatformStatus | None = None,
+                live_session_id: int | None = None,
                 anomaly: Annotated[str | None, Query(description="a reason code (unknown_sku, "
                                                      "amount_mismatch, missing_address, shipped_without_stock) "
                                                      "or 'any'")] = None,
@@ -55,20 +62,22 @@ def list_orders(rt: Rt, channel: Channel | None = None, shop: str | None = None,
     if buyer_phone and f.phone_index is None:
         raise Invalid("buyer_phone: no digits in it", code="request.invalid")
     with rt.db.read() as s:
-        items, next_id = queries.list_orders(s, f, before_id=cursor, limit=limit)
+        items, next_id = queries.list_orders(s, f, before_id=cursor, limit=limit, scope=Scope.of(me))
     return {"items": items, "next_cursor": str(next_id) if next_id is not None else None}
 
 
-@router.get("/orders/{order_id}", response_model=OrderDetail)
-def get_order(order_id: int, rt: Rt) -> Any:
+@router.get("/orders/{order_id}", dependencies=READ, response_model=OrderDetail)
+def get_order(order_id: int, rt: Rt, me: Me) -> Any:
     """One order with its lines, stock held and the history of every event and decision."""
     with rt.db.read() as s:
-        return queries.order_detail(s, order_id)
+        return queries.order_detail(s, order_id, scope=Scope.of(me))
 
 
-@router.get("/intake/status")
-def intake_status(rt: Rt) -> dict[str, Any]:
-    """Events waiting for the worker, and per-shop accepted/duplicate counts."""
+@router.get("/intake/status", dependencies=READ)
+def intake_status(rt: Rt, me: Me) -> dict[str, Any]:
+    """Events waiting for the worker, and per-shop accepted/duplicate counts (of the caller's shops)."""
+    scope = Scope.of(me)
     stats = rt.inbox.stats()
     return {"pending": rt.inbox.pending(10**9),
-            "shops": [{"shop_id": k, "accepted": a, "duplicates": d} for k, (a, d) in sorted(stats.items())]}
+            "shops": [{"shop_id": k, "accepted": a, "duplicates": d} for k, (a, d) in sorted(stats.items())
+                      if scope.has_shop(k)]}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from baodan.catalog.tables import shop
 from baodan.core.errors import NotFound
+from baodan.identity.scope import EVERYTHING, Scope
 from baodan.inventory.tables import reservation
 from baodan.orders.schemas import Channel
 from baodan.orders.tables import order_event, order_line, sales_order
@@ -39,9 +40,10 @@ class OrderFilter:
     phone_index: str | None = None  # the buyer phone's blind index (PiiCipher.phone_index)
 
 
-def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int) -> tuple[list[dict], int | None]:
+def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int,
+                scope: Scope = EVERYTHING) -> tuple[list[dict], int | None]:
     """Newest first; returns the page and the cursor (last id) for the next one, None at the end."""
-    conds = []
+    conds = [scope.shops(sales_order.c.shop_id)]
     if f.channel:
         conds.append(sales_order.c.channel == f.channel)
     if f.shop:
@@ -72,8 +74,9 @@ def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int
     return items, (items[-1]["id"] if len(rows) > limit else None)
 
 
-def order_detail(s: Session, order_id: int) -> dict[str, Any]:
-    row = s.execute(select(*PUBLIC_COLUMNS).where(sales_order.c.id == order_id)).one_or_none()
+def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    row = s.execute(select(*PUBLIC_COLUMNS).where(sales_order.c.id == order_id,
+                                                  scope.shops(sales_order.c.shop_id))).one_or_none()
     if row is None:
         raise OrderNotFound(f"no order {order_id}")
     out = row._asdict()

@@ -1,0 +1,66 @@
+"""HTTP routes of identity: log in and out (session cookie + CSRF token), who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from baodan.core.http import runtime_of
+from baodan.identity import accounts
+from baodan.identity.accounts import Principal
+from baodan.identity.http import SESSION_COOKIE, client_ip, principal_of, public
+
+router = APIRouter(tags=["identity"])
+Rt = Annotated[Any, Depends(runtime_of)]
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class Me(BaseModel):
+    kind: str
+    name: str
+    role: str
+    permissions: list[str]
+    shop_ids: list[int] | None
+    warehouse_ids: list[int] | None
+    csrf_token: str | None = Field(default=None, description="send back as X-CSRF-Token on POST/PUT/DELETE")
+
+
+def _me(p: Principal) -> dict[str, Any]:
+    return {"kind": p.kind, "name": p.name, "role": p.role, "permissions": sorted(p.permissions),
+            "shop_ids": sorted(p.shop_ids) if p.shop_ids is not None else None,
+            "warehouse_ids": sorted(p.warehouse_ids) if p.warehouse_ids is not None else None,
+            "csrf_token": p.csrf_token}
+
+
+@router.post("/auth/login", dependencies=[Depends(public)], response_model=Me)
+def login(body: Login, rt: Rt, request: Request, response: Response) -> Any:
+    """Log in with a password: sets an HttpOnly session cookie and answers the CSRF token."""
+    user_id = accounts.authenticate(rt.db, username=body.username, password=body.password, ip=client_ip(request))
+    token, _ = accounts.open_session(rt.db, user_id=user_id, ip=client_ip(request),
+                                     user_agent=request.headers.get("user-agent"))
+    principal = accounts.session_principal(rt.db, token, rt.roles)
+    assert principal is not None
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        max_age=int(accounts.SESSION_MAX.total_seconds()), path="/")
+    return _me(principal)
+
+
+@router.post("/auth/logout", dependencies=[Depends(public)], status_code=204)
+def logout(rt: Rt, request: Request, response: Response) -> None:
+    """End this session (the cookie stops working everywhere at once)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        accounts.close_session(rt.db, token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/auth/me", response_model=Me)
+def me(principal: Annotated[Principal, Depends(principal_of)]) -> Any:
+    """Who this session or key is, what it may do, and which shops/warehouses it sees."""
+    return _me(principal)
