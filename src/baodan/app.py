@@ -11,13 +11,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from baodan import __version__
 from baodan.catalog.api import router as catalog_router
-from baodan.core.http import BodySizeLimit, install_error_handlers
+from baodan.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from baodan.identity.api import router as identity_router
 from baodan.inventory.api import router as inventory_router
 from baodan.orders.api import router as orders_router
 from baodan.runtime import Runtime
 
 API_PREFIX = "/api/v1"
+# Every router served under API_PREFIX (the permission matrix test walks these).
+API_ROUTERS = (identity_router, catalog_router, inventory_router, orders_router)
 
 
 def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool = False) -> FastAPI:
@@ -38,7 +40,7 @@ def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool
                   description="Order intake, stock reservation and fulfilment for live-stream e-commerce.")
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (identity_router, catalog_router, inventory_router, orders_router):
+    for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)
@@ -54,4 +56,5 @@ def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool
         return RedirectResponse("/docs")
 
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from baodan.core.http import runtime_of
 from baodan.identity import accounts
 from baodan.identity.accounts import Principal
-from baodan.identity.http import SESSION_COOKIE, client_ip, principal_of, public
+from baodan.identity.http import SESSION_COOKIE, client_ip, public, signed_in
 
 router = APIRouter(tags=["identity"])
 Rt = Annotated[Any, Depends(runtime_of)]
@@ -61,6 +61,6 @@ def logout(rt: Rt, request: Request, response: Response) -> None:
 
 
 @router.get("/auth/me", response_model=Me)
-def me(principal: Annotated[Principal, Depends(principal_of)]) -> Any:
+def me(principal: Annotated[Principal, Depends(signed_in)]) -> Any:
     """Who this session or key is, what it may do, and which shops/warehouses it sees."""
     return _me(principal)

@@ -91,6 +91,14 @@ def require(permission: str) -> Callable[[Request], Principal]:
     return dependency
 
 
+def signed_in(request: Request) -> Principal:
+    """A FastAPI dependency: any authenticated caller (permission "*" in the route table)."""
+    return principal_of(request)
+
+
+signed_in.permission = "*"  # type: ignore[attr-defined]
+
+
 def public(request: Request) -> None:
     """A FastAPI dependency marking a route that needs no login (the route table test accepts it)."""
 
@@ -103,7 +111,8 @@ def client_ip(request: Request) -> str | None:
 
 
 def route_permission(route: Any) -> str | None | bool:
-    """The permission a route declares: a string, None for a public route, False when it declares none."""
+    """The permission a route declares: a string ("*": any signed-in caller), None for a public route,
+    False when it declares none."""
     for dep in route.dependant.dependencies:
         call = getattr(dep, "call", None)
         if call is not None and hasattr(call, "permission"):
