@@ -297,13 +297,18 @@ def _restore_sqlite(db: Database, zf: zipfile.ZipFile, manifest: dict[str, Any],
     return str(main)
 
 
+# What `baodan init` writes into a new database (the first admin and the audit of its creation): a
+# database holding only these is still empty for a restore, which replaces them with the archive's own.
+SETUP_TABLES = ("alembic_version", "app_user", "user_scope", "app_role", "user_session", "api_key", "audit_log")
+
+
 def _sqlite_has_rows(path: Path) -> bool:
     if not path.exists():
         return False
     try:
         with closing(sqlite3.connect(path, timeout=60)) as conn:
             tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                 "AND name NOT LIKE 'sqlite_%' AND name <> 'alembic_version'")]
+                                                 "AND name NOT LIKE 'sqlite_%'") if r[0] not in SETUP_TABLES]
             return any(conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{t}")').fetchone()[0] for t in tables)
     except sqlite3.DatabaseError:
         return True  # a file we cannot read is never replaced without --force
@@ -339,7 +344,8 @@ def _pg_has_rows(db: Database) -> bool:
     with db.engine.connect() as conn:
         tables = conn.exec_driver_sql(
             "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
-            "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'").scalars().all()
+            "WHERE schemaname = current_schema()").scalars().all()
+        tables = [t for t in tables if t.split(".")[-1].strip('"') not in SETUP_TABLES]
         return any(conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {t})").scalar() for t in tables)
 
 

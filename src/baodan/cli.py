@@ -23,8 +23,10 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(bench_app, name="bench")
 audit_app = typer.Typer(help="The audit trail (append-only, hash-chained).", no_args_is_help=True)
 pii_app = typer.Typer(help="Buyer personal data: encryption keys.", no_args_is_help=True)
+users_app = typer.Typer(help="Users, sessions and API keys.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(pii_app, name="pii")
+app.add_typer(users_app, name="users")
 console = Console()
 
 
@@ -67,6 +69,12 @@ def init(demo: Annotated[bool, typer.Option("--demo", help="load demo shops, SKU
         raise CliError(f"migration failed: {str(exc).splitlines()[0]}", code="database.migration_failed") from exc
     where = settings().resolved_database_url() if not db.is_sqlite else str(db.sqlite_path)
     console.print(f"database ready: {where}")
+    from baodan.identity import accounts
+
+    first = accounts.bootstrap_admin(db)
+    if first is not None:
+        console.print(f"[bold]first administrator[/]: user [bold]{first[0]}[/], one-time password "
+                      f"[bold]{first[1]}[/] (shown once; change it after logging in)", soft_wrap=True)
     if not demo:
         return
     with db.read() as s:
@@ -215,8 +223,11 @@ def stock_adjust(sku: Annotated[str, typer.Argument(help="SKU code")],
 @orders_app.command("show")
 def orders_show(order: Annotated[str, typer.Argument(help="BaoDan order id or platform order id")],
                 channel: Annotated[str | None, typer.Option(help="channel, if the platform id is ambiguous")] = None,
-                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """One order with lines, reservations and history."""
+                as_json: Annotated[bool, typer.Option("--json")] = False,
+                reveal: Annotated[bool, typer.Option("--reveal", help="show the buyer's name, phone and address "
+                                                                    "in clear (recorded in the audit trail)")] = False,
+                ) -> None:
+    """One order with lines, reservations and history (the buyer masked unless --reveal)."""
     import orjson
 
     from baodan.core import clock
@@ -231,6 +242,8 @@ def orders_show(order: Annotated[str, typer.Argument(help="BaoDan order id or pl
                 raise
             order_id = int(order)
         detail = queries.order_detail(s, order_id)
+    if reveal:
+        detail["receiver"] = _reveal(db, order_id, detail.get("receiver"))
     if as_json:
         sys.stdout.write(orjson.dumps(detail, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -238,6 +251,9 @@ def orders_show(order: Annotated[str, typer.Argument(help="BaoDan order id or pl
     console.print(f"[bold]订单 {detail['id']}[/] {detail['channel']} {detail['platform_order_id']}  "
                   f"状态 {detail['state']} (平台 {detail['platform_status']})  "
                   f"付款 {shown(detail['paid_at'])}  实付 {detail['paid_total_fen'] / 100:.2f} 元")
+    receiver = detail.get("receiver") or {}
+    console.print("收件人: " + " ".join(str(receiver.get(k) or "") for k in (
+        "name", "phone", "province", "city", "district", "town", "address") if receiver.get(k)) or "收件人: -")
     if detail["anomalies"]:
         console.print(f"异常: {', '.join(detail['anomalies'])}")
     if detail["short_sku_ids"]:
@@ -337,6 +353,159 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
     surge.report(result, as_json=as_json, console=console)
     if not result.ok:
         raise CliError("invariants violated (see above)", code="bench.invariants")
+
+
+# ----------------------------------------------------------------------------------- identity commands
+
+
+def _reveal(db: Any, order_id: int, masked: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The receiver in clear, with an audit record written first (no record, no reveal)."""
+    from baodan.core.db import fetchall
+    from baodan.identity import audit
+    from baodan.identity.pii import PiiCipher
+
+    with db.write() as s:
+        ((sealed,),) = fetchall(s, "SELECT receiver_sealed FROM sales_order WHERE id = ?", (order_id,))
+        audit.record(s, actor=CLI_ACTOR, action="pii.reveal", target=f"order:{order_id}",
+                     detail={"fields": ["name", "phone", "address"]})
+    if sealed is None:
+        return masked
+    return {**(masked or {}), **PiiCipher.from_settings(settings()).open(sealed)}
+
+CLI_ACTOR = "system:cli"
+
+
+@users_app.command("create")
+def users_create(username: Annotated[str, typer.Argument()],
+                 role: Annotated[str, typer.Option(help="owner, operator, warehouse, service, purchasing, finance, "
+                                                         "auditor, or a custom role")],
+                 shop: Annotated[list[str] | None, typer.Option(help="limit to this shop code (repeat)")] = None,
+                 warehouse: Annotated[list[str] | None, typer.Option(help="limit to this warehouse (repeat)")] = None,
+                 ) -> None:
+    """Create a user with a one-time password (shown once)."""
+    from baodan.identity import accounts
+
+    db = _open_db()
+    shop_ids, warehouse_ids = _scope_ids(db, shop or [], warehouse or [])
+    _, password = accounts.create_user(db, username=username, role=role, shop_ids=shop_ids,
+                                       warehouse_ids=warehouse_ids, actor=CLI_ACTOR)
+    console.print(f"user {username} ({role}) created; one-time password: [bold]{password}[/]", soft_wrap=True)
+
+
+@users_app.command("reset-password")
+def users_reset_password(username: Annotated[str, typer.Argument()]) -> None:
+    """Give a user a new one-time password, lift a lockout and end their sessions."""
+    from baodan.identity import accounts
+
+    password = accounts.reset_password(_open_db(), username=username, actor=CLI_ACTOR)
+    console.print(f"new one-time password for {username}: [bold]{password}[/]", soft_wrap=True)
+
+
+@users_app.command("revoke-sessions")
+def users_revoke_sessions(username: Annotated[str, typer.Argument()]) -> None:
+    """Log a user out everywhere."""
+    from baodan.identity import accounts
+
+    count = accounts.revoke_sessions(_open_db(), username=username, actor=CLI_ACTOR)
+    console.print(f"{count} session(s) of {username} ended")
+
+
+@users_app.command("create-key")
+def users_create_key(name: Annotated[str, typer.Argument(help="what the key is for")],
+                     permission: Annotated[list[str], typer.Option(help="e.g. orders.write (repeat)")],
+                     shop: Annotated[list[str] | None, typer.Option(help="limit to this shop code (repeat)")] = None,
+                     rate: Annotated[int, typer.Option(min=1, help="requests per minute")] = 600) -> None:
+    """Create an API key for an integrator (shown once; stored hashed)."""
+    from baodan.identity import accounts
+
+    db = _open_db()
+    shop_ids, _ = _scope_ids(db, shop or [], [])
+    key = accounts.create_api_key(db, name=name, permissions=permission, shop_ids=shop_ids, rate_per_minute=rate,
+                                  actor=CLI_ACTOR)
+    console.print(f"API key (shown once; send as 'Authorization: Bearer …'): [bold]{key}[/]", soft_wrap=True)
+
+
+@users_app.command("revoke-key")
+def users_revoke_key(prefix: Annotated[str, typer.Argument(help="the part after bd_ and before the next _")]) -> None:
+    from baodan.identity import accounts
+
+    accounts.revoke_api_key(_open_db(), prefix=prefix, actor=CLI_ACTOR)
+    console.print(f"API key {prefix} revoked")
+
+
+def _scope_ids(db: Any, shops: list[str], warehouses: list[str]) -> tuple[list[int], list[int]]:
+    from sqlalchemy import select
+
+    from baodan.catalog.tables import shop as shop_table
+    from baodan.catalog.tables import warehouse as warehouse_table
+
+    with db.read() as s:
+        shop_ids = dict(s.execute(select(shop_table.c.code, shop_table.c.id).where(shop_table.c.code.in_(shops))).all())
+        wh_ids = dict(s.execute(select(warehouse_table.c.code, warehouse_table.c.id)
+                                .where(warehouse_table.c.code.in_(warehouses))).all())
+    missing = sorted(set(shops) - shop_ids.keys()) + sorted(set(warehouses) - wh_ids.keys())
+    if missing:
+        raise CliError(f"unknown shop or warehouse code(s): {', '.join(missing)}", code="users.unknown_scope")
+    return list(shop_ids.values()), list(wh_ids.values())
+
+
+@audit_app.command("verify")
+def audit_verify(head_id: Annotated[int | None, typer.Option(help="a head noted earlier: its id")] = None,
+                 head_hash: Annotated[str | None, typer.Option(help="… and its hash")] = None) -> None:
+    """Prove no audit record was edited or removed (hash chain); note the head printed to detect truncation."""
+    from baodan.identity import audit
+
+    db = _open_db()
+    problems = audit.verify(db, expect_head=(head_id, head_hash) if head_id and head_hash else None)
+    for p in problems:
+        console.print(f"{p.code}: {p.message}", soft_wrap=True)
+    if problems:
+        raise CliError(f"{len(problems)} problem(s) in the audit trail", code="audit.failed")
+    head = audit.head(db)
+    console.print(f"audit: ok — {head[0] if head else 0} record(s) chained; head "
+                  f"--head-id {head[0] if head else 0} --head-hash {head[1] if head else '-'}", soft_wrap=True)
+
+
+@pii_app.command("status")
+def pii_status() -> None:
+    """Which key sealed how many orders."""
+    from baodan.identity.pii import PiiCipher, sealed_by_key
+
+    cipher = PiiCipher.from_settings(settings())
+    counts = sealed_by_key(_open_db())
+    console.print(f"current key {cipher.current}; configured {', '.join(cipher.key_ids)}; orders sealed per key: "
+                  f"{counts or 'none'}", soft_wrap=True)
+
+
+@pii_app.command("new-key")
+def pii_new_key() -> None:
+    """Add a key to the embedded key file and seal new data with it (then run `baodan pii rotate`)."""
+    from baodan.identity import audit
+    from baodan.identity.pii import add_key_to_file
+
+    cfg = settings()
+    if cfg.pii_keys:
+        raise CliError("keys come from BAODAN_PII_KEYS: add the new key there and set BAODAN_PII_CURRENT_KEY",
+                       code="pii.keys_from_env")
+    key_id = add_key_to_file(cfg.data_dir / "keys.json")
+    db = _open_db()
+    with db.write() as s:
+        audit.record(s, actor=CLI_ACTOR, action="pii.new_key", target=f"key:{key_id}")
+    console.print(f"new key {key_id} is current; run `baodan pii rotate` to re-seal older orders")
+
+
+@pii_app.command("rotate")
+def pii_rotate(batch: Annotated[int, typer.Option(min=1, max=100_000)] = 1000) -> None:
+    """Re-seal orders sealed with an older key, in batches, while BaoDan runs."""
+    from baodan.identity import audit
+    from baodan.identity.pii import PiiCipher, rotate_orders
+
+    cipher = PiiCipher.from_settings(settings())
+    db = _open_db()
+    done = rotate_orders(db, cipher, batch_size=batch, progress=lambda n: console.print(f"  {n} re-sealed"))
+    with db.write() as s:
+        audit.record(s, actor=CLI_ACTOR, action="pii.rotate", target=f"key:{cipher.current}", detail={"orders": done})
+    console.print(f"{done} order(s) re-sealed with key {cipher.current}")
 
 
 def main() -> None:

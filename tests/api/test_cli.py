@@ -4,11 +4,9 @@ errors print exactly one line `error: <code>: <message>` on stderr and exit non-
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,23 +45,6 @@ def failed_with(done: subprocess.CompletedProcess[str], code: str) -> str:
 def query(data_dir: Path, sql: str, *params: object) -> list[tuple]:
     with sqlite3.connect(data_dir / "baodan.db") as conn:
         return conn.execute(sql, params).fetchall()
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir after `baodan init --demo --orders 200`; tests that write use a copy of it."""
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    out = ok(data_dir, "init", "--demo", "--orders", "200")
-    assert "database ready" in out
-    assert "200 orders" in out
-    return data_dir
-
-
-@pytest.fixture
-def demo_copy(demo_dir: Path, tmp_path: Path) -> Iterator[Path]:
-    copy = tmp_path / "data"
-    shutil.copytree(demo_dir, copy)
-    yield copy
 
 
 def _level(data_dir: Path, sku: str, warehouse: str) -> tuple[int, int]:
