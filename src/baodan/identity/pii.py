@@ -6,7 +6,7 @@ with an audit record.
   key, `baodan pii rotate` re-seals old rows in batches while the system runs, and an old key can be
   retired once nothing names it. Sealing happens at intake, so plaintext PII is never at rest: not in the
   inbox, not in orders, not in backups.
-- **Blind index**: HMAC-SHA256 of the normalised phone number under a separate key, so an operator can
+- **Blind index**: keyed BLAKE2b (a MAC) of the normalised phone number under a separate key, so an operator can
   find an order by the buyer's phone (exact match) without decrypting anything.
 - **Masking**: what every API answer shows: 张*, 138****5678, 文三路****. The region (province, city,
   district, town) stays in clear: routing and reports by province need it and it identifies no one.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -62,7 +61,7 @@ class SealedReceiver:
 
     public: dict[str, Any]
     sealed: str
-    phone_index: str | None
+    phone_index: int | None
 
 
 class PiiCipher:
@@ -73,8 +72,8 @@ class PiiCipher:
             if len(key) != 32 or not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", key_id):
                 raise PiiError(f"PII key {key_id!r} must be 32 bytes with an id of letters, digits, _ or -",
                                code="pii.bad_key")
-        if len(index_key) < 32:
-            raise PiiError("the PII index key must be at least 32 bytes", code="pii.bad_key")
+        if not 32 <= len(index_key) <= 64:
+            raise PiiError("the PII index key must be 32 to 64 bytes", code="pii.bad_key")
         self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
         self._index_key = index_key
@@ -115,11 +114,16 @@ class PiiCipher:
         """The same fields sealed with the current key (unchanged if it already is)."""
         return token if self.key_of(token) == self.current else self.seal(self.open(token))
 
-    def phone_index(self, phone: str | None) -> str | None:
+    def phone_index(self, phone: str | None) -> int | None:
+        """64 bits of keyed BLAKE2b (a MAC: a PRF under the key, one C call) of the normalised number, as a
+        signed integer: an integer index is a third the size of a hex one and cheaper to insert into at
+        surge rates. Two phones sharing an index among millions of orders is a 1-in-10^7 event that at
+        worst adds an order to a search result."""
         digits = normalise_phone(phone)
         if not digits:
             return None
-        return hmac.new(self._index_key, digits.encode(), hashlib.sha256).hexdigest()[:32]
+        digest = hashlib.blake2b(digits.encode(), key=self._index_key, digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
 
     # -------------------------------------------------------------------------------------- receiver
 
@@ -209,6 +213,8 @@ def _b64(value: str, what: str) -> bytes:
 
 
 def normalise_phone(phone: str | None) -> str:
+    if phone is not None and len(phone) == 11 and phone.isdigit():  # the usual mobile number: no regex
+        return phone
     digits = _NON_DIGITS.sub("", phone or "")
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
@@ -219,6 +225,8 @@ def mask_phone(phone: str | None) -> str | None:
     """138****5678. Platform-virtual numbers keep their extension masked too (138****5678-****)."""
     if not phone:
         return phone
+    if len(phone) == 11 and phone.isdigit():  # the usual mobile number: no regex
+        return f"{phone[:3]}****{phone[7:]}"
     virtual = _VIRTUAL.match(phone)
     main, ext = (virtual.group(1), virtual.group(2)) if virtual else (phone, "")
     digits = normalise_phone(main)

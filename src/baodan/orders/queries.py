@@ -37,7 +37,7 @@ class OrderFilter:
     paid_from: datetime | None = None
     paid_to: datetime | None = None
     platform_order_id: str | None = None
-    phone_index: str | None = None  # the buyer phone's blind index (PiiCipher.phone_index)
+    phone_index: int | None = None  # the buyer phone's blind index (PiiCipher.phone_index)
 
 
 def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int,

@@ -39,7 +39,7 @@ sales_order = Table(
     # Region in clear (routing, reports by province); name, phone and address masked (张*, 138****5678).
     Column("receiver", Json),
     Column("receiver_sealed", Text),  # name, phone, address encrypted (identity.pii); revealed only audited
-    Column("phone_index", String(32)),  # keyed blind index of the phone: exact search without decrypting
+    Column("phone_index", BigInteger),  # keyed blind index of the phone: exact search without decrypting
     Column("buyer_message", Text),
     Column("seller_memo", Text),
     Column("goods_total_fen", BigInteger, nullable=False),

@@ -96,7 +96,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_log_actor_action_at', ['actor', 'action', 'at'], unique=False)
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.add_column(sa.Column('receiver_sealed', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('phone_index', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('phone_index', sa.BigInteger(), nullable=True))
         batch_op.create_index('ix_sales_order_phone_index', ['phone_index'], unique=False)
     _append_only_audit(op.get_bind().dialect.name == "postgresql")
 
