@@ -5,10 +5,7 @@ are refused with nothing written."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +23,7 @@ from baodan.core.db import Database, fetchall
 from baodan.intake.inbox import open_inbox
 from baodan.intake.services import ShopDirectory
 from baodan.runtime import Runtime
+from tests.api.test_cli import failed_with, ok, run
 from tests.conftest import PG_URL
 from tests.helpers import drain, make_catalog, order, submit
 
@@ -253,29 +251,18 @@ def test_a_missing_pg_tool_is_a_clear_error(monkeypatch) -> None:
 
 # ------------------------------------------------------------------------------- the real command line, SQLite
 
-BAODAN = Path(sys.executable).with_name("baodan")
-
-
-def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BAODAN_")}
-    env.update(BAODAN_DATA_DIR=str(data_dir), COLUMNS="250", NO_COLOR="1")
+def cli(data_dir: Path, *args: str) -> Any:
     data_dir.parent.mkdir(parents=True, exist_ok=True)  # run from beside the data dir, where no .env is
-    return subprocess.run([str(BAODAN), *args], cwd=data_dir.parent, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return run(data_dir, *args)
 
 
 def cli_ok(data_dir: Path, *args: str) -> str:
-    done = cli(data_dir, *args)
-    assert done.returncode == 0, f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
-    return done.stdout
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    return ok(data_dir, *args)
 
 
 def cli_error(data_dir: Path, code: str, *args: str) -> str:
-    done = cli(data_dir, *args)
-    assert done.returncode != 0, done.stdout
-    [line] = done.stderr.splitlines()
-    assert line.startswith(f"error: {code}: "), line
-    return line
+    return failed_with(cli(data_dir, *args), code)
 
 
 def counts(data_dir: Path) -> list[tuple[Any, ...]]:
