@@ -207,3 +207,37 @@ def test_the_login_cookie_is_http_only_and_same_site(runtime, db) -> None:
 @sqlite_only
 def test_malformed_logins_are_refused_with_422(anon_client, bad) -> None:
     error_body(anon_client.post(f"{API}/auth/login", json=bad), 422, "request.invalid")
+
+
+def test_revealing_a_buyer_over_http_needs_pii_reveal_stays_in_scope_and_is_audited(runtime, db) -> None:
+    ids = _two_shops(runtime, db)
+    accounts.create_user(db, username="cs-a", role="service", password=PASSWORD, shop_ids=[ids["SHOP-A"]])
+    accounts.create_user(db, username="ops", role="operator", password=PASSWORD)
+    orders = {o["platform_order_id"]: o["id"] for o in client_owner_orders(runtime, db)}
+    service = _login(runtime, "cs-a")
+    revealed = service.post(f"{API}/orders/{orders['a1']}/reveal")
+    assert revealed.status_code == 200, revealed.text
+    assert revealed.json() == {"name": "张三", "phone": "13800138000", "address": "文三路 1 号"}
+    error_body(service.post(f"{API}/orders/{orders['b1']}/reveal"), 404, "orders.not_found")
+    error_body(_login(runtime, "ops").post(f"{API}/orders/{orders['a1']}/reveal"), 403, "auth.forbidden")
+    with db.read() as s:
+        reveals = audit.search(s, action="pii.reveal")
+    assert [(r["actor"], r["target"], r["ip"]) for r in reveals] == [("user:cs-a", f"order:{orders['a1']}",
+                                                                        "testclient")]
+
+
+@sqlite_only
+def test_logins_from_one_address_are_throttled(runtime, db) -> None:
+    from baodan.identity.api import LOGINS_PER_MINUTE
+
+    client = TestClient(create_app(runtime))
+    codes = [client.post(f"{API}/auth/login", json={"username": f"nobody{i}", "password": "x"}).status_code
+             for i in range(LOGINS_PER_MINUTE + 1)]
+    assert codes[:-1] == [401] * LOGINS_PER_MINUTE and codes[-1] == 429
+
+
+@sqlite_only
+def test_the_docs_can_authorize_with_an_api_key(anon_client) -> None:
+    schema = anon_client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["APIKey"]["scheme"] == "bearer"
+    assert {"APIKey": []} in schema["paths"][f"{API}/orders"]["get"]["security"]

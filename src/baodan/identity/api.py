@@ -13,6 +13,7 @@ from baodan.identity.accounts import Principal
 from baodan.identity.http import SESSION_COOKIE, client_ip, public, signed_in
 
 router = APIRouter(tags=["identity"])
+LOGINS_PER_MINUTE = 60  # one address may be a whole warehouse behind NAT at shift start
 Rt = Annotated[Any, Depends(runtime_of)]
 
 
@@ -40,7 +41,9 @@ def _me(p: Principal) -> dict[str, Any]:
 
 @router.post("/auth/login", dependencies=[Depends(public)], response_model=Me)
 def login(body: Login, rt: Rt, request: Request, response: Response) -> Any:
-    """Log in with a password: sets an HttpOnly session cookie and answers the CSRF token."""
+    """Log in with a password: sets an HttpOnly session cookie and answers the CSRF token. At most
+    LOGINS_PER_MINUTE attempts a minute from one address (on top of the per-account lockout)."""
+    rt.rate_limits.hit(f"login:{client_ip(request)}", LOGINS_PER_MINUTE)
     user_id = accounts.authenticate(rt.db, username=body.username, password=body.password, ip=client_ip(request))
     token, _ = accounts.open_session(rt.db, user_id=user_id, ip=client_ip(request),
                                      user_agent=request.headers.get("user-agent"))

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItemPerMinute, storage, strategies
 
 from baodan.core.errors import BaoDanError
@@ -45,9 +46,12 @@ class RateLimits:
         self.per_user = per_user_per_minute
 
     def check(self, principal: Principal) -> None:
-        item = RateLimitItemPerMinute(principal.rate_per_minute or self.per_user)
-        if not self.limiter.hit(item, principal.actor):
-            reset_at, _ = self.limiter.get_window_stats(item, principal.actor)
+        self.hit(principal.actor, principal.rate_per_minute or self.per_user)
+
+    def hit(self, who: str, per_minute: int) -> None:
+        item = RateLimitItemPerMinute(per_minute)
+        if not self.limiter.hit(item, who):
+            reset_at, _ = self.limiter.get_window_stats(item, who)
             retry = max(1, math.ceil(reset_at - time.time()))
             raise RateLimited(f"more than {item.amount} requests a minute; try again in {retry} s",
                               details={"retry_after_s": retry, "limit_per_minute": item.amount})
@@ -77,11 +81,16 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-def require(permission: str) -> Callable[[Request], Principal]:
-    """A FastAPI dependency: the caller, who must hold `permission`. The route table test reads
-    `.permission` off it."""
+_BEARER = HTTPBearer(auto_error=False, description="an API key: bd_<prefix>_<secret>", scheme_name="APIKey")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
 
-    def dependency(request: Request) -> Principal:
+
+def require(permission: str) -> Callable[..., Principal]:
+    """A FastAPI dependency: the caller, who must hold `permission`. The route table test reads
+    `.permission` off it. (The bearer parameter declares the API-key scheme in OpenAPI, so /docs can
+    authorize; the header itself is read by `principal_of`.)"""
+
+    def dependency(request: Request, _key: Bearer = None) -> Principal:
         principal = principal_of(request)
         if not principal.can(permission):
             raise Forbidden(f"this needs the {permission!r} permission", details={"permission": permission})
@@ -91,7 +100,7 @@ def require(permission: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-def signed_in(request: Request) -> Principal:
+def signed_in(request: Request, _key: Bearer = None) -> Principal:
     """A FastAPI dependency: any authenticated caller (permission "*" in the route table)."""
     return principal_of(request)
 

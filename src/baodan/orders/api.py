@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 
 from baodan.core import clock
 from baodan.core.errors import Invalid
 from baodan.core.http import runtime_of
+from baodan.identity import audit
 from baodan.identity.accounts import Principal
-from baodan.identity.http import principal_of, require
+from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
 from baodan.intake import services as intake
 from baodan.orders import queries
@@ -81,3 +83,23 @@ def intake_status(rt: Rt, me: Me) -> dict[str, Any]:
     return {"pending": rt.inbox.pending(10**9),
             "shops": [{"shop_id": k, "accepted": a, "duplicates": d} for k, (a, d) in sorted(stats.items())
                       if scope.has_shop(k)]}
+
+
+class RevealedReceiver(BaseModel):
+    name: str | None
+    phone: str | None
+    address: str | None
+
+
+@router.post("/orders/{order_id}/reveal", dependencies=[Depends(require("pii.reveal"))],
+             response_model=RevealedReceiver)
+def reveal_receiver(order_id: int, rt: Rt, me: Me, request: Request) -> Any:
+    """The buyer's name, phone and address in clear. Needs `pii.reveal`; every reveal is recorded in the
+    audit trail (in the same transaction, before anything is shown)."""
+    with rt.db.write() as s:
+        sealed = queries.sealed_receiver(s, order_id, scope=Scope.of(me))
+        audit.record(s, actor=me.actor, action="pii.reveal", target=f"order:{order_id}", ip=client_ip(request),
+                     detail={"fields": ["name", "phone", "address"]})
+    if sealed is None:
+        return {"name": None, "phone": None, "address": None}
+    return rt.pii.open(sealed)

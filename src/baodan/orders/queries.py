@@ -91,6 +91,15 @@ def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dic
     return out
 
 
+def sealed_receiver(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> str | None:
+    """The sealed receiver of an order in scope (OrderNotFound otherwise); None if it has none."""
+    row = s.execute(select(sales_order.c.receiver_sealed).where(sales_order.c.id == order_id,
+                                                                scope.shops(sales_order.c.shop_id))).one_or_none()
+    if row is None:
+        raise OrderNotFound(f"no order {order_id}")
+    return row[0]
+
+
 def find_order_id(s: Session, *, channel: str | None, platform_order_id: str) -> int:
     channels = [channel] if channel else [c.value for c in Channel]
     query = select(sales_order.c.id).where(sales_order.c.platform_order_id == platform_order_id,
