@@ -401,6 +401,19 @@ def users_reset_password(username: Annotated[str, typer.Argument()]) -> None:
     console.print(f"new one-time password for {username}: [bold]{password}[/]", soft_wrap=True)
 
 
+@users_app.command("totp")
+def users_totp(username: Annotated[str, typer.Argument()]) -> None:
+    """Turn on two-factor login for a user (a new secret; the old one stops working). Prints the
+    otpauth:// URI once: show it to the user as a QR code or let them type the secret."""
+    from baodan.identity import accounts
+    from baodan.identity.pii import PiiCipher
+
+    uri = accounts.enrol_totp(_open_db(), username=username, pii=PiiCipher.from_settings(settings()),
+                              actor=CLI_ACTOR, confirmed=True)
+    console.print(f"two-factor login is on for {username}; add to an authenticator app (shown once):\n{uri}",
+                  soft_wrap=True)
+
+
 @users_app.command("revoke-sessions")
 def users_revoke_sessions(username: Annotated[str, typer.Argument()]) -> None:
     """Log a user out everywhere."""

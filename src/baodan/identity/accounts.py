@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -26,7 +27,8 @@ from baodan.core import clock
 from baodan.core.db import Database, db_json, db_time, dialect_of, execute, fetchall, read_json, read_time
 from baodan.core.errors import BaoDanError, Invalid
 from baodan.identity import audit
-from baodan.identity.roles import BUILTIN_ROLES, PERMISSIONS, RoleBook
+from baodan.identity.pii import PiiCipher
+from baodan.identity.roles import ADMIN_ROLES, BUILTIN_ROLES, PERMISSIONS, RoleBook
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID)
 MAX_FAILURES = 5
@@ -43,6 +45,10 @@ class AuthError(BaoDanError):
 
 class LoginFailed(AuthError):
     code = "auth.invalid_credentials"
+
+
+class TotpRequired(AuthError):
+    code = "auth.totp_required"
 
 
 class AccountLocked(BaoDanError):
@@ -142,23 +148,36 @@ def reset_password(db: Database, *, username: str, actor: str) -> str:
     return password
 
 
-def authenticate(db: Database, *, username: str, password: str, ip: str | None) -> int:
-    """The user id if the password is right; counts failures and locks the account after too many."""
+def authenticate(db: Database, *, username: str, password: str, ip: str | None, totp_code: str | None = None,
+                 pii: PiiCipher | None = None, require_2fa_for_admins: bool = False) -> int:
+    """The user id if the password (and, once enrolled, the TOTP code) is right; counts failures and
+    locks the account after too many. With `require_2fa_for_admins`, an admin without 2FA is refused
+    until an operator enrols one (`baodan users totp NAME`)."""
     now = clock.utcnow()
     with db.read() as s:
-        rows = fetchall(s, "SELECT id, password_hash, active, failed_logins, locked_until FROM app_user "
-                           "WHERE username = ?", (username,))
+        rows = fetchall(s, "SELECT id, password_hash, active, failed_logins, locked_until, totp_secret, role "
+                           "FROM app_user WHERE username = ?", (username,))
     if not rows:
         _verify(_DUMMY_HASH, password)
         with db.write() as s:
             audit.record(s, actor=f"user:{username[:64]}", action="login_failed", ip=ip, detail={"why": "unknown"})
         raise LoginFailed("wrong username or password")
-    user_id, hashed, active, failures, locked_until = rows[0]
+    user_id, hashed, active, failures, locked_until, totp_sealed, role = rows[0]
     locked = read_time(locked_until)
     if locked is not None and locked > now:
         raise AccountLocked(f"too many wrong passwords: locked until {clock.to_shanghai(locked):%H:%M} (上海时间)",
                             details={"locked_until": locked.isoformat()})
     ok = _verify(hashed, password) and active
+    totp = _totp_state(totp_sealed, pii)
+    why = "password" if active else "inactive"
+    if ok and totp is not None and totp["confirmed"]:
+        if not totp_code:
+            raise TotpRequired("this account has two-factor login: send the 6-digit code as `totp`")
+        if not pyotp.TOTP(totp["secret"]).verify(totp_code, valid_window=1):
+            ok, why = False, "totp"
+    if ok and require_2fa_for_admins and role in ADMIN_ROLES and not (totp and totp["confirmed"]):
+        raise TotpRequired("administrators must use two-factor login here: ask for `baodan users totp "
+                           f"{username}` to be run first", code="auth.totp_enrollment_required", status=403)
     with db.write() as s:
         dialect = dialect_of(s)
         if ok:
@@ -172,12 +191,46 @@ def authenticate(db: Database, *, username: str, password: str, ip: str | None) 
         execute(s, "UPDATE app_user SET failed_logins = ?, locked_until = ? WHERE id = ?",
                 (0 if lock else failures, db_time(dialect, lock), user_id))
         audit.record(s, actor=f"user:{username}", action="login_failed", ip=ip,
-                     detail={"failures": failures, "locked": lock is not None, "why": "password" if active else
-                             "inactive"})
+                     detail={"failures": failures, "locked": lock is not None, "why": why})
     if lock is not None:
         raise AccountLocked("too many wrong passwords: the account is locked for 15 minutes",
                             details={"locked_until": lock.isoformat()})
     raise LoginFailed("wrong username or password")
+
+
+def enrol_totp(db: Database, *, username: str, pii: PiiCipher, actor: str, confirmed: bool) -> str:
+    """A new TOTP secret for a user (sealed like PII); returns the otpauth:// URI for an authenticator app.
+    `confirmed=False` (self-service): it takes effect once `confirm_totp` sees a valid code."""
+    secret = pyotp.random_base32()
+    with db.write() as s:
+        if not execute(s, "UPDATE app_user SET totp_secret = ?, updated_at = ? WHERE username = ?",
+                       (pii.seal({"secret": secret, "confirmed": confirmed}), db_time(dialect_of(s), clock.utcnow()),
+                        username)):
+            raise Invalid(f"no user {username!r}", code="users.not_found", status=404)
+        audit.record(s, actor=actor, action="users.totp_enrol", target=f"user:{username}",
+                     detail={"confirmed": confirmed})
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="BaoDan")
+
+
+def confirm_totp(db: Database, *, user_id: int, code: str, pii: PiiCipher) -> None:
+    with db.write() as s:
+        rows = fetchall(s, "SELECT username, totp_secret FROM app_user WHERE id = ?", (user_id,))
+        state = _totp_state(rows[0][1], pii) if rows else None
+        if state is None:
+            raise Invalid("start enrolment first (POST /api/v1/auth/totp)", code="auth.totp_not_started")
+        if not pyotp.TOTP(state["secret"]).verify(code, valid_window=1):
+            raise Invalid("that code is not valid now", code="auth.totp_invalid")
+        execute(s, "UPDATE app_user SET totp_secret = ? WHERE id = ?",
+                (pii.seal({"secret": state["secret"], "confirmed": True}), user_id))
+        audit.record(s, actor=f"user:{rows[0][0]}", action="users.totp_confirm", target=f"user:{rows[0][0]}")
+
+
+def _totp_state(sealed: str | None, pii: PiiCipher | None) -> dict[str, Any] | None:
+    if sealed is None:
+        return None
+    if pii is None:
+        raise AuthError("two-factor login needs the PII keys", code="auth.totp_unavailable", status=500)
+    return pii.open(sealed)
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from baodan.core.http import runtime_of
 from baodan.identity import accounts
-from baodan.identity.accounts import Principal
+from baodan.identity.accounts import AuthError, Principal
 from baodan.identity.http import SESSION_COOKIE, client_ip, public, signed_in
 
 router = APIRouter(tags=["identity"])
@@ -20,6 +20,11 @@ Rt = Annotated[Any, Depends(runtime_of)]
 class Login(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+    totp: str | None = Field(default=None, pattern=r"^\d{6}$", description="the 6-digit code, once 2FA is on")
+
+
+class TotpCode(BaseModel):
+    code: str = Field(pattern=r"^\d{6}$")
 
 
 class Me(BaseModel):
@@ -44,7 +49,9 @@ def login(body: Login, rt: Rt, request: Request, response: Response) -> Any:
     """Log in with a password: sets an HttpOnly session cookie and answers the CSRF token. At most
     LOGINS_PER_MINUTE attempts a minute from one address (on top of the per-account lockout)."""
     rt.rate_limits.hit(f"login:{client_ip(request)}", LOGINS_PER_MINUTE)
-    user_id = accounts.authenticate(rt.db, username=body.username, password=body.password, ip=client_ip(request))
+    user_id = accounts.authenticate(rt.db, username=body.username, password=body.password, ip=client_ip(request),
+                                    totp_code=body.totp, pii=rt.pii,
+                                    require_2fa_for_admins=rt.settings.require_2fa_for_admins)
     token, _ = accounts.open_session(rt.db, user_id=user_id, ip=client_ip(request),
                                      user_agent=request.headers.get("user-agent"))
     principal = accounts.session_principal(rt.db, token, rt.roles)
@@ -67,3 +74,21 @@ def logout(rt: Rt, request: Request, response: Response) -> None:
 def me(principal: Annotated[Principal, Depends(signed_in)]) -> Any:
     """Who this session or key is, what it may do, and which shops/warehouses it sees."""
     return _me(principal)
+
+
+@router.post("/auth/totp", dependencies=[Depends(signed_in)])
+def start_totp(rt: Rt, principal: Annotated[Principal, Depends(signed_in)]) -> dict[str, str]:
+    """Start two-factor login for yourself: scan the answered otpauth:// URI into an authenticator app,
+    then confirm with a code (POST /auth/totp/confirm). Until confirmed, login does not ask for it."""
+    if principal.kind != "user":
+        raise AuthError("only people enrol two-factor login", code="auth.not_a_user", status=403)
+    return {"otpauth_uri": accounts.enrol_totp(rt.db, username=principal.name, pii=rt.pii,
+                                               actor=principal.actor, confirmed=False)}
+
+
+@router.post("/auth/totp/confirm", dependencies=[Depends(signed_in)], status_code=204)
+def confirm_totp(body: TotpCode, rt: Rt, principal: Annotated[Principal, Depends(signed_in)]) -> None:
+    """Turn two-factor login on with a code from the app; every later login needs one."""
+    if principal.user_id is None:
+        raise AuthError("only people enrol two-factor login", code="auth.not_a_user", status=403)
+    accounts.confirm_totp(rt.db, user_id=principal.user_id, code=body.code, pii=rt.pii)
