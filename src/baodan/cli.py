@@ -360,17 +360,11 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
 
 def _reveal(db: Any, order_id: int, masked: dict[str, Any] | None) -> dict[str, Any] | None:
     """The receiver in clear, with an audit record written first (no record, no reveal)."""
-    from baodan.core.db import fetchall
-    from baodan.identity import audit
     from baodan.identity.pii import PiiCipher
+    from baodan.orders.services import reveal_receiver
 
-    with db.write() as s:
-        ((sealed,),) = fetchall(s, "SELECT receiver_sealed FROM sales_order WHERE id = ?", (order_id,))
-        audit.record(s, actor=CLI_ACTOR, action="pii.reveal", target=f"order:{order_id}",
-                     detail={"fields": ["name", "phone", "address"]})
-    if sealed is None:
-        return masked
-    return {**(masked or {}), **PiiCipher.from_settings(settings()).open(sealed)}
+    clear = reveal_receiver(db, PiiCipher.from_settings(settings()), order_id, actor=CLI_ACTOR)
+    return masked if clear is None else {**(masked or {}), **clear}
 
 CLI_ACTOR = "system:cli"
 

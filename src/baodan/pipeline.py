@@ -331,9 +331,10 @@ def _update_row(c: _Change, dialect: str) -> list[Any]:
 
 
 def _row(record: dict[str, Any], columns: tuple[str, ...], dialect: str) -> list[Any]:
-    """Record values in column order, as the driver stores them (times are UTC text keys already)."""
+    """Record values in column order, as the driver stores them (times are mostly UTC text keys already;
+    a stored order's reserved_at comes back as a datetime)."""
     row = [record[column] for column in columns]
-    for i in _indexes(columns, dialect):
+    for i in _indexes(columns):
         value = row[i]
         if value is not None:
             row[i] = db_json(dialect, value) if columns[i] in _JSON_COLUMNS else db_time(dialect, value)
@@ -341,8 +342,8 @@ def _row(record: dict[str, Any], columns: tuple[str, ...], dialect: str) -> list
 
 
 @functools.cache
-def _indexes(columns: tuple[str, ...], dialect: str) -> tuple[int, ...]:
-    """Positions needing conversion: JSON always; times only on PostgreSQL or when not yet text."""
+def _indexes(columns: tuple[str, ...]) -> tuple[int, ...]:
+    """Positions of the JSON and time columns, the ones that may need converting."""
     return tuple(i for i, c in enumerate(columns) if c in _JSON_COLUMNS or c in _TIME_COLUMNS)
 
 

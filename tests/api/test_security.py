@@ -294,3 +294,19 @@ def test_admins_can_be_required_to_use_two_factor_login(runtime, db) -> None:
     code = pyotp.TOTP(_uri_secret(uri)).now()
     assert anon.post(f"{API}/auth/login", json={"username": "boss3", "password": PASSWORD, "totp": code}).status_code \
         == 200
+
+
+@sqlite_only
+def test_a_custom_role_grants_exactly_its_known_permissions(runtime, db) -> None:
+    from baodan.core.db import db_json, execute
+    from baodan.runtime import Runtime
+
+    with db.write() as s:
+        execute(s, "INSERT INTO app_role (name, title, permissions, created_at) VALUES (?, ?, ?, ?)",
+                ("packer", "打包员", db_json("sqlite", ["orders.read", "made.up"]), "2026-11-26 00:00:00.000000"))
+    fresh = Runtime(runtime.settings, db, runtime.inbox, runtime.shops, pii=runtime.pii)  # roles are read at start
+    accounts.create_user(db, username="p1", role="packer", password=PASSWORD)
+    client = _login(fresh, "p1")
+    assert client.get(f"{API}/auth/me").json()["permissions"] == ["orders.read"]
+    assert client.get(f"{API}/orders").status_code == 200
+    error_body(client.get(f"{API}/stock"), 403, "auth.forbidden")

@@ -54,33 +54,34 @@ m = g(r.sub, p.sub, r.dom) && r.obj == p.obj
 
 
 class RoleBook:
-    """The permissions of every role (built-in and custom), evaluated by a casbin enforcer."""
+    """The permissions of every role (built-in and custom), as a casbin enforcer answers them. A request
+    carries `permissions(role)`, asked of the enforcer once per role; a RoleBook is rebuilt when roles
+    change."""
 
     def __init__(self, custom: dict[str, Iterable[str]] | None = None) -> None:
         self._lock = threading.Lock()
-        self._answers: dict[tuple[str, str, str], bool] = {}
+        self._granted: dict[str, frozenset[str]] = {}
         self._enforcer = casbin.Enforcer(_model())
-        self.roles: dict[str, frozenset[str]] = {name: perms for name, (_, perms) in BUILTIN_ROLES.items()}
+        policies = {name: perms for name, (_, perms) in BUILTIN_ROLES.items()}
         for name, perms in (custom or {}).items():
-            self.roles[name] = frozenset(p for p in perms if p in PERMISSIONS)
-        for name, perms in self.roles.items():
+            policies[name] = frozenset(p for p in perms if p in PERMISSIONS)
+        for name, perms in policies.items():
             for perm in sorted(perms):
                 self._enforcer.add_policy(name, perm)
+        self.roles = frozenset(policies)
 
     def permissions(self, role: str) -> frozenset[str]:
-        return self.roles.get(role, frozenset())
+        granted = self._granted.get(role)
+        if granted is None:
+            granted = self._granted[role] = frozenset(p for p in PERMISSIONS if self.allows(role, p))
+        return granted
 
     def allows(self, role: str, permission: str, domain: str = "*") -> bool:
-        """Whether `role`, held in `domain`, grants `permission` (casbin RBAC with domains). Answers are
-        cached: a RoleBook is rebuilt when roles change."""
-        key = (role, permission, domain)
-        answer = self._answers.get(key)
-        if answer is None:
-            with self._lock:  # casbin's enforcer is not thread-safe while roles are being linked
-                user = f"__{role}@{domain}"
-                self._enforcer.add_role_for_user_in_domain(user, role, domain)
-                answer = self._answers[key] = bool(self._enforcer.enforce(user, domain, permission))
-        return answer
+        """Whether `role`, held in `domain`, grants `permission` (casbin RBAC with domains)."""
+        with self._lock:  # casbin's enforcer is not thread-safe while roles are being linked
+            user = f"__{role}@{domain}"
+            self._enforcer.add_role_for_user_in_domain(user, role, domain)
+            return bool(self._enforcer.enforce(user, domain, permission))
 
 
 def _model() -> casbin.model.Model:

@@ -11,12 +11,11 @@ from pydantic import BaseModel
 from baodan.core import clock
 from baodan.core.errors import Invalid
 from baodan.core.http import runtime_of
-from baodan.identity import audit
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
 from baodan.intake import services as intake
-from baodan.orders import queries
+from baodan.orders import queries, services
 from baodan.orders.model import Anomaly, OrderState, PlatformStatus
 from baodan.orders.schemas import BatchAccepted, Channel, OrderBatch, OrderDetail, OrderPage
 
@@ -96,10 +95,6 @@ class RevealedReceiver(BaseModel):
 def reveal_receiver(order_id: int, rt: Rt, me: Me, request: Request) -> Any:
     """The buyer's name, phone and address in clear. Needs `pii.reveal`; every reveal is recorded in the
     audit trail (in the same transaction, before anything is shown)."""
-    with rt.db.write() as s:
-        sealed = queries.sealed_receiver(s, order_id, scope=Scope.of(me))
-        audit.record(s, actor=me.actor, action="pii.reveal", target=f"order:{order_id}", ip=client_ip(request),
-                     detail={"fields": ["name", "phone", "address"]})
-    if sealed is None:
-        return {"name": None, "phone": None, "address": None}
-    return rt.pii.open(sealed)
+    clear = services.reveal_receiver(rt.db, rt.pii, order_id, actor=me.actor, ip=client_ip(request),
+                                     scope=Scope.of(me))
+    return clear or {"name": None, "phone": None, "address": None}
