@@ -1,0 +1,1 @@
+"""Platform adapters (one sub-package per platform) behind the contract in `baodan.channels.base`."""
