@@ -1,0 +1,98 @@
+"""Pure helpers the platform adapters share: reading a platform object field by path (a missing field is a
+MappingError naming it), integer fen, platform timestamps as Asia/Shanghai times, the status lookup and
+compact JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from baodan.channels.base import MappingError
+from baodan.core.clock import SHANGHAI
+
+_MISSING = object()
+
+
+def pick(obj: Any, path: str, default: Any = _MISSING) -> Any:
+    """The value at a dotted path ("orderBaseInfo.oid"). None and "" count as missing: without a default
+    that is a MappingError whose details name the path."""
+    value = obj
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+        if value is None:
+            break
+    if value is None or value == "":
+        if default is _MISSING:
+            raise MappingError(f"order field {path} is missing", details={"field": path})
+        return default
+    return value
+
+
+def text(obj: Any, path: str, default: Any = _MISSING) -> Any:
+    """Like pick, as a string (platform ids come as numbers on some endpoints, strings on others)."""
+    value = pick(obj, path, default)
+    return str(value) if isinstance(value, int | str) and not isinstance(value, bool) else value
+
+
+def fen(value: Any, path: str) -> int:
+    """An amount the platform gives in integer fen (int or digit string); floats and signs are refused."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MappingError(f"{path} is not an integer amount in fen: {value!r}", details={"field": path})
+    try:
+        amount = int(value)
+    except ValueError:
+        raise MappingError(f"{path} is not an integer amount in fen: {value!r}", details={"field": path}) from None
+    if amount < 0:
+        raise MappingError(f"{path} is negative: {value!r}", details={"field": path})
+    return amount
+
+
+def yuan_to_fen(value: Any, path: str) -> int:
+    """'12.30' → 1230 through Decimal; floats and more than two decimals are refused."""
+    if isinstance(value, bool | float) or not isinstance(value, int | str | Decimal):
+        raise MappingError(f"{path} is not an amount in yuan: {value!r}", details={"field": path})
+    try:
+        cents = Decimal(str(value).strip()) * 100
+    except InvalidOperation:
+        raise MappingError(f"{path} is not an amount in yuan: {value!r}", details={"field": path}) from None
+    if cents != cents.to_integral_value() or cents < 0:
+        raise MappingError(f"{path} is not a whole number of fen: {value!r}", details={"field": path})
+    return int(cents)
+
+
+def from_epoch(value: Any, path: str, *, ms: bool = False) -> datetime:
+    """A unix timestamp (seconds, or milliseconds with ms=True) as an aware Asia/Shanghai time."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path})
+    try:
+        number = int(value)
+    except ValueError:
+        raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path}) from None
+    if number <= 0:
+        raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path})
+    return datetime.fromtimestamp(number / 1000 if ms else number, SHANGHAI)
+
+
+def to_epoch(value: datetime, *, ms: bool = False) -> int:
+    """An aware (or Asia/Shanghai naive) time as unix seconds or milliseconds."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    return int(value.timestamp() * 1000) if ms else int(value.timestamp())
+
+
+def lookup_status(table: Mapping[Any, str], value: Any, *, channel: str, path: str) -> str:
+    """The canonical status for a platform status through the adapter's one table; unknown → MappingError."""
+    key = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    try:
+        return table[key]
+    except (KeyError, TypeError):
+        raise MappingError(f"unknown {channel} order status {value!r} at {path}; known: {', '.join(map(str, table))}",
+                           details={"field": path, "value": value}) from None
+
+
+def compact_json(value: Any, *, sort_keys: bool = False) -> str:
+    """JSON without spaces, non-ASCII kept as is (what the platforms' SDKs send)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
