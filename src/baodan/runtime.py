@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from baodan.intake.services import ShopDirectory
 from baodan.worker import Worker
 
 log = logging.getLogger("baodan")
+ROLE_BOOK_TTL_S = 10.0  # how soon a process sees custom roles another process changed
 
 
 def tune_gc() -> None:
@@ -46,14 +48,26 @@ class Runtime:
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     worker_pid: int | None = None
+    _roles_loaded_at: float = 0.0
 
     def __post_init__(self) -> None:
         if self.pii is None:
             self.pii = PiiCipher.from_settings(self.settings)
         if self.roles is None:
-            self.roles = load_role_book(self.db)
+            self.reload_roles()
         if self.rate_limits is None:
             self.rate_limits = RateLimits(self.settings.redis_url or None)
+
+    def role_book(self) -> RoleBook:
+        """The roles, reloaded from the database every ROLE_BOOK_TTL_S (custom roles may have changed)."""
+        if self.roles is None or time.monotonic() - self._roles_loaded_at > ROLE_BOOK_TTL_S:
+            self.reload_roles()
+        assert self.roles is not None
+        return self.roles
+
+    def reload_roles(self) -> None:
+        self.roles = load_role_book(self.db)
+        self._roles_loaded_at = time.monotonic()
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

@@ -69,6 +69,7 @@ class Principal:
     user_id: int | None = None
     csrf_token: str | None = field(default=None, repr=False)
     rate_per_minute: int | None = None
+    must_change_password: bool = False  # logged in with a one-time password: only /auth/* until changed
 
     @property
     def actor(self) -> str:
@@ -101,17 +102,19 @@ def load_role_book(db: Database) -> RoleBook:
 def create_user(db: Database, *, username: str, role: str, display_name: str | None = None,
                 password: str | None = None, shop_ids: list[int] | None = None,
                 warehouse_ids: list[int] | None = None, actor: str = "system:cli",
-                must_change_password: bool = True) -> tuple[int, str]:
-    """Create a user; returns (id, password). Without a password one is generated (shown once)."""
+                must_change_password: bool | None = None, ip: str | None = None) -> tuple[int, str]:
+    """Create a user; returns (id, password). Without a password one is generated (shown once), and the
+    user must change it before doing anything else (unless `must_change_password` says otherwise)."""
     username = username.strip()
     if not username or len(username) > 64:
         raise Invalid("username: 1 to 64 characters", code="users.invalid")
     book = load_role_book(db)
     if role not in book.roles:
         raise Invalid(f"role: unknown role {role!r}", code="users.unknown_role")
+    if must_change_password is None:
+        must_change_password = password is None
     password = password or new_password()
-    if len(password) < 10:
-        raise Invalid("password: at least 10 characters", code="users.weak_password")
+    _check_strength(password)
     now = clock.utcnow()
     with db.write() as s:
         dialect = dialect_of(s)
@@ -125,13 +128,13 @@ def create_user(db: Database, *, username: str, role: str, display_name: str | N
         for kind, ids in (("shop", shop_ids or []), ("warehouse", warehouse_ids or [])):
             for ref_id in sorted(set(ids)):
                 execute(s, "INSERT INTO user_scope (user_id, kind, ref_id) VALUES (?, ?, ?)", (user_id, kind, ref_id))
-        audit.record(s, actor=actor, action="users.create", target=f"user:{username}",
+        audit.record(s, actor=actor, action="users.create", target=f"user:{username}", ip=ip,
                      detail={"role": role, "shops": sorted(set(shop_ids or [])),
                              "warehouses": sorted(set(warehouse_ids or []))})
     return user_id, password
 
 
-def reset_password(db: Database, *, username: str, actor: str) -> str:
+def reset_password(db: Database, *, username: str, actor: str, ip: str | None = None) -> str:
     """An admin resets a password: a new one-time password, the lock lifted, every session revoked."""
     password = new_password()
     now = clock.utcnow()
@@ -144,8 +147,36 @@ def reset_password(db: Database, *, username: str, actor: str) -> str:
                    "locked_until = NULL, updated_at = ? WHERE id = ?",
                 (HASHER.hash(password), True, db_time(dialect, now), rows[0][0]))
         _revoke_sessions(s, rows[0][0], now)
-        audit.record(s, actor=actor, action="users.reset_password", target=f"user:{username}")
+        audit.record(s, actor=actor, action="users.reset_password", target=f"user:{username}", ip=ip)
     return password
+
+
+def _check_strength(password: str) -> None:
+    if len(password) < 10:
+        raise Invalid("password: at least 10 characters", code="users.weak_password")
+    if len(password) > 200:
+        raise Invalid("password: at most 200 characters", code="users.weak_password")
+
+
+def change_password(db: Database, *, user_id: int, current: str, new: str, keep_session: str | None,
+                    ip: str | None = None) -> None:
+    """A user changes their own password (the current one is asked again). Ends their other sessions."""
+    _check_strength(new)
+    if new == current:
+        raise Invalid("the new password must differ from the current one", code="users.weak_password")
+    with db.read() as s:
+        rows = fetchall(s, "SELECT username, password_hash FROM app_user WHERE id = ?", (user_id,))
+    if not rows or not _verify(rows[0][1], current):
+        raise LoginFailed("the current password is wrong", code="auth.invalid_credentials")
+    now = clock.utcnow()
+    with db.write() as s:
+        dialect = dialect_of(s)
+        execute(s, "UPDATE app_user SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?",
+                (HASHER.hash(new), False, db_time(dialect, now), user_id))
+        execute(s, "UPDATE user_session SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL "
+                   "AND token_hash <> ?", (db_time(dialect, now), user_id, _sha256(keep_session or "")))
+        audit.record(s, actor=f"user:{rows[0][0]}", action="users.change_password", target=f"user:{rows[0][0]}",
+                     ip=ip)
 
 
 def authenticate(db: Database, *, username: str, password: str, ip: str | None, totp_code: str | None = None,
@@ -261,11 +292,11 @@ def session_principal(db: Database, token: str, book: RoleBook) -> Principal | N
     now = clock.utcnow()
     with db.read() as s:
         rows = fetchall(s, "SELECT s.user_id, s.csrf_token, s.last_seen_at, s.expires_at, s.revoked_at, u.username, "
-                           "u.role, u.active FROM user_session s JOIN app_user u ON u.id = s.user_id "
-                           "WHERE s.token_hash = ?", (_sha256(token),))
+                           "u.role, u.active, u.must_change_password FROM user_session s "
+                           "JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = ?", (_sha256(token),))
         if not rows:
             return None
-        user_id, csrf, last_seen, expires, revoked, username, role, active = rows[0]
+        user_id, csrf, last_seen, expires, revoked, username, role, active, must_change = rows[0]
         if revoked is not None or not active or read_time(expires) <= now or read_time(last_seen) + SESSION_IDLE <= now:
             return None
         shops, warehouses = _scope(s, user_id)
@@ -273,7 +304,8 @@ def session_principal(db: Database, token: str, book: RoleBook) -> Principal | N
         with db.write() as s:
             execute(s, "UPDATE user_session SET last_seen_at = ? WHERE token_hash = ?",
                     (db_time(dialect_of(s), now), _sha256(token)))
-    return Principal("user", username, role, book.permissions(role), shops, warehouses, user_id, csrf)
+    return Principal("user", username, role, book.permissions(role), shops, warehouses, user_id, csrf,
+                     must_change_password=bool(must_change))
 
 
 def close_session(db: Database, token: str) -> None:
@@ -282,14 +314,14 @@ def close_session(db: Database, token: str) -> None:
                 (db_time(dialect_of(s), clock.utcnow()), _sha256(token)))
 
 
-def revoke_sessions(db: Database, *, username: str, actor: str) -> int:
+def revoke_sessions(db: Database, *, username: str, actor: str, ip: str | None = None) -> int:
     now = clock.utcnow()
     with db.write() as s:
         rows = fetchall(s, "SELECT id FROM app_user WHERE username = ?", (username,))
         if not rows:
             raise Invalid(f"no user {username!r}", code="users.not_found", status=404)
         count = _revoke_sessions(s, rows[0][0], now)
-        audit.record(s, actor=actor, action="users.revoke_sessions", target=f"user:{username}",
+        audit.record(s, actor=actor, action="users.revoke_sessions", target=f"user:{username}", ip=ip,
                      detail={"sessions": count})
     return count
 
@@ -310,7 +342,7 @@ def _scope(s: Any, user_id: int) -> tuple[frozenset[int] | None, frozenset[int] 
 
 
 def create_api_key(db: Database, *, name: str, permissions: list[str], shop_ids: list[int] | None = None,
-                   rate_per_minute: int = 600, actor: str) -> str:
+                   rate_per_minute: int = 600, actor: str, ip: str | None = None) -> str:
     """A new key, returned once (`bd_<prefix>_<secret>`); only the secret's hash is stored."""
     unknown = sorted(set(permissions) - set(PERMISSIONS))
     if unknown or not permissions:
@@ -324,18 +356,18 @@ def create_api_key(db: Database, *, name: str, permissions: list[str], shop_ids:
                    "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (prefix, _sha256(secret), name, db_json(dialect, sorted(set(permissions))),
                  db_json(dialect, sorted(set(shop_ids or []))), rate_per_minute, actor, db_time(dialect, now)))
-        audit.record(s, actor=actor, action="api_keys.create", target=f"key:{prefix}",
+        audit.record(s, actor=actor, action="api_keys.create", target=f"key:{prefix}", ip=ip,
                      detail={"name": name, "permissions": sorted(set(permissions)),
                              "shops": sorted(set(shop_ids or []))})
     return f"bd_{prefix}_{secret}"
 
 
-def revoke_api_key(db: Database, *, prefix: str, actor: str) -> None:
+def revoke_api_key(db: Database, *, prefix: str, actor: str, ip: str | None = None) -> None:
     with db.write() as s:
         if not execute(s, "UPDATE api_key SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL",
                        (db_time(dialect_of(s), clock.utcnow()), prefix)):
             raise Invalid(f"no active API key {prefix!r}", code="api_keys.not_found", status=404)
-        audit.record(s, actor=actor, action="api_keys.revoke", target=f"key:{prefix}")
+        audit.record(s, actor=actor, action="api_keys.revoke", target=f"key:{prefix}", ip=ip)
 
 
 def key_principal(db: Database, presented: str) -> Principal | None:
@@ -343,13 +375,17 @@ def key_principal(db: Database, presented: str) -> Principal | None:
     if len(parts) != 3 or parts[0] != "bd":
         return None
     with db.read() as s:
-        rows = fetchall(s, "SELECT secret_hash, permissions, shop_ids, rate_per_minute, revoked_at FROM api_key "
-                           "WHERE prefix = ?", (parts[1],))
+        rows = fetchall(s, "SELECT secret_hash, permissions, shop_ids, rate_per_minute, revoked_at, last_used_at "
+                           "FROM api_key WHERE prefix = ?", (parts[1],))
     if not rows:
         return None
-    secret_hash, permissions, shop_ids, rate, revoked = rows[0]
+    secret_hash, permissions, shop_ids, rate, revoked, last_used = rows[0]
     if revoked is not None or not hmac.compare_digest(secret_hash, _sha256(parts[2])):
         return None
+    now = clock.utcnow()
+    if last_used is None or (now - read_time(last_used)).total_seconds() > 60:  # not a write per request
+        with db.write() as s:
+            execute(s, "UPDATE api_key SET last_used_at = ? WHERE prefix = ?", (db_time(dialect_of(s), now), parts[1]))
     shops = frozenset(read_json(shop_ids))
     return Principal("key", parts[1], "api_key", frozenset(read_json(permissions)) & frozenset(PERMISSIONS),
                      shops or None, None, rate_per_minute=rate)

@@ -23,6 +23,11 @@ class Login(BaseModel):
     totp: str | None = Field(default=None, pattern=r"^\d{6}$", description="the 6-digit code, once 2FA is on")
 
 
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=200)
+    new: str = Field(min_length=10, max_length=200)
+
+
 class TotpCode(BaseModel):
     code: str = Field(pattern=r"^\d{6}$")
 
@@ -35,13 +40,15 @@ class Me(BaseModel):
     shop_ids: list[int] | None
     warehouse_ids: list[int] | None
     csrf_token: str | None = Field(default=None, description="send back as X-CSRF-Token on POST/PUT/DELETE")
+    must_change_password: bool = Field(default=False, description="a one-time password: change it before "
+                                                                  "anything else (POST /auth/password)")
 
 
 def _me(p: Principal) -> dict[str, Any]:
     return {"kind": p.kind, "name": p.name, "role": p.role, "permissions": sorted(p.permissions),
             "shop_ids": sorted(p.shop_ids) if p.shop_ids is not None else None,
             "warehouse_ids": sorted(p.warehouse_ids) if p.warehouse_ids is not None else None,
-            "csrf_token": p.csrf_token}
+            "csrf_token": p.csrf_token, "must_change_password": p.must_change_password}
 
 
 @router.post("/auth/login", dependencies=[Depends(public)], response_model=Me)
@@ -54,7 +61,7 @@ def login(body: Login, rt: Rt, request: Request, response: Response) -> Any:
                                     require_2fa_for_admins=rt.settings.require_2fa_for_admins)
     token, _ = accounts.open_session(rt.db, user_id=user_id, ip=client_ip(request),
                                      user_agent=request.headers.get("user-agent"))
-    principal = accounts.session_principal(rt.db, token, rt.roles)
+    principal = accounts.session_principal(rt.db, token, rt.role_book())
     assert principal is not None
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
                         max_age=int(accounts.SESSION_MAX.total_seconds()), path="/")
@@ -74,6 +81,17 @@ def logout(rt: Rt, request: Request, response: Response) -> None:
 def me(principal: Annotated[Principal, Depends(signed_in)]) -> Any:
     """Who this session or key is, what it may do, and which shops/warehouses it sees."""
     return _me(principal)
+
+
+@router.post("/auth/password", dependencies=[Depends(signed_in)], status_code=204)
+def change_password(body: PasswordChange, rt: Rt, request: Request,
+                    principal: Annotated[Principal, Depends(signed_in)]) -> None:
+    """Change your own password (at least 10 characters); ends your other sessions. Someone who logged
+    in with a one-time password can do nothing else until this is done."""
+    if principal.user_id is None:
+        raise AuthError("only people have passwords", code="auth.not_a_user", status=403)
+    accounts.change_password(rt.db, user_id=principal.user_id, current=body.current, new=body.new,
+                             keep_session=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
 
 
 @router.post("/auth/totp", dependencies=[Depends(signed_in)])

@@ -71,7 +71,7 @@ def principal_of(request: Request) -> Principal:
     else:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
-            principal = accounts.session_principal(rt.db, token, rt.roles)
+            principal = accounts.session_principal(rt.db, token, rt.role_book())
         if principal is None:
             raise AuthError("log in first (POST /api/v1/auth/login) or send an API key")
         if request.method in UNSAFE and request.headers.get(CSRF_HEADER) != principal.csrf_token:
@@ -92,6 +92,9 @@ def require(permission: str) -> Callable[..., Principal]:
 
     def dependency(request: Request, _key: Bearer = None) -> Principal:
         principal = principal_of(request)
+        if principal.must_change_password:
+            raise Forbidden("change your one-time password first (POST /api/v1/auth/password)",
+                            code="auth.password_change_required")
         if not principal.can(permission):
             raise Forbidden(f"this needs the {permission!r} permission", details={"permission": permission})
         return principal
