@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,14 +14,20 @@ from baodan.channels.base import MappingError
 from baodan.core.clock import SHANGHAI
 
 _MISSING = object()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def pick(obj: Any, path: str, default: Any = _MISSING) -> Any:
-    """The value at a dotted path ("orderBaseInfo.oid"). None and "" count as missing: without a default
-    that is a MappingError whose details name the path."""
+    """The value at a dotted path ("orderBaseInfo.oid", "sku_order_list.0.item_num"). None and "" count as
+    missing: without a default that is a MappingError whose details name the path."""
     value = obj
     for key in path.split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
+        if isinstance(value, Mapping):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            value = None
         if value is None:
             break
     if value is None or value == "":
@@ -35,6 +41,16 @@ def text(obj: Any, path: str, default: Any = _MISSING) -> Any:
     """Like pick, as a string (platform ids come as numbers on some endpoints, strings on others)."""
     value = pick(obj, path, default)
     return str(value) if isinstance(value, int | str) and not isinstance(value, bool) else value
+
+
+def count(obj: Any, path: str) -> int:
+    """A positive whole number (a quantity) at a path."""
+    value = pick(obj, path)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise MappingError(f"{path} is not a positive quantity: {value!r}", details={"field": path})
+    return value
 
 
 def fen(value: Any, path: str) -> int:
@@ -73,14 +89,16 @@ def from_epoch(value: Any, path: str, *, ms: bool = False) -> datetime:
         raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path}) from None
     if number <= 0:
         raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path})
-    return datetime.fromtimestamp(number / 1000 if ms else number, SHANGHAI)
+    return (_EPOCH + timedelta(milliseconds=number) if ms else _EPOCH + timedelta(seconds=number)).astimezone(SHANGHAI)
 
 
-def to_epoch(value: datetime, *, ms: bool = False) -> int:
-    """An aware (or Asia/Shanghai naive) time as unix seconds or milliseconds."""
+def to_epoch(value: datetime | str, *, ms: bool = False) -> int:
+    """An aware (or Asia/Shanghai naive) time, or its ISO text, as unix seconds or milliseconds."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
-    return int(value.timestamp() * 1000) if ms else int(value.timestamp())
+    return (value - _EPOCH) // timedelta(milliseconds=1 if ms else 1000)
 
 
 def lookup_status(table: Mapping[Any, str], value: Any, *, channel: str, path: str) -> str:

@@ -1,0 +1,7 @@
+"""抖店 (Douyin shop) adapter."""
+
+from baodan.channels.douyin.adapter import DouyinAdapter
+
+ADAPTER = DouyinAdapter()
+
+__all__ = ["ADAPTER", "DouyinAdapter"]
