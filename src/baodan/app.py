@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from baodan import __version__
 from baodan.catalog.api import router as catalog_router
 from baodan.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
+from baodan.exports.api import router as exports_router
 from baodan.identity.admin_api import router as admin_router
 from baodan.identity.api import router as identity_router
 from baodan.inventory.api import router as inventory_router
@@ -20,7 +21,7 @@ from baodan.runtime import Runtime
 
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (the permission matrix test walks these).
-API_ROUTERS = (identity_router, admin_router, catalog_router, inventory_router, orders_router)
+API_ROUTERS = (identity_router, admin_router, catalog_router, inventory_router, orders_router, exports_router)
 
 
 def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool = False) -> FastAPI:

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     pii_current_key: str = ""  # the id that seals new data; default the first of pii_keys
     pii_index_key: SecretStr | None = None  # base64, ≥ 32 bytes: the phone number's blind index
     require_2fa_for_admins: bool = False  # owners must log in with a TOTP code
+    export_daily_rows: int = Field(default=200_000, ge=0)  # rows one user may export per day (Shanghai)
     redis_url: str = ""  # shared rate-limit counters across API processes (redis://…); empty: in memory
 
     def resolved_database_url(self) -> str:

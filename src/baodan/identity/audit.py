@@ -78,8 +78,7 @@ def record(session: Session, *, actor: str, action: str, target: str | None = No
     if not isinstance(body, dict):
         raise Invalid("audit detail must be a JSON object", code="audit.invalid")
     dialect = dialect_of(session)
-    if dialect == "postgresql":
-        fetchall(session, "SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
+    lock(session)
     last = fetchall(session, "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
     record_id, prev_hash = (last[0][0] + 1, last[0][1]) if last else (1, GENESIS)
     at = clock.utcnow()  # taken under the lock: times follow ids unless the clock steps back
@@ -88,6 +87,13 @@ def record(session: Session, *, actor: str, action: str, target: str | None = No
             (record_id, db_time(dialect, at), actor, action, target, ip, db_json(dialect, body), prev_hash,
              digest))
     return record_id
+
+
+def lock(session: Session) -> None:
+    """Serialise audit writers until the transaction ends (SQLite's write transactions already are).
+    Taken by `record`; take it earlier to read the log and append to it as one step (a quota check)."""
+    if dialect_of(session) == "postgresql":
+        fetchall(session, "SELECT pg_advisory_xact_lock(?)", (LOCK_KEY,))
 
 
 def record_hash(record_id: int, at: datetime, actor: str, action: str, target: str | None, ip: str | None,

@@ -43,6 +43,24 @@ class OrderFilter:
 def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int,
                 scope: Scope = EVERYTHING) -> tuple[list[dict], int | None]:
     """Newest first; returns the page and the cursor (last id) for the next one, None at the end."""
+    conds = _conditions(s, f, scope)
+    if before_id is not None:
+        conds.append(sales_order.c.id < before_id)
+    rows = s.execute(select(*PUBLIC_COLUMNS).where(and_(True, *conds)).order_by(sales_order.c.id.desc())
+                     .limit(limit + 1)).all()
+    items = [r._asdict() for r in rows[:limit]]
+    return items, (items[-1]["id"] if len(rows) > limit else None)
+
+
+def count_orders(s: Session, f: OrderFilter, *, scope: Scope = EVERYTHING) -> tuple[int, int | None]:
+    """How many orders match, and the highest id among them (an export reads up to it, so orders that
+    arrive while it streams do not change what it holds)."""
+    count, top = s.execute(select(func.count(), func.max(sales_order.c.id))
+                           .where(and_(True, *_conditions(s, f, scope)))).one()
+    return int(count), top
+
+
+def _conditions(s: Session, f: OrderFilter, scope: Scope) -> list[Any]:
     conds = [scope.shops(sales_order.c.shop_id)]
     if f.channel:
         conds.append(sales_order.c.channel == f.channel)
@@ -66,12 +84,7 @@ def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int
         conds.append(sales_order.c.platform_order_id == f.platform_order_id)
         if not f.channel:  # lets the (channel, platform_order_id) unique index serve the lookup
             conds.append(sales_order.c.channel.in_([c.value for c in Channel]))
-    if before_id is not None:
-        conds.append(sales_order.c.id < before_id)
-    rows = s.execute(select(*PUBLIC_COLUMNS).where(and_(True, *conds)).order_by(sales_order.c.id.desc())
-                     .limit(limit + 1)).all()
-    items = [r._asdict() for r in rows[:limit]]
-    return items, (items[-1]["id"] if len(rows) > limit else None)
+    return conds
 
 
 def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dict[str, Any]:

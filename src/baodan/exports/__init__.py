@@ -1,0 +1,1 @@
+"""Exports: large reads that leave the system (CSV), guarded: permission, daily cap, watermark, audit."""
