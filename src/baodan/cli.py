@@ -515,6 +515,98 @@ def pii_rotate(batch: Annotated[int, typer.Option(min=1, max=100_000)] = 1000) -
     console.print(f"{done} order(s) re-sealed with key {cipher.current}")
 
 
+# ------------------------------------------------------------------------------------ spreadsheet import
+
+import_app = typer.Typer(help="Import orders from spreadsheets (platform exports, CSV or xlsx).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("orders")
+def import_orders(file: Annotated[str, typer.Argument(help="the .csv or .xlsx file (e.g. a platform's order export)")],
+                  shop: Annotated[str, typer.Option(help="the BaoDan shop the orders belong to")],
+                  template: Annotated[str | None, typer.Option(
+                      help="column template (baodan, pdd, douyin); default: detected from the header row")] = None,
+                  preview: Annotated[int | None, typer.Option(min=1, max=10_000, help="show the first N mapped rows; "
+                                                                                      "write nothing")] = None,
+                  dry_run: Annotated[bool, typer.Option("--dry-run", help="read and check the whole file; write "
+                                                                          "nothing")] = False,
+                  errors: Annotated[str | None, typer.Option(help="write the per-row error report to this CSV")]
+                  = None) -> None:
+    """Import a spreadsheet of orders into the inbox (idempotent: importing a file again adds nothing);
+    rows that cannot be taken are listed (row, column, reason), the others go in."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from baodan.identity.pii import PiiCipher
+    from baodan.intake import importer
+    from baodan.intake import services as intake
+    from baodan.intake.inbox import open_inbox
+
+    path = Path(file)
+    if not path.is_file():
+        raise CliError(f"cannot open {file}: no such file", code="import.unreadable")
+    db = _open_db()
+    writes = preview is None and not dry_run
+    inbox = open_inbox(db) if writes else None
+    bar = Progress(TextColumn("importing"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), disable=not sys.stderr.isatty(), transient=True)
+    task = bar.add_task("import", total=None)
+    try:
+        with path.open("rb") as stream, bar:
+            result = importer.import_orders(
+                stream, filename=path.name, shop=shop, inbox=inbox, shops=intake.ShopDirectory(db),
+                pii=PiiCipher.from_settings(settings()), template=template, preview=preview, dry_run=dry_run,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except OSError as exc:
+        raise CliError(f"cannot read {file}: {exc.strerror or exc}", code="import.unreadable") from exc
+    finally:
+        if inbox is not None:
+            inbox.close()
+        db.dispose()
+    if preview is not None:
+        _print_import_preview(importer.preview_rows(result.preview))
+    _print_import_report(result, errors)
+
+
+def _print_import_preview(rows: list[dict[str, Any]]) -> None:
+    table = Table("行 row", "订单号", "状态", "付款时间", "SKU", "商品", "数量", "单价(元)", "金额(元)", "实付(元)",
+                  "收件人")
+    for r in rows:
+        table.add_row(str(r["row"]), r["platform_order_id"], r["status"], (r["paid_at"] or "-")[:19],
+                      r["sku_code"] or r["platform_sku_id"] or "-", r["title"] or "", str(r["quantity"]),
+                      f"{r['unit_price_fen'] / 100:.2f}", f"{r['amount_fen'] / 100:.2f}",
+                      f"{r['paid_total_fen'] / 100:.2f}", r["receiver"] or "-")
+    console.print(table)
+
+
+def _print_import_report(result: Any, errors_path: str | None) -> None:
+    from pathlib import Path
+
+    from baodan.intake import importer
+
+    shown = 50
+    if result.rejected:
+        table = Table("行 row", "列 column", "原因 reason", title=f"rows not taken ({len(result.rejected)})")
+        for e in result.rejected[:shown]:
+            table.add_row(str(e.row), e.column, e.reason)
+        console.print(table)
+        if len(result.rejected) > shown:
+            console.print(f"… and {len(result.rejected) - shown} more" + ("" if errors_path else
+                                                                         " (--errors FILE writes them all)"))
+    if errors_path:
+        importer.write_error_report(result.rejected, Path(errors_path))
+        console.print(f"error report: {errors_path} ({len(result.rejected)} row(s))", soft_wrap=True)
+    what = "preview" if result.preview else "dry run, nothing written" if result.dry_run else "into the inbox"
+    console.print(f"{result.filename}: template {result.template} ({result.kind}); {result.rows} data row(s), "
+                  f"{result.orders} order(s) valid, {result.accepted} accepted, {result.duplicates} duplicate(s), "
+                  f"{len({e.row for e in result.rejected})} row(s) not taken ({what})", soft_wrap=True)
+    if result.orders == 0:
+        reason = (f"{len(result.rejected)} row(s) rejected" if result.rejected
+                  else "it has a header row but no data rows")
+        raise CliError(f"no row of {result.filename} could be taken: {reason}", code="import.nothing_taken")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:

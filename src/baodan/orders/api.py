@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from pydantic import BaseModel, Field
 
 from baodan.core import clock
 from baodan.core.errors import Invalid
@@ -14,6 +14,7 @@ from baodan.core.http import runtime_of
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
+from baodan.intake import importer
 from baodan.intake import services as intake
 from baodan.orders import queries, services
 from baodan.orders.model import Anomaly, OrderState, PlatformStatus
@@ -98,3 +99,56 @@ def reveal_receiver(order_id: int, rt: Rt, me: Me, request: Request) -> Any:
     clear = services.reveal_receiver(rt.db, rt.pii, order_id, actor=me.actor, ip=client_ip(request),
                                      scope=Scope.of(me))
     return clear or {"name": None, "phone": None, "address": None}
+
+
+# ------------------------------------------------------------------------------------ spreadsheet import
+
+IMPORT_REJECTED_SHOWN = 1000  # rows listed in an answer; rejected_total counts them all
+
+
+class ImportRejectedRow(BaseModel):
+    row: int = Field(description="row number as a spreadsheet shows it (1-based; comment lines count)")
+    column: str = Field(description="the header of the column at fault, or empty for the order as a whole")
+    reason: str
+
+
+class ImportAnswer(BaseModel):
+    template: str = Field(description="the column template used (detected from the header row unless named)")
+    rows: int = Field(description="data rows read")
+    orders: int = Field(description="valid orders in those rows")
+    accepted: int = Field(description="orders new to the inbox")
+    duplicates: int = Field(description="orders already in the inbox (an earlier import), not processed again")
+    rejected: list[ImportRejectedRow] = Field(description=f"rows not taken (the first {IMPORT_REJECTED_SHOWN})")
+    rejected_total: int
+    preview: list[dict[str, Any]] | None = Field(
+        default=None, description="with ?preview=N: the canonical orders of the first N rows, receiver masked; "
+                                  "nothing was written")
+
+
+@router.post("/orders/import", dependencies=WRITE, response_model=ImportAnswer, response_model_exclude_none=True,
+             responses={415: {"description": "not a .csv or .xlsx file (import.unsupported_type)"},
+                        422: {"description": "unreadable or empty file, no known header row, unknown template or "
+                                             "shop: nothing was written"}})
+def import_orders_file(rt: Rt, me: Me,
+                       file: Annotated[UploadFile, File(description="a .csv (UTF-8 or GBK) or .xlsx order export")],
+                       shop: Annotated[str, Query(description="BaoDan shop code the orders belong to")],
+                       template: Annotated[str | None, Query(description="baodan, pdd, douyin; default: detected "
+                                                                         "from the header row")] = None,
+                       preview: Annotated[int | None, Query(ge=1, le=1000, description="map the first N rows and "
+                                                                                      "answer them; write nothing")]
+                       = None) -> Any:
+    """Import a spreadsheet of orders (multipart field `file`) through the same inbox as
+    `/orders/batch`: idempotent, so uploading a file again counts its orders as duplicates. Rows that
+    cannot be taken come back in `rejected` (row, column, reason); the valid orders still go in. The body
+    limit applies (BAODAN_MAX_BODY_BYTES, 8 MB by default): import larger files with `baodan import orders`."""
+    result = importer.import_orders(file.file, filename=file.filename or "upload", shop=shop, inbox=rt.inbox,
+                                    shops=rt.shops, pii=rt.pii, scope=Scope.of(me), template=template,
+                                    preview=preview, batch_size=min(importer.BATCH_ORDERS,
+                                                                    rt.settings.max_orders_per_request))
+    answer: dict[str, Any] = {
+        "template": result.template, "rows": result.rows, "orders": result.orders, "accepted": result.accepted,
+        "duplicates": result.duplicates, "rejected_total": len(result.rejected),
+        "rejected": [e.as_dict() for e in result.rejected[:IMPORT_REJECTED_SHOWN]]}
+    if preview is not None:
+        answer["preview"] = [importer.masked_order(m.order) for m in result.preview]
+    return answer
