@@ -178,3 +178,22 @@ def test_a_one_time_password_must_be_changed_before_anything_else(runtime, db, c
     assert _last(db, "users.change_password")["actor"] == "user:newbie"
     reset = client.post(f"{API}/users/newbie/reset-password").json()["one_time_password"]
     error_body(_login(runtime, "newbie", reset).get(f"{API}/orders"), 403, "auth.password_change_required")
+
+
+def test_settings_changes_are_audited_with_who_and_what(client, db) -> None:
+    assert client.post(f"{API}/warehouses", json={"code": "WH9", "name": "杭州仓"}).status_code == 201
+    assert client.post(f"{API}/shops", json={"code": "S9", "name": "旗舰店", "channel": "douyin",
+                                             "default_warehouse": "WH9"}).status_code == 201
+    assert _last(db, "settings.warehouse_create")["actor"] == "user:owner"
+    shop_record = _last(db, "settings.shop_create")
+    assert shop_record["target"] == "shop:S9" and shop_record["detail"]["after"]["default_warehouse"] == "WH9"
+    client.post(f"{API}/skus", json={"code": "K1", "name": "K1", "price_fen": 100})
+    client.post(f"{API}/skus", json={"code": "K2", "name": "K2", "price_fen": 100})
+    shop_id = client.get(f"{API}/shops").json()[0]["id"]
+    client.put(f"{API}/shops/{shop_id}/sku-mappings", json=[{"platform_sku_id": "P1", "sku": "K1"}])
+    client.put(f"{API}/shops/{shop_id}/sku-mappings", json=[{"platform_sku_id": "P1", "sku": "K1"}])  # no change
+    client.put(f"{API}/shops/{shop_id}/sku-mappings", json=[{"platform_sku_id": "P1", "sku": "K2"}])
+    with db.read() as s:
+        mappings = audit.search(s, action="settings.sku_mapping")
+    assert len(mappings) == 2
+    assert mappings[0]["detail"]["changes"][0]["after"] == "K2" and mappings[0]["detail"]["changes"][0]["before_sku_id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from baodan.catalog import schemas, services
@@ -12,7 +12,7 @@ from baodan.catalog.errors import CatalogNotFound
 from baodan.catalog.tables import live_session, product, shop, sku, sku_mapping, warehouse
 from baodan.core.http import runtime_of
 from baodan.identity.accounts import Principal
-from baodan.identity.http import principal_of, require
+from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
 
 router = APIRouter(tags=["catalog"])
@@ -41,8 +41,8 @@ def _one(rt: Any, table: Any, item_id: int, noun: str, *conds: Any) -> dict[str,
 
 
 @router.post("/warehouses", dependencies=WRITE, status_code=201, response_model=schemas.WarehouseRead)
-def create_warehouse(body: schemas.WarehouseCreate, rt: Rt) -> Any:
-    return services.create_warehouse(rt.db, data=body)
+def create_warehouse(body: schemas.WarehouseCreate, rt: Rt, me: Me, request: Request) -> Any:
+    return services.create_warehouse(rt.db, data=body, actor=me.actor, ip=client_ip(request))
 
 
 @router.get("/warehouses", dependencies=READ, response_model=list[schemas.WarehouseRead])
@@ -56,8 +56,8 @@ def get_warehouse(warehouse_id: int, rt: Rt, me: Me) -> Any:
 
 
 @router.post("/shops", dependencies=WRITE, status_code=201, response_model=schemas.ShopRead)
-def create_shop(body: schemas.ShopCreate, rt: Rt) -> Any:
-    return services.create_shop(rt.db, data=body)
+def create_shop(body: schemas.ShopCreate, rt: Rt, me: Me, request: Request) -> Any:
+    return services.create_shop(rt.db, data=body, actor=me.actor, ip=client_ip(request))
 
 
 @router.get("/shops", dependencies=READ, response_model=list[schemas.ShopRead])
@@ -71,10 +71,12 @@ def get_shop(shop_id: int, rt: Rt, me: Me) -> Any:
 
 
 @router.put("/shops/{shop_id}/sku-mappings", dependencies=WRITE, response_model=dict[str, int])
-def put_sku_mappings(shop_id: int, body: Annotated[list[schemas.SkuMappingItem], ...], rt: Rt, me: Me) -> Any:
+def put_sku_mappings(shop_id: int, body: Annotated[list[schemas.SkuMappingItem], ...], rt: Rt, me: Me,
+                     request: Request) -> Any:
     """Map the shop's platform SKU ids to SKUs (upsert; sending the same list again changes nothing)."""
     _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
-    return {"written": services.map_platform_skus(rt.db, shop_id=shop_id, items=body)}
+    return {"written": services.map_platform_skus(rt.db, shop_id=shop_id, items=body, actor=me.actor,
+                                                  ip=client_ip(request))}
 
 
 @router.get("/shops/{shop_id}/sku-mappings", dependencies=READ, response_model=list[schemas.SkuMappingRead])

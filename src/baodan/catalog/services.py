@@ -14,16 +14,24 @@ from baodan.catalog.errors import CatalogNotFound, DuplicateCode, InvalidBundle,
 from baodan.catalog.tables import bundle_component, live_session, product, shop, sku, sku_mapping, warehouse
 from baodan.core import clock
 from baodan.core.db import Database
+from baodan.identity import audit
+
+# Shops, warehouses and SKU mappings are settings: they decide where orders ship from and what ships.
+# Their changes are audited (who, from where, before/after); products and SKUs are catalog data.
 
 
-def create_warehouse(db: Database, *, data: schemas.WarehouseCreate) -> dict[str, Any]:
+def create_warehouse(db: Database, *, data: schemas.WarehouseCreate, actor: str = "system",
+                     ip: str | None = None) -> dict[str, Any]:
     with _unique(f"warehouse {data.code!r} exists"), db.write() as s:
         row = s.execute(insert(warehouse).values(**data.model_dump(), created_at=clock.utcnow())
                         .returning(*warehouse.c)).one()
+        audit.record(s, actor=actor, action="settings.warehouse_create", target=f"warehouse:{data.code}", ip=ip,
+                     detail={"after": data.model_dump(mode="json")})
     return row._asdict()
 
 
-def create_shop(db: Database, *, data: schemas.ShopCreate) -> dict[str, Any]:
+def create_shop(db: Database, *, data: schemas.ShopCreate, actor: str = "system",
+                ip: str | None = None) -> dict[str, Any]:
     with _unique(f"shop {data.code!r} exists"), db.write() as s:
         default_id = _warehouse_id(s, data.default_warehouse) if data.default_warehouse else None
         fallback = [_warehouse_id(s, code) for code in data.fallback_warehouses]
@@ -31,6 +39,8 @@ def create_shop(db: Database, *, data: schemas.ShopCreate) -> dict[str, Any]:
             code=data.code, name=data.name, channel=data.channel.value, platform_shop_id=data.platform_shop_id,
             default_warehouse_id=default_id, fallback_warehouse_ids=fallback, created_at=clock.utcnow(),
         ).returning(*shop.c)).one()
+        audit.record(s, actor=actor, action="settings.shop_create", target=f"shop:{data.code}", ip=ip,
+                     detail={"after": data.model_dump(mode="json")})
     return row._asdict()
 
 
@@ -72,8 +82,10 @@ def get_sku(s: Session, sku_id: int) -> dict[str, Any]:
     return out
 
 
-def map_platform_skus(db: Database, *, shop_id: int, items: Sequence[schemas.SkuMappingItem]) -> int:
-    """Upsert platform SKU → SKU mappings of one shop. Idempotent. Returns how many were written."""
+def map_platform_skus(db: Database, *, shop_id: int, items: Sequence[schemas.SkuMappingItem], actor: str = "system",
+                      ip: str | None = None) -> int:
+    """Upsert platform SKU → SKU mappings of one shop. Idempotent. Returns how many were written; what
+    changed is audited (nothing, when the same list is sent again)."""
     now = clock.utcnow()
     with db.write() as s:
         if s.scalar(select(shop.c.id).where(shop.c.id == shop_id)) is None:
@@ -83,6 +95,7 @@ def map_platform_skus(db: Database, *, shop_id: int, items: Sequence[schemas.Sku
         missing = sorted(codes - ids.keys())
         if missing:
             raise InvalidReference(f"unknown SKU code(s): {', '.join(missing[:10])}", details={"missing": missing})
+        changes: list[dict[str, Any]] = []
         for item in items:
             values = {"shop_id": shop_id, "platform_sku_id": item.platform_sku_id, "sku_id": ids[item.sku],
                       "created_at": now}
@@ -90,10 +103,16 @@ def map_platform_skus(db: Database, *, shop_id: int, items: Sequence[schemas.Sku
                 sku_mapping.c.shop_id == shop_id, sku_mapping.c.platform_sku_id == item.platform_sku_id)).first()
             if existing is None:
                 s.execute(insert(sku_mapping).values(**values))
+                changes.append({"platform_sku_id": item.platform_sku_id, "before": None, "after": item.sku})
             elif existing[0] != ids[item.sku]:
                 s.execute(update(sku_mapping).where(
                     sku_mapping.c.shop_id == shop_id, sku_mapping.c.platform_sku_id == item.platform_sku_id
                 ).values(sku_id=ids[item.sku]))
+                changes.append({"platform_sku_id": item.platform_sku_id, "before_sku_id": existing[0],
+                                "after": item.sku})
+        if changes:
+            audit.record(s, actor=actor, action="settings.sku_mapping", target=f"shop:{shop_id}", ip=ip,
+                         detail={"changes": changes[:500], "changed": len(changes)})
     return len(items)
 
 
