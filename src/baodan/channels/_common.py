@@ -1,16 +1,17 @@
 """Pure helpers the platform adapters share: reading a platform object field by path (a missing field is a
-MappingError naming it), integer fen, platform timestamps as Asia/Shanghai times, the status lookup and
-compact JSON."""
+MappingError naming it), integer fen, platform timestamps as Asia/Shanghai times, the status lookup, compact
+JSON and a cursor order page."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from baodan.channels.base import MappingError
+from baodan.channels.base import MappingError, OrderPage
 from baodan.core.clock import SHANGHAI
 
 _MISSING = object()
@@ -114,3 +115,18 @@ def lookup_status(table: Mapping[Any, str], value: Any, *, channel: str, path: s
 def compact_json(value: Any, *, sort_keys: bool = False) -> str:
     """JSON without spaces, non-ASCII kept as is (what the platforms' SDKs send)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+
+
+@dataclass(frozen=True)
+class CursorPage(OrderPage):
+    """An order page from a platform that pages by cursor: pass `cursor` to the next order_list_call."""
+
+    cursor: str | None = None
+
+
+_RETRY_WORDS = ("limit", "busy", "频率", "限流", "繁忙")
+
+
+def sounds_retryable(*texts: str | None) -> bool:
+    """Rate-limit or busy wording in an error code or message (used where no code list is documented)."""
+    return any(word in (t or "").lower() for t in texts for word in _RETRY_WORDS)

@@ -1,0 +1,7 @@
+"""快手电商 (Kuaishou shop) adapter."""
+
+from baodan.channels.kuaishou.adapter import KuaishouAdapter
+
+ADAPTER = KuaishouAdapter()
+
+__all__ = ["ADAPTER", "KuaishouAdapter"]
