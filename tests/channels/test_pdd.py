@@ -1,0 +1,347 @@
+"""Contract tests of the 拼多多 adapter against payloads in PDD's documented shapes."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode
+
+import pytest
+
+from baodan.channels.base import Adapter, BadSignature, Call, Credentials, Incoming, MappingError, PlatformError
+from baodan.channels.pdd import ADAPTER
+from baodan.channels.pdd import mapping as pdd_mapping
+from baodan.channels.pdd.signing import message_sign, sign_params
+from baodan.core.clock import SHANGHAI
+from baodan.core.errors import Invalid
+from baodan.orders.schemas import CanonicalOrder
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "pdd"
+CREDS = Credentials(app_key="pdd-test-client", app_secret="pdd-test-secret", shop_id="100123",
+                    access_token="b7e0c1a2d3f4token")
+NOW = datetime(2026, 11, 25, 20, 15, 5, tzinfo=SHANGHAI)
+# sign of the relayed frame fixture, computed by hand from the recipe:
+# base64(md5_hex("pdd-test-client" + "1795608904323" + <file bytes> + "pdd-test-secret"))
+RELAY_QUERY = {"client_id": "pdd-test-client", "timestamp": "1795608904323",
+               "sign": "OWU4MGI1OTQ1OWUzMDM5OTYyOTI5NWNmOWE3N2NiNjA="}
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def order(name: str = "order_detail.json") -> dict:
+    return ADAPTER.parse_order_detail(load(name)["order_info_get_response"])
+
+
+def incoming(body: bytes, query: dict[str, str]) -> Incoming:
+    return Incoming("POST", "/webhooks/pdd", query, {"content-type": "application/json"}, body)
+
+
+def as_incoming(request) -> Incoming:
+    return Incoming(request.http_method, request.url, request.query, request.headers, request.body or b"")
+
+
+def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
+    members = [name for name, value in vars(Adapter).items() if callable(value) and not name.startswith("_")]
+    assert len(members) == 16
+    for name in members:
+        ours = getattr(ADAPTER, name)
+        assert callable(ours), name
+        expected = list(inspect.signature(getattr(Adapter, name)).parameters)[1:]
+        assert list(inspect.signature(ours).parameters) == expected, name
+    assert ADAPTER.channel == "pdd"
+    assert ADAPTER.calls_per_second > 0
+
+
+# signing
+
+def test_sign_matches_the_vector_of_a_public_pdd_sdk_test():
+    # whalesky-labs/pdd-sdk-php tests/Unit/Md5SignerTest.php
+    params = {"client_id": "test-client", "data_type": "JSON", "logistics_id": "9", "order_sn": "240101-1",
+              "order_state": "1", "timestamp": "1720000000", "type": "pdd.erp.order.sync", "version": "V1",
+              "waybill_no": "SF123"}
+    assert sign_params(params, "test-secret") == "CC0F30530BBAC3FD67608391D61E370C"
+
+
+def test_message_sign_matches_the_pmc_connection_path_of_a_public_sdk_test():
+    # whalesky-labs/pdd-sdk-php tests/Unit/MessageClientTest.php: /message/app/1700000000000/<sign, urlencoded>
+    assert quote(message_sign("app", "1700000000000", "secret"), safe="") == \
+        "OTgxODMwNDI2NWZiN2NiNzA2NzIxOTI0ZjJlMDMxMjE%3D"
+
+
+def test_sign_posts_every_parameter_in_the_form_body_json_encoding_objects():
+    call = Call("pdd.open.decrypt.batch", {"data_list": [{"data_tag": "261125-1", "encrypted_data": "~x~"}]})
+    request = ADAPTER.sign(CREDS, call, base_url="https://gw-api.pinduoduo.com", now=NOW)
+    assert (request.http_method, request.url) == ("POST", "https://gw-api.pinduoduo.com/api/router")
+    form = dict(parse_qsl(request.body.decode()))
+    assert form["type"] == "pdd.open.decrypt.batch"
+    assert form["timestamp"] == str(int(NOW.timestamp()))
+    assert (form["data_type"], form["version"], form["access_token"]) == ("JSON", "V1", CREDS.access_token)
+    assert form["data_list"] == '[{"data_tag":"261125-1","encrypted_data":"~x~"}]'
+    unsigned = {k: v for k, v in form.items() if k != "sign"}
+    joined = "".join(k + unsigned[k] for k in sorted(unsigned))
+    assert form["sign"] == hashlib.md5(f"pdd-test-secret{joined}pdd-test-secret".encode()).hexdigest().upper()
+
+
+def test_check_request_accepts_what_sign_produces_and_returns_the_call():
+    call = Call("pdd.open.decrypt.batch", {"data_list": [{"data_tag": "261125-1"}], "page": 2, "flag": True})
+    request = ADAPTER.sign(CREDS, call, base_url="http://sim", now=NOW)
+    checked = ADAPTER.check_request(CREDS, as_incoming(request), now=NOW + timedelta(minutes=9))
+    assert checked == Call("pdd.open.decrypt.batch", {"data_list": [{"data_tag": "261125-1"}], "page": "2",
+                                                      "flag": "true"})
+
+
+def test_check_request_accepts_empty_values_signed_or_left_out_of_the_sign():
+    params = {"type": "pdd.order.information.get", "client_id": CREDS.app_key, "access_token": CREDS.access_token,
+              "timestamp": str(int(NOW.timestamp())), "order_sn": "1", "remark": ""}
+    for sign in (sign_params(params, CREDS.app_secret), sign_params(params, CREDS.app_secret, keep_empty=False)):
+        body = urlencode({**params, "sign": sign}).encode()
+        assert ADAPTER.check_request(CREDS, incoming(body, {}), now=NOW).params == {"order_sn": "1", "remark": ""}
+
+
+def test_check_request_refuses_a_tampered_parameter():
+    request = ADAPTER.sign(CREDS, Call("pdd.order.information.get", {"order_sn": "1"}), base_url="http://s", now=NOW)
+    body = request.body.replace(b"order_sn=1", b"order_sn=2")
+    with pytest.raises(BadSignature):
+        ADAPTER.check_request(CREDS, incoming(body, {}), now=NOW)
+
+
+@pytest.mark.parametrize("now", [NOW + timedelta(minutes=11), NOW - timedelta(minutes=11)])
+def test_check_request_refuses_a_timestamp_more_than_ten_minutes_off(now):
+    request = ADAPTER.sign(CREDS, Call("pdd.order.information.get", {"order_sn": "1"}), base_url="http://s", now=NOW)
+    with pytest.raises(BadSignature, match="10 minutes"):
+        ADAPTER.check_request(CREDS, as_incoming(request), now=now)
+
+
+def test_check_request_refuses_another_client_or_another_shops_token():
+    request = ADAPTER.sign(CREDS, Call("pdd.order.information.get", {"order_sn": "1"}), base_url="http://s", now=NOW)
+    with pytest.raises(BadSignature):
+        ADAPTER.check_request(Credentials("other", CREDS.app_secret, access_token=CREDS.access_token),
+                              as_incoming(request), now=NOW)
+    with pytest.raises(BadSignature):
+        ADAPTER.check_request(Credentials(CREDS.app_key, CREDS.app_secret, access_token="other"),
+                              as_incoming(request), now=NOW)
+
+
+# push (the PMC relay)
+
+def test_verify_push_accepts_the_relayed_frame_signed_by_the_recipe():
+    ADAPTER.verify_push(CREDS, incoming((FIXTURES / "pmc_trade_confirmed.json").read_bytes(), RELAY_QUERY))
+
+
+def test_verify_push_refuses_a_tampered_frame_or_another_client():
+    with pytest.raises(BadSignature):
+        ADAPTER.verify_push(CREDS, incoming((FIXTURES / "pmc_bad_signature.json").read_bytes(), RELAY_QUERY))
+    body = (FIXTURES / "pmc_trade_confirmed.json").read_bytes()
+    with pytest.raises(BadSignature):
+        ADAPTER.verify_push(CREDS, incoming(body, {**RELAY_QUERY, "client_id": "other"}))
+    with pytest.raises(BadSignature):
+        ADAPTER.verify_push(CREDS, incoming(body, {**RELAY_QUERY, "timestamp": "1795608904324"}))
+
+
+def test_parse_push_reads_the_order_the_frame_names():
+    [notice] = ADAPTER.parse_push(incoming((FIXTURES / "pmc_trade_confirmed.json").read_bytes(), RELAY_QUERY))
+    assert (notice.platform_order_id, notice.kind, notice.platform_shop_id) == \
+        ("261125-339507978993455", "paid", "100123")
+    assert notice.occurred_at == datetime(2026, 11, 25, 20, 15, 4, 123000, tzinfo=SHANGHAI)
+    assert notice.raw["id"] == 9007199254740993
+
+
+def test_parse_push_skips_control_frames_and_refuses_a_mall_mismatch():
+    frames = [{"commandType": "HeartBeat"}, {"commandType": "Ack", "id": 1}]
+    assert ADAPTER.parse_push(incoming(json.dumps(frames).encode(), {})) == []
+    frame = json.loads((FIXTURES / "pmc_trade_confirmed.json").read_text())
+    frame["message"]["mallID"] = 999
+    with pytest.raises(MappingError):
+        ADAPTER.parse_push(incoming(json.dumps(frame).encode(), {}))
+
+
+def test_sign_push_makes_a_relay_verify_push_accepts_and_parse_push_reads():
+    refund = {"type": "pdd_refund_RefundCreated", "mallID": 171504183,
+              "content": {"mall_id": 171504183, "refund_fee": 1990, "bill_type": 1, "modified": 1625637425016,
+                          "refund_id": 7381745730, "operation": 1000, "tid": "210707-339507978993455"}}
+    goods = {"type": "pdd_goods_GoodsUpdate", "mallID": 171504183, "content": {"goods_id": 1}}
+    request = ADAPTER.sign_push(CREDS, [refund, goods], now=NOW)
+    relayed = as_incoming(request)
+    ADAPTER.verify_push(CREDS, relayed)
+    [notice] = ADAPTER.parse_push(relayed)
+    assert (notice.platform_order_id, notice.kind) == ("210707-339507978993455", "refund")
+    assert notice.occurred_at == datetime.fromtimestamp(1625637425.016, SHANGHAI)
+
+
+def test_push_answer_is_2xx_only_when_the_frame_was_kept():
+    assert ADAPTER.push_answer(True).status == 200
+    assert ADAPTER.push_answer(False).status >= 500
+
+
+# mapping
+
+def test_detail_maps_to_a_valid_canonical_order_in_fen():
+    canonical = ADAPTER.to_canonical(order(), shop_code="PDD-1")
+    CanonicalOrder.model_validate(canonical)
+    assert (canonical["platform_order_id"], canonical["status"]) == ("261125-339507978993455", "paid")
+    assert canonical["paid_at"] == datetime(2026, 11, 25, 20, 15, 3, tzinfo=SHANGHAI)
+    item, gift = canonical["lines"]
+    assert item == {"platform_line_id": None, "platform_sku_id": "1198765432101", "sku_code": "P001-0001",
+                    "title": "玻尿酸补水面膜 10片装", "quantity": 2, "unit_price_fen": 4990, "discount_fen": 0,
+                    "amount_fen": 9980}
+    assert (gift["sku_code"], gift["unit_price_fen"], gift["amount_fen"]) == ("GIFT-01", 0, 0)
+    assert (canonical["goods_total_fen"], canonical["discount_fen"], canonical["paid_total_fen"]) == (9980, 500, 9480)
+    # ciphertext kept as given; the district is PDD's `town`
+    assert canonical["receiver"]["name"].startswith("~AgAAAA")
+    assert canonical["receiver"]["address"].startswith("~AgAAAA")
+    # the phone ciphertext is longer than the canonical field allows (32): the masked phone stands in
+    assert canonical["receiver"]["phone"] == "138****8000"
+    assert canonical["receiver"]["district"] == "西湖区"
+    assert canonical["buyer_message"] == "请尽快发货"
+
+
+def test_list_page_maps_every_order_and_falls_back_to_masked_receiver():
+    page = ADAPTER.parse_order_list(load("order_list.json")["order_sn_increment_get_response"])
+    assert (len(page.orders), page.has_more, page.total) == (2, False, 2)
+    orders = [ADAPTER.to_canonical(o, shop_code="PDD-1") for o in page.orders]
+    for canonical in orders:
+        CanonicalOrder.model_validate(canonical)
+    assert [o["status"] for o in orders] == ["paid", "refunded"]
+    assert orders[1]["receiver"]["name"] == "张*"
+    assert orders[1]["receiver"]["phone"] == "138****8000"
+
+
+EXPECTED_STATUS = {
+    (1, 1, 1): "paid", (1, 1, 2): "paid", (1, 1, 3): "paid", (1, 1, 4): "refunded",
+    (1, 2, 1): "shipped", (1, 2, 3): "shipped", (1, 2, 4): "refunded",
+    (1, 3, 1): "completed", (1, 3, 2): "completed", (1, 3, 4): "refunded",
+    (0, 1, 1): "unpaid", (2, 1, 1): "cancelled",
+}
+
+
+@pytest.mark.parametrize(("statuses", "canonical"), EXPECTED_STATUS.items())
+def test_confirm_order_and_refund_status_map_to_the_canonical_status(statuses, canonical):
+    confirm, shipping, refund = statuses
+    mapped = ADAPTER.to_canonical({**order(), "confirm_status": confirm, "order_status": shipping,
+                                   "refund_status": refund}, shop_code="PDD-1")
+    assert mapped["status"] == canonical
+    CanonicalOrder.model_validate(mapped)
+
+
+def test_the_status_table_has_one_entry_per_documented_combination():
+    assert len(pdd_mapping.STATUS) == 3 * 4 + 2
+
+
+def test_unknown_status_is_a_mapping_error_naming_it():
+    with pytest.raises(MappingError, match="7/1") as caught:
+        ADAPTER.to_canonical(order("unknown_status.json"), shop_code="PDD-1")
+    assert caught.value.details["field"] == "order_status/refund_status"
+
+
+def test_missing_item_price_is_a_mapping_error_naming_the_field():
+    with pytest.raises(MappingError) as caught:
+        ADAPTER.to_canonical(order("missing_fields.json"), shop_code="PDD-1")
+    assert caught.value.details["field"] == "item_list.0.goods_price"
+
+
+@pytest.mark.parametrize("field", ["order_sn", "order_status", "refund_status", "created_time", "updated_at",
+                                   "pay_amount", "item_list"])
+def test_missing_order_field_is_a_mapping_error_naming_it(field):
+    broken = order()
+    del broken[field]
+    with pytest.raises(MappingError) as caught:
+        ADAPTER.to_canonical(broken, shop_code="PDD-1")
+    assert caught.value.details["field"] == field
+
+
+def test_paid_order_without_pay_or_confirm_time_is_a_mapping_error():
+    broken = {**order(), "pay_time": "", "confirm_time": ""}
+    with pytest.raises(MappingError) as caught:
+        ADAPTER.to_canonical(broken, shop_code="PDD-1")
+    assert caught.value.details["field"] == "pay_time"
+
+
+def test_yuan_strings_become_exact_fen_and_sub_fen_amounts_are_refused():
+    item = {"sku_id": 1, "goods_count": 3, "goods_price": "0.10"}
+    mapped = ADAPTER.to_canonical({**order(), "item_list": [item], "gift_list": [], "pay_amount": "0.30"},
+                                  shop_code="PDD-1")
+    assert (mapped["lines"][0]["amount_fen"], mapped["paid_total_fen"]) == (30, 30)
+    with pytest.raises(MappingError) as caught:
+        ADAPTER.to_canonical({**order(), "pay_amount": "94.805"}, shop_code="PDD-1")
+    assert caught.value.details["field"] == "pay_amount"
+
+
+@pytest.mark.parametrize("status", ["paid", "shipped", "completed", "refunded", "unpaid", "cancelled"])
+def test_from_canonical_round_trips_through_to_canonical(status):
+    canonical = ADAPTER.to_canonical(order(), shop_code="PDD-1")
+    canonical["status"] = status
+    if status in ("unpaid", "cancelled"):
+        canonical["paid_at"] = None
+    rendered = ADAPTER.from_canonical(canonical, CREDS)
+    assert rendered["pay_amount"] == "94.80"
+    assert ADAPTER.to_canonical(json.loads(json.dumps(rendered)), shop_code="PDD-1") == canonical
+
+
+def test_line_discounts_fold_into_the_order_discount_on_the_way_through_pdd():
+    canonical = ADAPTER.to_canonical(order(), shop_code="PDD-1")
+    canonical["lines"][0].update(discount_fen=300, amount_fen=9680)
+    canonical.update(goods_total_fen=9680, discount_fen=200)
+    back = ADAPTER.to_canonical(ADAPTER.from_canonical(canonical, CREDS), shop_code="PDD-1")
+    assert (back["lines"][0]["amount_fen"], back["discount_fen"], back["paid_total_fen"]) == (9980, 500, 9480)
+
+
+# envelope and answers
+
+def test_envelope_and_read_response_round_trip_the_answer():
+    call = ADAPTER.order_detail_call(CREDS, "261125-339507978993455")
+    body = ADAPTER.envelope(call, {"order_info": order()})
+    assert list(json.loads(body)) == ["order_info_get_response"]
+    assert ADAPTER.parse_order_detail(ADAPTER.read_response(call, 200, body)) == order()
+    list_call = ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(minutes=30), updated_to=NOW, page=1,
+                                        page_size=100)
+    assert list(json.loads(ADAPTER.envelope(list_call, {}))) == ["order_sn_increment_get_response"]
+
+
+@pytest.mark.parametrize(("code", "retryable"), [("52101", True), ("52102", True), ("52103", True),
+                                                 ("70031", True), ("10019", False), ("50000", False)])
+def test_errors_become_platform_errors_retryable_when_the_platform_is_busy(code, retryable):
+    call = ADAPTER.order_detail_call(CREDS, "1")
+    body = ADAPTER.envelope(call, None, error=(code, "message"))
+    assert json.loads(body)["error_response"]["error_code"] == int(code)
+    with pytest.raises(PlatformError) as caught:
+        ADAPTER.read_response(call, 200, body)
+    assert (caught.value.platform_code, caught.value.retryable) == (code, retryable)
+
+
+def test_a_gateway_failure_without_json_is_retryable():
+    with pytest.raises(PlatformError) as caught:
+        ADAPTER.read_response(Call("pdd.order.information.get", {}), 503, b"busy")
+    assert caught.value.retryable
+
+
+# calls
+
+def test_order_list_call_asks_by_update_time_within_thirty_minutes():
+    call = ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(minutes=30), updated_to=NOW, page=3,
+                                   page_size=100)
+    assert call == Call("pdd.order.number.list.increment.get", {
+        "start_updated_at": int(NOW.timestamp()) - 1800, "end_updated_at": int(NOW.timestamp()),
+        "order_status": 5, "refund_status": 5, "page": 3, "page_size": 100})
+    with pytest.raises(Invalid):
+        ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(minutes=31), updated_to=NOW, page=1,
+                                page_size=100)
+
+
+def test_ship_call_needs_pdds_numeric_carrier_id():
+    call = ADAPTER.ship_call(CREDS, platform_order_id="261125-1", waybill_no="YT1", carrier_code="115", lines=[])
+    assert call == Call("pdd.logistics.online.send", {"order_sn": "261125-1", "logistics_id": 115,
+                                                      "tracking_number": "YT1"})
+    with pytest.raises(Invalid):
+        ADAPTER.ship_call(CREDS, platform_order_id="261125-1", waybill_no="YT1", carrier_code="YTO", lines=[])
+
+
+def test_stock_call_is_a_full_update_and_needs_the_goods_id():
+    call = ADAPTER.stock_call(CREDS, platform_sku_id="1198765432101", quantity=5, platform_product_id="401234567890")
+    assert call.params == {"goods_id": "401234567890", "sku_id": "1198765432101", "quantity": 5, "update_type": 1}
+    with pytest.raises(Invalid):
+        ADAPTER.stock_call(CREDS, platform_sku_id="1198765432101", quantity=5)
