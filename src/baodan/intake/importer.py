@@ -255,7 +255,8 @@ def _csv_rows(stream: BinaryIO, filename: str, encoding: str) -> Iterator[tuple[
         raise Unreadable(f"{filename}: row {number + 1}: {exc}", details={"filename": filename,
                                                                           "row": number + 1}) from exc
     finally:
-        text.detach()
+        if not text.closed:  # hand the stream back to its owner rather than close it
+            text.detach()
 
 
 def _xlsx_source(stream: BinaryIO, filename: str) -> Source:
