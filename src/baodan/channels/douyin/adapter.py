@@ -19,7 +19,8 @@ here in one place so they are easy to correct against a real sandbox:
 - Amounts: a sku order's `pay_amount` is its share after promotions, so line discount = origin × num −
   pay_amount; the order-level discount is what remains: Σ lines + post_amount − pay_amount (never below 0).
 - Receiver: plain fields if given, else the masked ones (`mask_*`), else the ciphertext (`encrypt_*`, for a
-  later /order/batchDecrypt). `post_addr.town` is the district (区县) and `post_addr.street` the town (街道).
+  later /order/batchDecrypt) when it fits the canonical field length (phone ≤ 32, name ≤ 100, address
+  ≤ 300). `post_addr.town` is the district (区县) and `post_addr.street` the town (街道).
 - Contract reading: `page` is 1-based (抖店's own is 0-based); `ship_call` with no lines ships the whole
   order (/order/logisticsAdd), with lines it ships those lines (/order/logisticsAddMultiPack);
   `stock_call` sets the absolute stock (`incremental` false).

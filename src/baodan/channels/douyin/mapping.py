@@ -147,7 +147,8 @@ def _line(order: dict[str, Any], i: int) -> dict[str, Any]:
 
 def _receiver(order: dict[str, Any]) -> dict[str, Any]:
     """Plain values when the platform gives them, else the masked ones, else the ciphertext (which
-    /order/batchDecrypt can open later); 抖店's `town` is the district and `street` the town."""
+    /order/batchDecrypt can open later) when it fits the canonical field; 抖店's `town` is the district and
+    `street` the town."""
     addr = _first(order.get("post_addr"), order.get("mask_post_addr")) or {}
 
     def name(part: str) -> str | None:
@@ -155,14 +156,15 @@ def _receiver(order: dict[str, Any]) -> dict[str, Any]:
         return (value.get("name") if isinstance(value, dict) else value) or None
 
     return {
-        "name": _first(order.get("post_receiver"), order.get("mask_post_receiver"), order.get("encrypt_post_receiver")),
-        "phone": _first(order.get("post_tel"), order.get("mask_post_tel"), order.get("encrypt_post_tel")),
+        "name": _first(order.get("post_receiver"), order.get("mask_post_receiver"),
+                       _fitting(order.get("encrypt_post_receiver"), 100)),
+        "phone": _first(order.get("post_tel"), order.get("mask_post_tel"), _fitting(order.get("encrypt_post_tel"), 32)),
         "province": name("province"),
         "city": name("city"),
         "district": name("town"),
         "town": name("street"),
         "address": _first(addr.get("detail"), (order.get("mask_post_addr") or {}).get("detail"),
-                          addr.get("encrypt_detail")),
+                          _fitting(addr.get("encrypt_detail"), 300)),
     }
 
 
@@ -173,6 +175,10 @@ def _fully_refunded(sku_orders: list[dict[str, Any]]) -> bool:
 def _optional_time(order: dict[str, Any], field: str) -> Any:
     value = order.get(field)
     return from_epoch(value, field) if value not in (None, 0, "0", "") else None
+
+
+def _fitting(value: Any, limit: int) -> Any:
+    return value if isinstance(value, str) and len(value) <= limit else None
 
 
 def _first(*values: Any) -> Any:

@@ -28,7 +28,8 @@ here in one place so they are easy to correct against a real sandbox:
 - Times: every order time is unix milliseconds (0 = not set).
 - Line: the one item is one line with `platform_line_id` = the order id; `skuNick` is the merchant code
   (sku_code), `skuId` the platform SKU id. No live room id and no seller memo (orderNote undocumented).
-- Receiver: 快手 gives masked (`desensitise*`) and encrypted values; masked ones are kept, else ciphertext.
+- Receiver: 快手 gives masked (`desensitise*`) and encrypted values; masked ones are kept, else the
+  ciphertext when it fits the canonical field length (phone ≤ 32, name ≤ 100, address ≤ 300).
 - Ship: `open.seller.order.goods.deliver` for the whole order (`expressCode` must be 快手's numeric code);
   lines are ignored (one item per order).
 - Stock: 快手 only changes stock by a delta (`open.item.sku.stock.update`), and needs the item id. So

@@ -133,16 +133,21 @@ def from_canonical(order: dict[str, Any], *, seller_id: str = "") -> dict[str, A
 
 
 def _receiver(address: dict[str, Any]) -> dict[str, Any]:
-    """The masked values (快手 gives no plain ones), else the ciphertext for a later open.order.decrypt.batch."""
+    """The masked values (快手 gives no plain ones), else the ciphertext for a later open.order.decrypt.batch
+    when it fits the canonical field."""
     return {
-        "name": address.get("desensitiseConsignee") or address.get("encryptedConsignee") or None,
-        "phone": address.get("desensitiseMobile") or address.get("encryptedMobile") or None,
+        "name": address.get("desensitiseConsignee") or _fitting(address.get("encryptedConsignee"), 100),
+        "phone": address.get("desensitiseMobile") or _fitting(address.get("encryptedMobile"), 32),
         "province": address.get("province") or None,
         "city": address.get("city") or None,
         "district": address.get("district") or None,
         "town": address.get("town") or None,
-        "address": address.get("desensitiseAddress") or address.get("encryptedAddress") or None,
+        "address": address.get("desensitiseAddress") or _fitting(address.get("encryptedAddress"), 300),
     }
+
+
+def _fitting(value: Any, limit: int) -> Any:
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
 def _fully_refunded(order: dict[str, Any], goods_paid_fen: int) -> bool:
