@@ -11,6 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from baodan import __version__
 from baodan.catalog.api import router as catalog_router
+from baodan.channels.api import router as channels_router
+from baodan.channels.webhooks import router as webhooks_router
 from baodan.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from baodan.exports.api import router as exports_router
 from baodan.identity.admin_api import router as admin_router
@@ -21,7 +23,10 @@ from baodan.runtime import Runtime
 
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (the permission matrix test walks these).
-API_ROUTERS = (identity_router, admin_router, catalog_router, inventory_router, orders_router, exports_router)
+API_ROUTERS = (identity_router, admin_router, catalog_router, inventory_router, orders_router, exports_router,
+               channels_router)
+# Routers outside API_PREFIX that need no login: each verifies its sender's signature instead.
+WEBHOOK_ROUTERS = (webhooks_router,)
 
 
 def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool = False) -> FastAPI:
@@ -44,6 +49,8 @@ def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    for router in WEBHOOK_ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from baodan.channels.credentials import CredentialCache
 from baodan.core.config import Settings
 from baodan.core.db import Database
 from baodan.identity.accounts import load_role_book
@@ -45,6 +46,7 @@ class Runtime:
     pii: PiiCipher | None = None  # from settings when not given
     roles: RoleBook | None = None  # built-in and custom roles, loaded from the database when not given
     rate_limits: RateLimits | None = None
+    credentials: CredentialCache | None = None  # shops' platform credentials, opened
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     worker_pid: int | None = None
@@ -57,6 +59,8 @@ class Runtime:
             self.reload_roles()
         if self.rate_limits is None:
             self.rate_limits = RateLimits(self.settings.redis_url or None)
+        if self.credentials is None:
+            self.credentials = CredentialCache(self.db, self.pii)
 
     def role_book(self) -> RoleBook:
         """The roles, reloaded from the database every ROLE_BOOK_TTL_S (custom roles may have changed)."""

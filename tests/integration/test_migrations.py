@@ -21,7 +21,7 @@ MAIN_TABLES = {
     "intake_cursor", "intake_failure", "product", "warehouse", "shop", "sku", "bundle_component",
     "inventory_retry", "live_session", "sku_mapping", "stock_level", "stock_move", "sales_order",
     "order_event", "order_line", "inventory_backlog", "reservation",
-    "app_user", "user_scope", "app_role", "user_session", "api_key", "audit_log",
+    "app_user", "user_scope", "app_role", "user_session", "api_key", "audit_log", "shop_credential",
 }
 # PostgreSQL only: on SQLite the inbox is a file of its own.
 INBOX_TABLES = {"inbox_event", "inbox_pending", "intake_counter"}
@@ -58,6 +58,7 @@ def test_migrated_schema_matches_the_declared_tables(empty_db: Database) -> None
     """No drift between the migration scripts and the table definitions the code queries (columns, types,
     indexes, constraints). On SQLite the inbox tables are declared but live in their own file."""
     import baodan.catalog.tables  # noqa: F401  (register every table on the shared metadata)
+    import baodan.channels.tables  # noqa: F401
     import baodan.identity.tables  # noqa: F401
     import baodan.intake.tables  # noqa: F401
     import baodan.inventory.tables  # noqa: F401

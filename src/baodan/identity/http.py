@@ -48,6 +48,10 @@ class RateLimits:
     def check(self, principal: Principal) -> None:
         self.hit(principal.actor, principal.rate_per_minute or self.per_user)
 
+    def allow(self, who: str, per_minute: int) -> bool:
+        """Count one more for `who`; False once over `per_minute` (for quiet throttles, no error)."""
+        return bool(self.limiter.hit(RateLimitItemPerMinute(per_minute), who))
+
     def hit(self, who: str, per_minute: int) -> None:
         item = RateLimitItemPerMinute(per_minute)
         if not self.limiter.hit(item, who):

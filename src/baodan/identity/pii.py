@@ -278,6 +278,24 @@ def rotate_orders(db: Any, cipher: PiiCipher, *, batch_size: int = 1000, progres
             progress(done)
 
 
+# Sealed values besides the orders' receivers, (table, key column, sealed column): a few rows each.
+SEALED_SECRETS = (("app_user", "id", "totp_secret"), ("shop_credential", "shop_id", "secrets_sealed"))
+
+
+def rotate_secrets(db: Any, cipher: PiiCipher) -> int:
+    """Re-seal TOTP secrets and shop credentials that an older key sealed (one transaction: they are few)."""
+    from baodan.core.db import executemany, fetchall
+
+    done = 0
+    with db.write() as session:
+        for table, key, column in SEALED_SECRETS:
+            rows = fetchall(session, f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL "
+                                     f"AND {column} NOT LIKE ?", (f"{_VERSION}.{cipher.current}.%",))
+            done += executemany(session, f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?",
+                                [(cipher.reseal(token), row_key, token) for row_key, token in rows])
+    return done
+
+
 def sealed_by_key(db: Any) -> dict[str, int]:
     """How many orders each key sealed (what `baodan pii status` shows)."""
     from baodan.core.db import fetchall

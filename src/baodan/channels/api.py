@@ -1,0 +1,77 @@
+"""HTTP routes of channels: a shop's platform credentials (write-only secrets)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from baodan.catalog.errors import CatalogNotFound
+from baodan.catalog.tables import shop
+from baodan.channels import credentials
+from baodan.core.errors import Invalid
+from baodan.core.http import runtime_of
+from baodan.identity.accounts import Principal
+from baodan.identity.http import client_ip, principal_of, require
+from baodan.identity.scope import Scope
+
+router = APIRouter(tags=["channels"])
+Rt = Annotated[Any, Depends(runtime_of)]
+Me = Annotated[Principal, Depends(principal_of)]
+
+
+class CredentialsWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    app_key: str = Field(default="", max_length=128, description="the platform app's key (AppKey/client_id)")
+    app_secret: str | None = Field(default=None, min_length=8, max_length=512, description=(
+        "write-only; for an own channel (custom) leave it out to have a secret generated (answered once)"))
+    platform_shop_id: str | None = Field(default=None, max_length=64)
+    access_token: str | None = Field(default=None, max_length=2000, description="write-only")
+    extra: dict[str, str] = Field(default_factory=dict, max_length=20, description="write-only platform specifics")
+
+
+class CredentialsRead(BaseModel):
+    shop_id: int
+    configured: bool
+    app_key: str | None
+    platform_shop_id: str | None
+    updated_by: str | None
+    updated_at: datetime | None
+    generated_secret: str | None = Field(default=None, description="only in the answer that generated it")
+
+
+def _shop_channel(rt: Any, me: Principal, shop_id: int) -> str:
+    with rt.db.read() as s:
+        channel = s.scalar(select(shop.c.channel).where(shop.c.id == shop_id, Scope.of(me).shops(shop.c.id)))
+    if channel is None:
+        raise CatalogNotFound(f"no shop {shop_id}")
+    return channel
+
+
+@router.get("/shops/{shop_id}/credentials", dependencies=[Depends(require("catalog.read"))],
+            response_model=CredentialsRead)
+def get_credentials(shop_id: int, rt: Rt, me: Me) -> Any:
+    """What is configured (never a secret)."""
+    _shop_channel(rt, me, shop_id)
+    return credentials.summary(rt.db, shop_id)
+
+
+@router.put("/shops/{shop_id}/credentials", dependencies=[Depends(require("settings.write"))],
+            response_model=CredentialsRead)
+def put_credentials(shop_id: int, body: CredentialsWrite, rt: Rt, me: Me, request: Request) -> Any:
+    """Set the shop's credentials (replacing all of them). Secrets are sealed at rest and never shown
+    again; the change is audited without them."""
+    channel = _shop_channel(rt, me, shop_id)
+    secret, generated = body.app_secret, None
+    if secret is None:
+        if channel != "custom":
+            raise Invalid("app_secret: required for a platform shop", code="channels.invalid_credentials")
+        secret = generated = credentials.new_secret()
+    saved = credentials.save(rt.db, rt.pii, shop_id=shop_id, app_key=body.app_key, app_secret=secret,
+                             platform_shop_id=body.platform_shop_id, access_token=body.access_token,
+                             extra=body.extra, actor=me.actor, ip=client_ip(request))
+    rt.credentials.forget(shop_id)
+    return {**saved, "generated_secret": generated}
