@@ -801,6 +801,8 @@ def import_orders(stream: BinaryIO, *, filename: str, shop: str, inbox: Inbox | 
     result = ImportResult(filename=filename, template=reader.template.name, kind=source.kind,
                           dry_run=dry_run or preview is not None)
     batch: list[CanonicalOrder] = []
+    if progress is not None:
+        progress(source.position(), source.total)
 
     def flush() -> None:
         if batch and not result.dry_run:
