@@ -503,16 +503,19 @@ def pii_new_key() -> None:
 
 @pii_app.command("rotate")
 def pii_rotate(batch: Annotated[int, typer.Option(min=1, max=100_000)] = 1000) -> None:
-    """Re-seal orders sealed with an older key, in batches, while BaoDan runs."""
+    """Re-seal orders, TOTP secrets and shop credentials sealed with an older key, in batches, while
+    BaoDan runs."""
     from baodan.identity import audit
-    from baodan.identity.pii import PiiCipher, rotate_orders
+    from baodan.identity.pii import PiiCipher, rotate_orders, rotate_secrets
 
     cipher = PiiCipher.from_settings(settings())
     db = _open_db()
+    secrets_done = rotate_secrets(db, cipher)
     done = rotate_orders(db, cipher, batch_size=batch, progress=lambda n: console.print(f"  {n} re-sealed"))
     with db.write() as s:
-        audit.record(s, actor=CLI_ACTOR, action="pii.rotate", target=f"key:{cipher.current}", detail={"orders": done})
-    console.print(f"{done} order(s) re-sealed with key {cipher.current}")
+        audit.record(s, actor=CLI_ACTOR, action="pii.rotate", target=f"key:{cipher.current}",
+                     detail={"orders": done, "secrets": secrets_done})
+    console.print(f"{done} order(s) and {secrets_done} secret(s) re-sealed with key {cipher.current}")
 
 
 # ------------------------------------------------------------------------------------ spreadsheet import

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from baodan.catalog import schemas, services
 from baodan.catalog.errors import CatalogNotFound
 from baodan.catalog.tables import live_session, product, shop, sku, sku_mapping, warehouse
-from baodan.core.http import runtime_of
+from baodan.core.http import Cursor, IdPath, runtime_of
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
@@ -21,7 +21,7 @@ READ = [Depends(require("catalog.read"))]
 WRITE = [Depends(require("catalog.write"))]  # the permission each route needs
 Me = Annotated[Principal, Depends(principal_of)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-After = Annotated[int | None, Query(ge=0, description="id of the last item of the previous page")]
+After = Cursor
 
 
 def _page(rt: Any, table: Any, after: int | None, limit: int, *conds: Any) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def list_warehouses(rt: Rt, me: Me, after: After = None, limit: Limit = 100) -> 
 
 
 @router.get("/warehouses/{warehouse_id}", dependencies=READ, response_model=schemas.WarehouseRead)
-def get_warehouse(warehouse_id: int, rt: Rt, me: Me) -> Any:
+def get_warehouse(warehouse_id: IdPath, rt: Rt, me: Me) -> Any:
     return _one(rt, warehouse, warehouse_id, "warehouse", Scope.of(me).warehouses(warehouse.c.id))
 
 
@@ -66,12 +66,12 @@ def list_shops(rt: Rt, me: Me, after: After = None, limit: Limit = 100) -> Any:
 
 
 @router.get("/shops/{shop_id}", dependencies=READ, response_model=schemas.ShopRead)
-def get_shop(shop_id: int, rt: Rt, me: Me) -> Any:
+def get_shop(shop_id: IdPath, rt: Rt, me: Me) -> Any:
     return _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
 
 
 @router.put("/shops/{shop_id}/sku-mappings", dependencies=WRITE, response_model=dict[str, int])
-def put_sku_mappings(shop_id: int, body: Annotated[list[schemas.SkuMappingItem], ...], rt: Rt, me: Me,
+def put_sku_mappings(shop_id: IdPath, body: Annotated[list[schemas.SkuMappingItem], ...], rt: Rt, me: Me,
                      request: Request) -> Any:
     """Map the shop's platform SKU ids to SKUs (upsert; sending the same list again changes nothing)."""
     _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
@@ -80,7 +80,7 @@ def put_sku_mappings(shop_id: int, body: Annotated[list[schemas.SkuMappingItem],
 
 
 @router.get("/shops/{shop_id}/sku-mappings", dependencies=READ, response_model=list[schemas.SkuMappingRead])
-def list_sku_mappings(shop_id: int, rt: Rt, me: Me, limit: Limit = 500) -> Any:
+def list_sku_mappings(shop_id: IdPath, rt: Rt, me: Me, limit: Limit = 500) -> Any:
     _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
     with rt.db.read() as s:
         return [r._asdict() for r in s.execute(
@@ -111,7 +111,7 @@ def list_skus(rt: Rt, after: After = None, limit: Limit = 100, code: str | None 
 
 
 @router.get("/skus/{sku_id}", dependencies=READ, response_model=schemas.SkuRead)
-def get_sku(sku_id: int, rt: Rt) -> Any:
+def get_sku(sku_id: IdPath, rt: Rt) -> Any:
     with rt.db.read() as s:
         return services.get_sku(s, sku_id)
 
@@ -123,7 +123,7 @@ def create_live_session(body: schemas.LiveSessionCreate, rt: Rt) -> Any:
 
 
 @router.post("/live-sessions/{session_id}/end", dependencies=WRITE, response_model=schemas.LiveSessionRead)
-def end_live_session(session_id: int, body: schemas.LiveSessionEnd, rt: Rt) -> Any:
+def end_live_session(session_id: IdPath, body: schemas.LiveSessionEnd, rt: Rt) -> Any:
     return services.end_live_session(rt.db, session_id=session_id, ended_at=body.ended_at)
 
 

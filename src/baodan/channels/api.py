@@ -13,7 +13,7 @@ from baodan.catalog.errors import CatalogNotFound
 from baodan.catalog.tables import shop
 from baodan.channels import credentials
 from baodan.core.errors import Invalid
-from baodan.core.http import runtime_of
+from baodan.core.http import IdPath, runtime_of
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
@@ -53,7 +53,7 @@ def _shop_channel(rt: Any, me: Principal, shop_id: int) -> str:
 
 @router.get("/shops/{shop_id}/credentials", dependencies=[Depends(require("catalog.read"))],
             response_model=CredentialsRead)
-def get_credentials(shop_id: int, rt: Rt, me: Me) -> Any:
+def get_credentials(shop_id: IdPath, rt: Rt, me: Me) -> Any:
     """What is configured (never a secret)."""
     _shop_channel(rt, me, shop_id)
     return credentials.summary(rt.db, shop_id)
@@ -61,7 +61,7 @@ def get_credentials(shop_id: int, rt: Rt, me: Me) -> Any:
 
 @router.put("/shops/{shop_id}/credentials", dependencies=[Depends(require("settings.write"))],
             response_model=CredentialsRead)
-def put_credentials(shop_id: int, body: CredentialsWrite, rt: Rt, me: Me, request: Request) -> Any:
+def put_credentials(shop_id: IdPath, body: CredentialsWrite, rt: Rt, me: Me, request: Request) -> Any:
     """Set the shop's credentials (replacing all of them). Secrets are sealed at rest and never shown
     again; the change is audited without them."""
     channel = _shop_channel(rt, me, shop_id)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,6 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from baodan.core.errors import BaoDanError
 
 log = logging.getLogger("baodan.http")
+MAX_ID = 2**63 - 1  # the largest id a BIGINT (and SQLite's INTEGER) holds
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]  # an id in a path: larger ones cannot exist
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_ID, description="the last id of the previous page")]
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from baodan.core import clock
-from baodan.core.http import runtime_of
+from baodan.core.http import MAX_ID, Cursor, runtime_of
 from baodan.identity import accounts, admin, audit
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
@@ -22,7 +22,7 @@ Me = Annotated[Principal, Depends(principal_of)]
 MANAGE = [Depends(require("users.manage"))]
 AUDIT = [Depends(require("audit.read"))]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
-Ids = Annotated[list[Annotated[int, Field(ge=1)]] | None, Field(max_length=1000,
+Ids = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None, Field(max_length=1000,
                                                                   description="null or []: every one")]
 
 
@@ -229,7 +229,7 @@ def revoke_key(prefix: str, rt: Rt, me: Me, request: Request) -> None:
 
 @router.get("/audit", dependencies=AUDIT, response_model=AuditPage)
 def search_audit(rt: Rt, actor: str | None = None, action: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, cursor: Annotated[int | None, Query(ge=1)] = None,
+                 until: datetime | None = None, cursor: Cursor = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
     """Audit records, newest first; page with `cursor`."""
     with rt.db.read() as s:

@@ -9,6 +9,7 @@ Retry-After (the `limits` library: memory store embedded, Redis when BAODAN_REDI
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from baodan.core.errors import BaoDanError
 from baodan.identity import accounts
 from baodan.identity.accounts import AuthError, Principal
 
+log = logging.getLogger("baodan.http")
 SESSION_COOKIE = "baodan_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -38,27 +40,39 @@ class RateLimited(BaoDanError):
 
 
 class RateLimits:
-    """Moving-window limits per caller (API key, or user)."""
+    """Moving-window limits per caller (API key, or user). With Redis, every API process counts in one
+    place. If Redis stops answering, requests are let through (logged at most once a minute): a rate
+    limit must not turn a Redis outage into an order-intake outage."""
 
     def __init__(self, redis_url: str | None = None, *, per_user_per_minute: int = 1200) -> None:
         self.storage = storage.storage_from_string(redis_url) if redis_url else storage.MemoryStorage()
         self.limiter = strategies.MovingWindowRateLimiter(self.storage)
         self.per_user = per_user_per_minute
+        self._warned_at = 0.0
 
     def check(self, principal: Principal) -> None:
         self.hit(principal.actor, principal.rate_per_minute or self.per_user)
 
     def allow(self, who: str, per_minute: int) -> bool:
         """Count one more for `who`; False once over `per_minute` (for quiet throttles, no error)."""
-        return bool(self.limiter.hit(RateLimitItemPerMinute(per_minute), who))
+        return self._hit(RateLimitItemPerMinute(per_minute), who)
 
     def hit(self, who: str, per_minute: int) -> None:
         item = RateLimitItemPerMinute(per_minute)
-        if not self.limiter.hit(item, who):
+        if not self._hit(item, who):
             reset_at, _ = self.limiter.get_window_stats(item, who)
             retry = max(1, math.ceil(reset_at - time.time()))
             raise RateLimited(f"more than {item.amount} requests a minute; try again in {retry} s",
                               details={"retry_after_s": retry, "limit_per_minute": item.amount})
+
+    def _hit(self, item: RateLimitItemPerMinute, who: str) -> bool:
+        try:
+            return bool(self.limiter.hit(item, who))
+        except Exception as exc:  # the store is unreachable (redis.ConnectionError, timeouts): fail open
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                log.warning("rate-limit store unavailable, not limiting: %s", exc)
+            return True
 
 
 def principal_of(request: Request) -> Principal:

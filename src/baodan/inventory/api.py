@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from sqlalchemy import select
 
 from baodan.catalog.tables import sku, warehouse
-from baodan.core.http import runtime_of
+from baodan.core.http import Cursor, runtime_of
 from baodan.identity.accounts import Principal
 from baodan.identity.http import principal_of, require
 from baodan.identity.scope import Scope
@@ -25,8 +25,8 @@ Me = Annotated[Principal, Depends(principal_of)]  # the permission each route ne
 
 @router.get("/stock", dependencies=READ, response_model=list[schemas.StockLevelRow])
 def list_stock(rt: Rt, me: Me, sku: str | None = None, warehouse: str | None = None,
-               after_sku_id: Annotated[int | None, Query(ge=0)] = None,
-               after_warehouse_id: Annotated[int | None, Query(ge=0)] = None,
+               after_sku_id: Cursor = None,
+               after_warehouse_id: Cursor = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
     """Levels per SKU × warehouse: on hand, reserved, available (= on hand − reserved)."""
     after = (after_sku_id, after_warehouse_id or 0) if after_sku_id is not None else None
@@ -48,7 +48,7 @@ def adjust(body: schemas.AdjustmentRequest, rt: Rt, me: Me, request: Request,
 
 @router.get("/stock/moves", dependencies=READ, response_model=list[schemas.StockMoveRead])
 def list_moves(rt: Rt, me: Me, sku: str, warehouse: str | None = None,
-               before_id: Annotated[int | None, Query(ge=0)] = None,
+               before_id: Cursor = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
     """The ledger of one SKU, newest first."""
     sku_id, warehouse_id = _ids(rt, sku, warehouse, Scope.of(me))

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from baodan.core import clock
-from baodan.core.errors import Invalid
-from baodan.core.http import runtime_of
+from baodan.core.http import Cursor, IdPath, runtime_of
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
 from baodan.intake import importer
 from baodan.intake import services as intake
 from baodan.orders import queries, services
-from baodan.orders.model import Anomaly, OrderState, PlatformStatus
-from baodan.orders.schemas import BatchAccepted, Channel, OrderBatch, OrderDetail, OrderPage
+from baodan.orders.filters import order_filter
+from baodan.orders.queries import OrderFilter
+from baodan.orders.schemas import BatchAccepted, OrderBatch, OrderDetail, OrderPage
 
 router = APIRouter(tags=["orders"])
 Rt = Annotated[Any, Depends(runtime_of)]
@@ -40,36 +38,16 @@ def post_orders(body: OrderBatch, rt: Rt, me: Me) -> Any:
 
 
 @router.get("/orders", dependencies=READ, response_model=OrderPage)
-def list_orders(rt: Rt, me: Me, channel: Channel | None = None, shop: str | None = None,
-                state: OrderState | None = None, platform_status: PlatformStatus | None = None,
-                live_session_id: int | None = None,
-                anomaly: Annotated[str | None, Query(description="a reason code (unknown_sku, "
-                                                     "amount_mismatch, missing_address, shipped_without_stock) "
-                                                     "or 'any'")] = None,
-                paid_from: datetime | None = None, paid_to: datetime | None = None,
-                platform_order_id: str | None = None,
-                buyer_phone: Annotated[str | None, Query(max_length=32, description="exact match, through the "
-                                                         "phone's blind index (never stored in clear)")] = None,
-                cursor: Annotated[int | None, Query(ge=0)] = None,
+def list_orders(rt: Rt, me: Me, f: Annotated[OrderFilter, Depends(order_filter)], cursor: Cursor = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
     """Orders, newest first, filtered; page with `cursor`."""
-    if anomaly is not None and anomaly != "any" and anomaly not in Anomaly.__members__:
-        raise Invalid(f"anomaly: unknown reason code {anomaly!r}", code="request.invalid")
-    f = queries.OrderFilter(
-        channel=channel.value if channel else None, shop=shop, state=state.value if state else None,
-        platform_status=platform_status.value if platform_status else None, live_session_id=live_session_id,
-        anomaly=anomaly, paid_from=clock.as_utc(paid_from) if paid_from else None,
-        paid_to=clock.as_utc(paid_to) if paid_to else None, platform_order_id=platform_order_id,
-        phone_index=rt.pii.phone_index(buyer_phone) if buyer_phone else None)
-    if buyer_phone and f.phone_index is None:
-        raise Invalid("buyer_phone: no digits in it", code="request.invalid")
     with rt.db.read() as s:
         items, next_id = queries.list_orders(s, f, before_id=cursor, limit=limit, scope=Scope.of(me))
     return {"items": items, "next_cursor": str(next_id) if next_id is not None else None}
 
 
 @router.get("/orders/{order_id}", dependencies=READ, response_model=OrderDetail)
-def get_order(order_id: int, rt: Rt, me: Me) -> Any:
+def get_order(order_id: IdPath, rt: Rt, me: Me) -> Any:
     """One order with its lines, stock held and the history of every event and decision."""
     with rt.db.read() as s:
         return queries.order_detail(s, order_id, scope=Scope.of(me))
@@ -93,7 +71,7 @@ class RevealedReceiver(BaseModel):
 
 @router.post("/orders/{order_id}/reveal", dependencies=[Depends(require("pii.reveal"))],
              response_model=RevealedReceiver)
-def reveal_receiver(order_id: int, rt: Rt, me: Me, request: Request) -> Any:
+def reveal_receiver(order_id: IdPath, rt: Rt, me: Me, request: Request) -> Any:
     """The buyer's name, phone and address in clear. Needs `pii.reveal`; every reveal is recorded in the
     audit trail (in the same transaction, before anything is shown)."""
     clear = services.reveal_receiver(rt.db, rt.pii, order_id, actor=me.actor, ip=client_ip(request),

@@ -10,6 +10,7 @@ from fastapi import Query, Request
 
 from baodan.core import clock
 from baodan.core.errors import Invalid
+from baodan.core.http import MAX_ID
 from baodan.orders.model import Anomaly, OrderState, PlatformStatus
 from baodan.orders.queries import OrderFilter
 from baodan.orders.schemas import Channel
@@ -17,7 +18,7 @@ from baodan.orders.schemas import Channel
 
 def order_filter(request: Request, channel: Channel | None = None, shop: str | None = None,
                  state: OrderState | None = None, platform_status: PlatformStatus | None = None,
-                 live_session_id: int | None = None,
+                 live_session_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                  anomaly: Annotated[str | None, Query(description="a reason code (unknown_sku, amount_mismatch, "
                                                       "missing_address, shipped_without_stock) or 'any'")] = None,
                  paid_from: datetime | None = None, paid_to: datetime | None = None,
