@@ -238,10 +238,13 @@ def test_logins_from_one_address_are_throttled(runtime, db) -> None:
 
 
 @sqlite_only
-def test_the_docs_can_authorize_with_an_api_key(anon_client) -> None:
+def test_the_docs_can_authorize_with_an_api_key_or_a_session(anon_client) -> None:
     schema = anon_client.get("/openapi.json").json()
     assert schema["components"]["securitySchemes"]["APIKey"]["scheme"] == "bearer"
     assert {"APIKey": []} in schema["paths"][f"{API}/orders"]["get"]["security"]
+    csrf = schema["components"]["securitySchemes"]["CSRF"]  # a cookie login can send its token from /docs
+    assert (csrf["type"], csrf["in"], csrf["name"]) == ("apiKey", "header", "X-CSRF-Token")
+    assert {"CSRF": []} in schema["paths"][f"{API}/orders/batch"]["post"]["security"]
 
 
 def _uri_secret(uri: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItemPerMinute, storage, strategies
 
 from baodan.core.errors import BaoDanError
@@ -101,14 +101,19 @@ def principal_of(request: Request) -> Principal:
 
 _BEARER = HTTPBearer(auto_error=False, description="an API key: bd_<prefix>_<secret>", scheme_name="APIKey")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+# Declares the CSRF header as a scheme too, so /docs can send it after a cookie login (paste the login
+# answer's csrf_token under Authorize → CSRF); the check itself is in principal_of.
+_CSRF = APIKeyHeader(name="X-CSRF-Token", auto_error=False, scheme_name="CSRF",
+                     description="with a session cookie: the csrf_token of the login answer")
+Csrf = Annotated[str | None, Depends(_CSRF)]
 
 
 def require(permission: str) -> Callable[..., Principal]:
     """A FastAPI dependency: the caller, who must hold `permission`. The route table test reads
-    `.permission` off it. (The bearer parameter declares the API-key scheme in OpenAPI, so /docs can
-    authorize; the header itself is read by `principal_of`.)"""
+    `.permission` off it. (The bearer and CSRF parameters declare their schemes in OpenAPI, so /docs can
+    authorize; the headers themselves are read by `principal_of`.)"""
 
-    def dependency(request: Request, _key: Bearer = None) -> Principal:
+    def dependency(request: Request, _key: Bearer = None, _csrf: Csrf = None) -> Principal:
         principal = principal_of(request)
         if principal.must_change_password:
             raise Forbidden("change your one-time password first (POST /api/v1/auth/password)",
@@ -121,7 +126,7 @@ def require(permission: str) -> Callable[..., Principal]:
     return dependency
 
 
-def signed_in(request: Request, _key: Bearer = None) -> Principal:
+def signed_in(request: Request, _key: Bearer = None, _csrf: Csrf = None) -> Principal:
     """A FastAPI dependency: any authenticated caller (permission "*" in the route table)."""
     return principal_of(request)
 
