@@ -91,3 +91,19 @@ def test_key_rotation_reseals_every_order_in_batches_and_nothing_changes_for_rea
     with db.read() as s:
         for (token,) in fetchall(s, "SELECT receiver_sealed FROM sales_order"):
             assert new.open(token) == {"name": NAME, "phone": PHONE, "address": ADDRESS}
+
+
+def test_platform_ciphertext_is_sealed_with_the_rest_and_never_shown(runtime, db, client) -> None:
+    make_catalog(db, skus={"A": 5})
+    cipher = {"name": "#Zm9vYmFy#CIPHER-NAME#", "phone": "$$CIPHER-PHONE-13800138000$$", "address": "~CIPHER-ADDR~"}
+    masked = {"name": "张*", "phone": "138****8000", "province": "浙江省", "city": "杭州市", "address": "文三路****",
+              "platform_cipher": cipher}
+    submit(runtime, order("c1", [("A", 1)], receiver=masked))
+    drain(runtime)
+    assert "CIPHER" not in _everything_stored(db)
+    assert "CIPHER" not in client.get(f"{API}/orders").text
+    with db.read() as s:
+        ((sealed,),) = fetchall(s, "SELECT receiver_sealed FROM sales_order")
+    assert runtime.pii.open(sealed)["platform_cipher"] == cipher
+    order_id = client.get(f"{API}/orders").json()["items"][0]["id"]
+    assert "CIPHER" not in client.post(f"{API}/orders/{order_id}/reveal").text  # reveal shows the fields, not this

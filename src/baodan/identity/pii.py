@@ -134,7 +134,10 @@ class PiiCipher:
         public["name"] = mask_name(receiver.get("name"))
         public["phone"] = mask_phone(receiver.get("phone"))
         public["address"] = mask_address(receiver.get("address"))
-        sealed = self.seal({k: receiver.get(k) for k in SEALED_FIELDS})
+        fields = {k: receiver.get(k) for k in SEALED_FIELDS}
+        if receiver.get("platform_cipher"):
+            fields["platform_cipher"] = receiver["platform_cipher"]
+        sealed = self.seal(fields)
         return SealedReceiver(public, sealed, self.phone_index(receiver.get("phone")))
 
     # ------------------------------------------------------------------------------------------ keys

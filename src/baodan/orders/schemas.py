@@ -34,6 +34,10 @@ class Receiver(BaseModel):
     district: str | None = Field(default=None, max_length=32)
     town: str | None = Field(default=None, max_length=64)
     address: str | None = Field(default=None, max_length=300)
+    platform_cipher: dict[str, Annotated[str, StringConstraints(max_length=2000)]] | None = Field(
+        default=None, max_length=8, description="the platform's encrypted receiver fields (name, phone, "
+        "address, …) as it gives them, for a later decrypt call through the platform: sealed with the rest, "
+        "never shown; name/phone/address then carry the masked values the platform shows")
 
 
 class CanonicalLine(BaseModel):
