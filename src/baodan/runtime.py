@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from baodan.channels.credentials import CredentialCache
+from baodan.channels.ingest import ChannelIntake, LinkDirectory
 from baodan.core.config import Settings
 from baodan.core.db import Database
 from baodan.identity.accounts import load_role_book
@@ -47,6 +48,8 @@ class Runtime:
     roles: RoleBook | None = None  # built-in and custom roles, loaded from the database when not given
     rate_limits: RateLimits | None = None
     credentials: CredentialCache | None = None  # shops' platform credentials, opened
+    links: LinkDirectory | None = None  # shops connected to a platform
+    channel_intake: ChannelIntake | None = None  # platform orders into the inbox (webhooks)
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     worker_pid: int | None = None
@@ -61,6 +64,11 @@ class Runtime:
             self.rate_limits = RateLimits(self.settings.redis_url or None)
         if self.credentials is None:
             self.credentials = CredentialCache(self.db, self.pii)
+        if self.links is None:
+            self.links = LinkDirectory(self.db, self.credentials)
+        if self.channel_intake is None:
+            self.channel_intake = ChannelIntake(self.db, self.inbox, self.shops, self.pii,
+                                                max_orders=self.settings.max_orders_per_request)
 
     def role_book(self) -> RoleBook:
         """The roles, reloaded from the database every ROLE_BOOK_TTL_S (custom roles may have changed)."""

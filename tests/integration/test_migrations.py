@@ -22,6 +22,8 @@ MAIN_TABLES = {
     "inventory_retry", "live_session", "sku_mapping", "stock_level", "stock_move", "sales_order",
     "order_event", "order_line", "inventory_backlog", "reservation",
     "app_user", "user_scope", "app_role", "user_session", "api_key", "audit_log", "shop_credential",
+    "channel_cursor", "channel_fetch", "channel_outbox", "channel_stock", "channel_allocation", "shipment",
+    "channel_call",
 }
 # PostgreSQL only: on SQLite the inbox is a file of its own.
 INBOX_TABLES = {"inbox_event", "inbox_pending", "intake_counter"}

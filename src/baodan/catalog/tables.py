@@ -77,6 +77,7 @@ sku_mapping = Table(
     Column("platform_sku_id", String(64), primary_key=True),
     Column("sku_id", BigIntPK, ForeignKey("sku.id"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("platform_product_id", String(64)),  # the platform's product (item) id, where its calls need it
 )
 
 live_session = Table(

@@ -8,15 +8,16 @@ the simulator are generic code around it, so a platform is one sub-package of `b
   a signed HTTP request; `read_response()` unwraps the platform's envelope or raises `PlatformError`;
   `*_call()` name the method and parameters of the calls BaoDan makes (order list by update time, order
   detail, ship write-back, stock push); `parse_*()` read their answers.
-- **push side** (the platform calling BaoDan): `verify_push()` checks the platform's signature (raises
-  `BadSignature`); `parse_push()` reads the notices in a push; `push_answer()` is the body the platform
-  expects back.
+- **push side** (the platform calling BaoDan): `push_route()` reads which app/shop a push claims to be for,
+  so its credentials can be found; `open_push()` verifies it (raises `BadSignature`) and reads its notices;
+  `push_answer()` is the body the platform expects back; `handshake()` answers a URL check.
 - **mapping**: `to_canonical()` turns a platform order object (list item or detail) into a canonical order
   dict (docs/canonical-order.md), amounts in fen, the status through the adapter's one status table.
 - **server side** (what the simulator needs to play the platform with the same recipe):
-  `check_request()` verifies a signed call and returns its method and parameters; `sign_push()` makes a
-  push the way the platform signs it; `envelope()` wraps an answer the way the platform does;
-  `from_canonical()` renders an order as the platform's order object.
+  `check_request()` verifies a signed call and returns its method and parameters; `read_call()` says what
+  the call asks for; `order_list_data()`, `order_detail_data()` and `stock_query_data()` shape answers,
+  `envelope()` wraps them the way the platform does; `sign_push()` makes a push the way the platform signs
+  it; `from_canonical()` renders an order as the platform's order object.
 
 Where the spec (../shared/specs) marks a detail uncertain, the adapter's module docstring records the
 reading chosen, in one place.
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from baodan.core.errors import BaoDanError
@@ -77,6 +78,15 @@ class PushNotice:
 
 
 @dataclass(frozen=True)
+class PushRoute:
+    """What an incoming push claims to be for, read before verification (unverified): which app and
+    which shop, so the right credentials can be found to verify it."""
+
+    app_key: str | None = None
+    platform_shop_id: str | None = None
+
+
+@dataclass(frozen=True)
 class PushAnswer:
     status: int
     body: bytes
@@ -85,9 +95,34 @@ class PushAnswer:
 
 @dataclass(frozen=True)
 class OrderPage:
-    orders: list[dict[str, Any]]  # platform order objects
+    """One page of the incremental order list. `orders` are platform order objects, or, with `ids_only`,
+    stubs naming the order id only (each needs a detail call). Page on with `page + 1`, or with
+    `next_cursor` on platforms that page by cursor."""
+
+    orders: list[dict[str, Any]]
     has_more: bool
     total: int | None = None
+    next_cursor: str | None = None
+    ids_only: bool = False
+
+
+@dataclass(frozen=True)
+class ServedCall:
+    """A verified incoming API call as the simulator serves it (`Adapter.read_call`). `kind`: order_list,
+    order_detail, ship, stock, stock_query, or other (anything else: token calls, unknown methods)."""
+
+    kind: str
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    page: int = 1
+    page_size: int = 50
+    cursor: str | None = None
+    platform_order_id: str | None = None
+    waybill_no: str | None = None
+    carrier_code: str | None = None
+    platform_sku_id: str | None = None
+    platform_product_id: str | None = None
+    quantity: int | None = None  # stock: the level to set (absolute) or the change (delta)
 
 
 @dataclass(frozen=True)
@@ -130,30 +165,67 @@ class MappingError(BaoDanError):
 class Adapter(Protocol):
     channel: str  # the canonical channel name: douyin, kuaishou, wechat, taobao, pdd, jd
     calls_per_second: float  # the platform's per-app (or per-shop) limit BaoDan keeps under
+    has_push: bool  # False: orders arrive only through the incremental pull (JD)
+    max_list_window: timedelta  # the longest updated_from..updated_to one order_list_call may span
+    stock_mode: str  # "absolute": stock_call sets the level; "delta": it changes it (needs the current level)
 
     # client side
     def sign(self, creds: Credentials, call: Call, *, base_url: str, now: datetime) -> SignedRequest: ...
     def read_response(self, call: Call, status: int, body: bytes) -> dict[str, Any]: ...
     def order_list_call(self, creds: Credentials, *, updated_from: datetime, updated_to: datetime,
-                        page: int, page_size: int) -> Call: ...
-    def parse_order_list(self, data: dict[str, Any]) -> OrderPage: ...
+                        page: int = 1, cursor: str | None = None, page_size: int = 50) -> Call:
+        """`page` is 1-based; platforms that page by cursor take `cursor` (None: the first page)."""
+        ...
+
+    def parse_order_list(self, data: dict[str, Any], *, page: int, page_size: int) -> OrderPage: ...
     def order_detail_call(self, creds: Credentials, platform_order_id: str) -> Call: ...
     def parse_order_detail(self, data: dict[str, Any]) -> dict[str, Any]: ...
     def ship_call(self, creds: Credentials, *, platform_order_id: str, waybill_no: str, carrier_code: str,
-                  lines: list[dict[str, Any]]) -> Call: ...
+                  lines: list[dict[str, Any]]) -> Call:
+        """`lines` empty: the whole order ships in this parcel; else the lines in it (platform line ids and
+        quantities), for platforms that take split shipments."""
+        ...
+
     def stock_call(self, creds: Credentials, *, platform_sku_id: str, quantity: int,
-                   platform_product_id: str | None = None) -> Call: ...
+                   platform_product_id: str | None = None, current: int | None = None) -> Call:
+        """Make the platform's sellable quantity `quantity`. A delta platform sends `quantity - current`,
+        `current` being what stock_query_call read just before."""
+        ...
+
+    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
+                         platform_product_id: str | None = None) -> Call | None:
+        """For delta platforms: the call reading the platform's current level (None for absolute ones)."""
+        ...
+
+    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int: ...
 
     # push side
-    def verify_push(self, creds: Credentials, request: Incoming) -> None: ...
-    def parse_push(self, request: Incoming) -> list[PushNotice]: ...
+    def push_route(self, request: Incoming) -> PushRoute: ...
+    def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
+        """Verify the push (raise BadSignature: bad signature, wrong app, stale where the platform signs a
+        time) and read its notices (decrypting them where the platform encrypts)."""
+        ...
+
     def push_answer(self, ok: bool) -> PushAnswer: ...
+    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
+        """The answer to a platform's URL check (a GET on the push URL, e.g. WeChat's echostr); None if the
+        platform has none."""
+        ...
 
     # mapping
     def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]: ...
 
-    # server side (the simulator)
+    # server side (the simulator): play the platform with the same recipe
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call: ...
-    def sign_push(self, creds: Credentials, notices: list[dict[str, Any]], *, now: datetime) -> SignedRequest: ...
+    def read_call(self, call: Call) -> ServedCall: ...
+    def order_list_data(self, orders: list[dict[str, Any]], *, page: int, page_size: int, total: int,
+                        next_cursor: str | None) -> dict[str, Any]: ...
+    def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]: ...
+    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]: ...
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes: ...
+    def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
+        """A push of `notices` (each with `order`, the platform order object, where the platform's push
+        carries it) to `url`, signed or encrypted as the platform does."""
+        ...
+
     def from_canonical(self, order: dict[str, Any], creds: Credentials) -> dict[str, Any]: ...

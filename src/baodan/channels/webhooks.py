@@ -1,20 +1,27 @@
 """Webhook endpoints: where platforms and own channels push orders. Exempt from user authentication,
 each is verified by its sender's signature instead; an unsigned or wrongly signed push is refused
-(401, nothing written) and audited (at most BAD_SIGNATURE_AUDITS_PER_MINUTE records per shop, so a flood
-of forgeries cannot flood the trail). Only verification and the inbox insert happen here, so the
-answer comes within the platforms' accept budget. Pushes are not rate limited: they are the orders."""
+(the platform's failure answer, or 401 for own channels; nothing written) and audited (at most
+BAD_SIGNATURE_AUDITS_PER_MINUTE records per shop, so a flood of forgeries cannot flood the trail).
+
+Only verification and the inbox insert happen here, so the answer comes within the platforms' accept
+budget: a push that carries the whole order goes to the inbox; one that only names an order queues it
+for a detail call (`channel_fetch`, done by the channel sync in the background). Pushes are not rate
+limited: they are the orders."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from baodan.channels import custom
-from baodan.channels.base import BadSignature
+from baodan.channels.base import BadSignature, Incoming, PushNotice
+from baodan.channels.registry import ADAPTERS
+from baodan.channels.transport import ShopLink
+from baodan.core import clock
 from baodan.core.errors import Invalid, NotFound
 from baodan.identity import audit
 from baodan.identity.http import client_ip, public
@@ -71,3 +78,75 @@ def refused(rt: Any, *, channel: str, shop: str, ip: str | None, why: str) -> No
         with rt.db.write() as s:
             audit.record(s, actor=f"webhook:{channel}", action="webhook.refused", target=f"shop:{shop[:64]}", ip=ip,
                          detail={"why": why})
+
+
+@router.post("/{platform}", dependencies=[Depends(public)], responses={
+    200: {"description": "the platform's success answer"},
+    404: {"description": "no such platform, or it has no push (webhook.unknown_platform)"}})
+async def platform_push(platform: str, request: Request) -> Response:
+    """A platform's order push (抖店, 快手, 淘宝 TMC relay, 拼多多 PMC relay, 微信小店): register
+    `<BaoDan URL>/webhooks/<platform>` as the push URL in the platform's back office. Verified with the
+    credentials of the shop (app) it names; answered in the platform's own success/failure shape."""
+    incoming = Incoming("POST", request.url.path, dict(request.query_params),
+                        {k.lower(): v for k, v in request.headers.items()}, await request.body())
+    answer = await run_in_threadpool(_accept_platform, request.app.state.runtime, platform, incoming,
+                                     client_ip(request))
+    return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
+
+
+@router.get("/{platform}", dependencies=[Depends(public)])
+async def platform_handshake(platform: str, request: Request) -> Response:
+    """A platform's check of the push URL (e.g. WeChat's echostr), answered as the platform expects."""
+    incoming = Incoming("GET", request.url.path, dict(request.query_params),
+                        {k.lower(): v for k, v in request.headers.items()}, b"")
+    rt = request.app.state.runtime
+    for link in _candidates(rt, platform, incoming):
+        answer = link.adapter.handshake(link.creds, incoming)
+        if answer is not None:
+            return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
+    raise NotFound(f"no {platform} shop answers a URL check here", code="webhook.unknown_platform")
+
+
+def _candidates(rt: Any, platform: str, incoming: Incoming) -> list[ShopLink]:
+    adapter = ADAPTERS.get(platform)
+    if adapter is None or not adapter.has_push:
+        raise NotFound(f"no platform {platform!r} pushes here", code="webhook.unknown_platform")
+    route = adapter.push_route(incoming)
+    links = rt.links.of_channel(platform)
+    if route.app_key:
+        links = [k for k in links if k.creds.app_key == route.app_key]
+    if route.platform_shop_id:
+        links = [k for k in links if not k.creds.shop_id or k.creds.shop_id == route.platform_shop_id] or links
+    return links
+
+
+def _accept_platform(rt: Any, platform: str, incoming: Incoming, ip: str | None) -> Any:
+    links = _candidates(rt, platform, incoming)
+    adapter = ADAPTERS[platform]
+    notices: list[PushNotice] | None = None
+    why = "webhook.not_configured"
+    for link in links:  # usually one: the shop whose app the push names
+        try:
+            notices, verified = link.adapter.open_push(link.creds, incoming, now=clock.utcnow()), link
+            break
+        except BadSignature as exc:
+            why = exc.code
+    if notices is None:
+        refused(rt, channel=platform, shop=(links[0].shop_code if len(links) == 1 else "?"), ip=ip, why=why)
+        return adapter.push_answer(False)
+    by_shop = {k.creds.shop_id: k for k in links if k.creds.shop_id}
+    full: dict[int, list[dict[str, Any]]] = {}
+    named: dict[int, list[str]] = {}
+    targets: dict[int, ShopLink] = {}
+    for notice in notices:
+        link = by_shop.get(notice.platform_shop_id or "", verified)
+        targets[link.shop_id] = link
+        if notice.order is not None:
+            full.setdefault(link.shop_id, []).append(notice.order)
+        else:
+            named.setdefault(link.shop_id, []).append(notice.platform_order_id)
+    for shop_id, orders in full.items():
+        rt.channel_intake.ingest(targets[shop_id], orders)
+    for shop_id, order_ids in named.items():
+        rt.channel_intake.request_fetch(shop_id, order_ids)
+    return adapter.push_answer(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -13,7 +14,7 @@ from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
 from baodan.intake import importer
 from baodan.intake import services as intake
-from baodan.orders import queries, services
+from baodan.orders import queries, services, shipping
 from baodan.orders.filters import order_filter
 from baodan.orders.queries import OrderFilter
 from baodan.orders.schemas import BatchAccepted, OrderBatch, OrderDetail, OrderPage
@@ -130,3 +131,28 @@ def import_orders_file(rt: Rt, me: Me,
     if preview is not None:
         answer["preview"] = [importer.masked_order(m.order) for m in result.preview]
     return answer
+
+
+class ShipRequest(BaseModel):
+    carrier_code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
+                              description="the courier's code as the platform knows it (e.g. ZTO, YTO, SF)")
+    waybill_no: str = Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class ShipmentRead(BaseModel):
+    id: int
+    order_id: int
+    carrier_code: str
+    waybill_no: str
+    shipped_at: datetime
+    written_back_at: datetime | None
+
+
+@router.post("/orders/{order_id}/ship", dependencies=WRITE, response_model=ShipmentRead, responses={
+    409: {"description": "not reserved (orders.not_shippable), shipped with another waybill, or waybill in use"}})
+def ship(order_id: IdPath, body: ShipRequest, rt: Rt, me: Me, request: Request) -> Any:
+    """Ship a reserved order: stock leaves the warehouse, the order becomes shipped, and the waybill is
+    written back to the platform in the background. Sending the same waybill again answers the same
+    shipment."""
+    return shipping.ship_order(rt.db, order_id=order_id, carrier_code=body.carrier_code, waybill_no=body.waybill_no,
+                               actor=me.actor, ip=client_ip(request), scope=Scope.of(me))

@@ -1,0 +1,295 @@
+"""Keeping BaoDan and the platforms in step, in the background:
+
+- **fetch**: orders a push named without their content (`channel_fetch`) are read with a detail call;
+- **pull**: every shop's orders updated since its cursor are listed and read (catch-up after downtime or
+  missed pushes); the cursor (`channel_cursor`) advances only once a window's orders are in the inbox,
+  so a restart re-reads at most one window, and intake's idempotence makes the re-read harmless;
+- **write-back**: waybills of shipped orders (`channel_outbox`) are sent, retried with backoff;
+- **stock**: the sellable quantity of every platform SKU whose stock changed is pushed when it differs from
+  what was last pushed (`channel_stock`): changes are coalesced per SKU, pushed within about a second,
+  and a SKU that fell to zero goes first.
+
+Everything reaches the inbox through `intake.accept_orders`, the same path as webhooks and the API. Each
+loop's one pass (`fetch_once`, `pull_once`, …) is a plain method, so tests drive them step by step.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from baodan.channels import stock as stock_rules
+from baodan.channels.base import MappingError, PlatformError
+from baodan.channels.credentials import CredentialCache
+from baodan.channels.ingest import ChannelIntake, LinkDirectory, backoff, order_id_of
+from baodan.channels.transport import CallLog, ShopLink, Transport
+from baodan.core import clock
+from baodan.core.db import Database, db_time, dialect_of, execute, fetchall, read_json, read_time
+from baodan.identity.pii import PiiCipher
+from baodan.intake import services as intake
+from baodan.intake.inbox import Inbox
+
+log = logging.getLogger("baodan.channels")
+
+PULL_OVERLAP = timedelta(minutes=2)  # re-read a little before the cursor: platforms index updates late
+PULL_LAG = timedelta(seconds=5)  # and not up to the last second
+FETCH_BATCH = 50
+
+
+class ChannelSync:
+    def __init__(self, db: Database, inbox: Inbox, shops: intake.ShopDirectory, pii: PiiCipher, *,
+                 transport: Transport | None = None, pull_interval_s: float = 60.0,
+                 pull_lookback: timedelta = timedelta(hours=24), stock_interval_s: float = 0.2,
+                 max_orders: int = 5000) -> None:
+        self.db = db
+        self.call_log = CallLog(db)
+        self.transport = transport or Transport(self.call_log)
+        self.directory = LinkDirectory(db, CredentialCache(db, pii))
+        self.intake = ChannelIntake(db, inbox, shops, pii, max_orders=max_orders)
+        self.ingest, self.request_fetch = self.intake.ingest, self.intake.request_fetch
+        self.pull_interval_s = pull_interval_s
+        self.pull_lookback = pull_lookback
+        self.stock_interval_s = stock_interval_s
+        self._stock_since: datetime | None = None
+        self._stock_retry: set[tuple[int, str]] = set()
+
+    def links(self, *, fresh: bool = False) -> list[ShopLink]:
+        return self.directory.all(fresh=fresh)
+
+    def link(self, shop_id: int) -> ShopLink | None:
+        return next((k for k in self.links() if k.shop_id == shop_id), None)
+
+    # ----------------------------------------------------------------------------------------- fetch
+
+    def fetch_once(self, *, now: datetime | None = None) -> int:
+        """Read due queued orders by detail calls; returns how many went to the inbox."""
+        now = now or clock.utcnow()
+        with self.db.read() as s:
+            due = fetchall(s, "SELECT shop_id, platform_order_id, attempts FROM channel_fetch WHERE next_at <= ? "
+                              "ORDER BY next_at LIMIT ?", (db_time(dialect_of(s), now), FETCH_BATCH))
+        done = 0
+        for shop_id, order_id, attempts in due:
+            link = self.link(int(shop_id))
+            if link is None:
+                self._fetch_failed(shop_id, order_id, attempts, "the shop has no credentials", now)
+                continue
+            try:
+                call = link.adapter.order_detail_call(link.creds, order_id)
+                detail = link.adapter.parse_order_detail(self.transport.call(link, call))
+                accepted, duplicates, failed = self.ingest(link, [detail])
+            except (PlatformError, MappingError) as exc:
+                self._fetch_failed(shop_id, order_id, attempts, exc.message, now)
+                continue
+            if failed:
+                self._fetch_failed(shop_id, order_id, attempts, failed[0][1], now)
+                continue
+            with self.db.write() as s:
+                execute(s, "DELETE FROM channel_fetch WHERE shop_id = ? AND platform_order_id = ? AND attempts = ?",
+                        (shop_id, order_id, attempts))
+            done += accepted + duplicates
+        return done
+
+    def _fetch_failed(self, shop_id: int, order_id: str, attempts: int, error: str, now: datetime) -> None:
+        with self.db.write() as s:
+            execute(s, "UPDATE channel_fetch SET attempts = ?, next_at = ?, last_error = ? WHERE shop_id = ? "
+                       "AND platform_order_id = ?",
+                    (attempts + 1, db_time(dialect_of(s), now + backoff(attempts + 1)), error[:500], shop_id, order_id))
+
+    # ------------------------------------------------------------------------------------------ pull
+
+    def pull_once(self, link: ShopLink, *, now: datetime | None = None) -> int:
+        """List the shop's orders updated since its cursor, window by window, into the inbox. Returns
+        orders read; the cursor moves after each complete window."""
+        now = now or clock.utcnow()
+        with self.db.read() as s:
+            rows = fetchall(s, "SELECT synced_to FROM channel_cursor WHERE shop_id = ?", (link.shop_id,))
+        start = (read_time(rows[0][0]) - PULL_OVERLAP) if rows else now - self.pull_lookback
+        end = now - PULL_LAG
+        read = 0
+        try:
+            while start < end:
+                window_end = min(end, start + link.adapter.max_list_window)
+                read += self._pull_window(link, start, window_end)
+                self._save_cursor(link.shop_id, window_end, None, now)
+                start = window_end
+        except PlatformError as exc:
+            self._save_cursor(link.shop_id, None, exc.message, now)
+            raise
+        return read
+
+    def _pull_window(self, link: ShopLink, start: datetime, end: datetime) -> int:
+        page, cursor, read, size = 1, None, 0, 50
+        while True:
+            call = link.adapter.order_list_call(link.creds, updated_from=start, updated_to=end, page=page,
+                                                cursor=cursor, page_size=size)
+            result = link.adapter.parse_order_list(self.transport.call(link, call), page=page, page_size=size)
+            if result.ids_only:
+                self.request_fetch(link.shop_id, [order_id_of(link, o) for o in result.orders])
+            else:
+                self.ingest(link, result.orders)
+            read += len(result.orders)
+            if not result.has_more or not result.orders:
+                return read
+            page, cursor = page + 1, result.next_cursor
+
+    def _save_cursor(self, shop_id: int, synced_to: datetime | None, error: str | None, now: datetime) -> None:
+        with self.db.write() as s:
+            dialect = dialect_of(s)
+            if synced_to is None:
+                execute(s, "UPDATE channel_cursor SET last_run_at = ?, last_error = ? WHERE shop_id = ?",
+                        (db_time(dialect, now), error[:500] if error else None, shop_id))
+            elif not execute(s, "UPDATE channel_cursor SET synced_to = ?, last_run_at = ?, last_error = NULL "
+                                "WHERE shop_id = ?", (db_time(dialect, synced_to), db_time(dialect, now), shop_id)):
+                execute(s, "INSERT INTO channel_cursor (shop_id, synced_to, last_run_at) VALUES (?, ?, ?)",
+                        (shop_id, db_time(dialect, synced_to), db_time(dialect, now)))
+
+    # ------------------------------------------------------------------------------------ write-back
+
+    def writeback_once(self, *, now: datetime | None = None) -> int:
+        """Send due waybill write-backs; returns how many the platforms took."""
+        now = now or clock.utcnow()
+        with self.db.read() as s:
+            due = fetchall(s, "SELECT id, shop_id, ref, payload, attempts FROM channel_outbox WHERE done_at IS NULL "
+                              "AND next_at <= ? ORDER BY next_at LIMIT 50", (db_time(dialect_of(s), now),))
+        sent = 0
+        for outbox_id, shop_id, ref, payload, attempts in due:
+            body = read_json(payload)
+            link = self.link(int(shop_id))
+            try:
+                if link is None:
+                    raise PlatformError("the shop has no credentials", code="channel.not_configured")
+                self.transport.call(link, link.adapter.ship_call(
+                    link.creds, platform_order_id=body["platform_order_id"], waybill_no=body["waybill_no"],
+                    carrier_code=body["carrier_code"], lines=body.get("lines") or []))
+            except PlatformError as exc:
+                with self.db.write() as s:
+                    execute(s, "UPDATE channel_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
+                            (attempts + 1, db_time(dialect_of(s), now + backoff(attempts + 1)), exc.message[:500],
+                             outbox_id))
+                continue
+            with self.db.write() as s:
+                dialect = dialect_of(s)
+                execute(s, "UPDATE channel_outbox SET done_at = ?, attempts = ?, last_error = NULL WHERE id = ?",
+                        (db_time(dialect, now), attempts + 1, outbox_id))
+                execute(s, "UPDATE shipment SET written_back_at = ? WHERE id = ?", (db_time(dialect, now), int(ref)))
+            sent += 1
+        return sent
+
+    # ----------------------------------------------------------------------------------------- stock
+
+    def stock_once(self, *, now: datetime | None = None, everything: bool = False) -> int:
+        """Push the sellable quantity of every listing whose stock changed since the last pass (or of
+        every listing: `everything`) and now differs from what the platform was last told. Zeros first."""
+        now = now or clock.utcnow()
+        links = {k.shop_id: k for k in self.links()}
+        if not links:
+            return 0
+        since, self._stock_since = self._stock_since, now - timedelta(seconds=2)  # a commit may carry an older stamp
+        with self.db.read() as s:
+            changed = None
+            if since is not None and not everything:
+                changed = {int(r[0]) for r in fetchall(s, "SELECT DISTINCT sku_id FROM stock_level "
+                                                          "WHERE updated_at >= ?", (db_time(dialect_of(s), since),))}
+            items = {(i.shop_id, i.platform_sku_id): i
+                     for i in stock_rules.listings(s, shop_ids=links.keys(), sku_ids=changed)}
+            if self._stock_retry:  # pushes that failed last time, whether or not their stock moved since
+                items.update({(i.shop_id, i.platform_sku_id): i for i in stock_rules.listings(s, shop_ids=links.keys())
+                              if (i.shop_id, i.platform_sku_id) in self._stock_retry})
+            targets = stock_rules.sellable(s, items.values())
+            pushed = {(int(a), b): int(c) for a, b, c in fetchall(
+                s, "SELECT shop_id, platform_sku_id, pushed_qty FROM channel_stock")}
+        todo = sorted((key for key in items if pushed.get(key) != targets[key]), key=lambda k: (targets[k] != 0, k))
+        sent = 0
+        for key in todo:
+            try:
+                self._push_stock(links[key[0]], items[key], targets[key])
+            except PlatformError as exc:
+                self._stock_retry.add(key)
+                self._record_stock(key, None, exc.message, now)
+                continue
+            self._stock_retry.discard(key)
+            self._record_stock(key, targets[key], None, now)
+            sent += 1
+        return sent
+
+    def _push_stock(self, link: ShopLink, item: stock_rules.Listing, quantity: int) -> None:
+        adapter, current = link.adapter, None
+        query = adapter.stock_query_call(link.creds, platform_sku_id=item.platform_sku_id,
+                                         platform_product_id=item.platform_product_id)
+        if query is not None:
+            current = adapter.parse_stock_query(self.transport.call(link, query),
+                                                platform_sku_id=item.platform_sku_id)
+            if current == quantity:
+                return
+        self.transport.call(link, adapter.stock_call(link.creds, platform_sku_id=item.platform_sku_id,
+                                                     quantity=quantity, platform_product_id=item.platform_product_id,
+                                                     current=current))
+
+    def _record_stock(self, key: tuple[int, str], quantity: int | None, error: str | None, now: datetime) -> None:
+        with self.db.write() as s:
+            dialect = dialect_of(s)
+            if quantity is None:
+                execute(s, "UPDATE channel_stock SET last_error = ? WHERE shop_id = ? AND platform_sku_id = ?",
+                        ((error or "")[:500], *key))
+            elif not execute(s, "UPDATE channel_stock SET pushed_qty = ?, pushed_at = ?, last_error = NULL "
+                                "WHERE shop_id = ? AND platform_sku_id = ?", (quantity, db_time(dialect, now), *key)):
+                execute(s, "INSERT INTO channel_stock (shop_id, platform_sku_id, pushed_qty, pushed_at) "
+                           "VALUES (?, ?, ?, ?)", (*key, quantity, db_time(dialect, now)))
+
+    # ----------------------------------------------------------------------------------------- loops
+
+    def start(self, stop: threading.Event) -> list[threading.Thread]:
+        """Run every loop in a daemon thread until `stop` is set."""
+        loops = [("channel-fetch", self._fetch_loop), ("channel-pull", self._pull_loop),
+                 ("channel-writeback", self._writeback_loop), ("channel-stock", self._stock_loop)]
+        threads = [threading.Thread(target=self._guard, args=(fn, stop), name=name, daemon=True) for name, fn in loops]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _guard(self, loop: Any, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                loop(stop)
+            except Exception:  # a loop must outlive any one failure; the call log and cursors hold the detail
+                log.exception("channel loop %s failed; restarting it", threading.current_thread().name)
+                stop.wait(5)
+
+    def _fetch_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            done = self.fetch_once()
+            self.call_log.flush()
+            stop.wait(0.05 if done else 0.5)
+
+    def _pull_loop(self, stop: threading.Event) -> None:
+        last_prune = 0.0
+        while not stop.is_set():
+            for link in self.links(fresh=True):
+                try:
+                    self.pull_once(link)
+                except PlatformError as exc:
+                    log.warning("pull of shop %s failed: %s", link.shop_code, exc.message)
+            self.call_log.flush()
+            if time.monotonic() - last_prune > 3600:
+                self.call_log.prune()
+                last_prune = time.monotonic()
+            stop.wait(self.pull_interval_s)
+
+    def _writeback_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            sent = self.writeback_once()
+            self.call_log.flush()
+            stop.wait(0.2 if sent else 1.0)
+
+    def _stock_loop(self, stop: threading.Event) -> None:
+        last_full = time.monotonic()
+        while not stop.is_set():
+            everything = time.monotonic() - last_full > 300  # a full reconcile every 5 minutes
+            if everything:
+                last_full = time.monotonic()
+            self.stock_once(everything=everything)
+            self.call_log.flush()
+            stop.wait(self.stock_interval_s)

@@ -1,0 +1,186 @@
+"""Calls to a platform: signed by its adapter, kept under its rate per shop, retried with backoff on 5xx,
+timeouts and the platform's "busy" errors, and every attempt logged with secrets and PII masked.
+
+The log (`channel_call`) is written in batches by `CallLog.flush()` (the sync loops call it), not one
+transaction per call, so a burst of detail calls does not compete with the worker for the write lock.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from baodan.channels.base import Adapter, Call, Credentials, PlatformError
+from baodan.core import clock
+from baodan.core.db import Database, db_time, dialect_of, execute, executemany
+
+CALL_LOG_DAYS = 7
+LOG_TEXT_MAX = 2000
+_SECRET_KEYS = re.compile(r"(sign|secret|token|session|password|signature|key)$", re.I)
+_PII_KEYS = re.compile(r"(tel|phone|mobile|addr|address|receiver|consignee|buyer_nick|post_name|receiver_name|"
+                       r"encrypt|cipher|name_mask)", re.I)
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+@dataclass(frozen=True)
+class ShopLink:
+    """One shop's connection to its platform."""
+
+    shop_id: int
+    shop_code: str
+    channel: str
+    adapter: Adapter
+    creds: Credentials
+    base_url: str
+
+
+class TokenBucket:
+    """At most `rate` calls a second (bursts of up to one second's worth), shared by a shop's loops."""
+
+    def __init__(self, rate: float, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rate = max(rate, 0.01)
+        self.capacity = max(1.0, self.rate)
+        self.tokens = self.capacity
+        self.at = time.monotonic()
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+                self.at = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            self._sleep(wait)
+
+
+def mask(value: Any) -> Any:
+    """A copy of a request or answer fit for the log: secrets dropped, PII masked, mobile numbers
+    anywhere in text masked."""
+    if isinstance(value, dict):
+        return {k: ("***" if _SECRET_KEYS.search(str(k)) else "**" if _PII_KEYS.search(str(k)) and v else mask(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    if isinstance(value, str):
+        return _MOBILE.sub(r"\1****\2", value)
+    return value
+
+
+def _text(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()[:LOG_TEXT_MAX]
+
+
+def _body_for_log(body: bytes | None) -> Any:
+    if not body:
+        return None
+    try:
+        return mask(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        return mask(body[:LOG_TEXT_MAX].decode("utf-8", "replace"))
+
+
+class CallLog:
+    """Attempts waiting to be written to `channel_call`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._rows: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+
+    def add(self, *, shop_id: int, method: str, attempt: int, status: int | None, ok: bool, error: str | None,
+            duration_ms: int, request: Any, response: Any) -> None:
+        with self._lock:
+            self._rows.append((clock.utcnow(), shop_id, method[:100], attempt, status, ok, (error or "")[:300] or None,
+                               duration_ms, _text(request), _text(response) if response is not None else None))
+
+    def flush(self) -> int:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if rows:
+            with self.db.write() as s:
+                dialect = dialect_of(s)
+                executemany(s, "INSERT INTO channel_call (at, shop_id, method, attempt, status, ok, error, "
+                               "duration_ms, request, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(db_time(dialect, r[0]), *r[1:]) for r in rows])
+        return len(rows)
+
+    def prune(self, *, now: datetime | None = None) -> int:
+        cutoff = (now or clock.utcnow()) - timedelta(days=CALL_LOG_DAYS)
+        with self.db.write() as s:
+            return execute(s, "DELETE FROM channel_call WHERE at < ?", (db_time(dialect_of(s), cutoff),))
+
+
+class Transport:
+    """Makes calls for every shop: one HTTP connection pool, one token bucket per shop."""
+
+    def __init__(self, log: CallLog, *, http: httpx.Client | None = None, max_attempts: int = 4,
+                 backoff_s: float = 0.5, max_backoff_s: float = 8.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.log = log
+        self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._sleep = sleep
+        self._buckets: dict[int, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def bucket(self, link: ShopLink) -> TokenBucket:
+        with self._lock:
+            bucket = self._buckets.get(link.shop_id)
+            if bucket is None:
+                bucket = self._buckets[link.shop_id] = TokenBucket(link.adapter.calls_per_second, sleep=self._sleep)
+            return bucket
+
+    def call(self, link: ShopLink, call: Call) -> dict[str, Any]:
+        """The unwrapped answer's data; raises PlatformError when the platform refuses (at once) or after
+        `max_attempts` retryable failures."""
+        last: PlatformError | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            self.bucket(link).acquire()
+            request = link.adapter.sign(link.creds, call, base_url=link.base_url, now=clock.utcnow())
+            logged = {"method": request.http_method, "url": request.url, "query": mask(dict(request.query)),
+                      "body": _body_for_log(request.body)}
+            started = time.monotonic()
+            status: int | None = None
+            answer: Any = None
+            try:
+                response = self.http.request(request.http_method, request.url, params=request.query,
+                                             headers=request.headers, content=request.body)
+                status, answer = response.status_code, _body_for_log(response.content)
+                data = link.adapter.read_response(call, response.status_code, response.content)
+            except httpx.HTTPError as exc:
+                last = PlatformError(f"{call.method}: {type(exc).__name__}: {exc}", retryable=True,
+                                     code="channel.unreachable")
+            except PlatformError as exc:
+                last = exc
+            else:
+                self.log.add(shop_id=link.shop_id, method=call.method, attempt=attempt, status=status, ok=True,
+                             error=None, duration_ms=_ms(started), request=logged, response=answer)
+                return data
+            self.log.add(shop_id=link.shop_id, method=call.method, attempt=attempt, status=status, ok=False,
+                         error=last.message, duration_ms=_ms(started), request=logged, response=answer)
+            if not last.retryable or attempt == self.max_attempts:
+                break
+            delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+            self._sleep(delay * (0.5 + random.random() / 2))  # jitter: many shops must not retry in step
+        assert last is not None
+        raise last
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
