@@ -1,27 +1,36 @@
 """抖店 adapter contract tests against fixtures in the documented shapes (tests/fixtures/douyin)."""
 
 import copy
-import inspect
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from baodan.channels import base
-from baodan.channels.base import BadSignature, Call, Credentials, Incoming, MappingError, PlatformError
+from baodan.channels.base import (
+    BadSignature,
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PlatformError,
+    PushNotice,
+    ServedCall,
+)
 from baodan.channels.douyin import ADAPTER, mapping, signing
 from baodan.core.clock import SHANGHAI
+from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
+from tests.channels import _support
+from tests.channels._support import as_incoming, assert_refused, assert_unmappable, changed, flip
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "douyin"
 CREDS = Credentials(app_key="7012345678901234567", app_secret="a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
                     shop_id="12345678", access_token="8c1f0d6e-1b2a-4c3d-9e8f-7a6b5c4d3e2f")
 NOW = datetime(2026, 11, 25, 20, 15, 3, tzinfo=SHANGHAI)  # unix 1795608903
 
 
 def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+    return _support.fixture("douyin", name)
 
 
 def detail_order() -> dict:
@@ -29,25 +38,12 @@ def detail_order() -> dict:
 
 
 def push_request(body_file: str = "push.json", headers_file: str = "push_headers.json") -> Incoming:
-    return Incoming("POST", "/webhooks/douyin", {}, fixture(headers_file), (FIXTURES / body_file).read_bytes())
-
-
-def as_incoming(request: base.SignedRequest) -> Incoming:
-    path = "/" + request.url.split("://", 1)[-1].split("/", 1)[-1] if "://" in request.url else request.url
-    return Incoming(request.http_method, path, dict(request.query), dict(request.headers), request.body or b"")
+    return Incoming("POST", "/webhooks/douyin", {}, fixture(headers_file), _support.fixture_bytes("douyin", body_file))
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
-    members = [n for n in vars(base.Adapter) if not n.startswith("_")] + list(base.Adapter.__annotations__)
-    for name in members:
-        assert hasattr(ADAPTER, name), name
-        contract = getattr(base.Adapter, name, None)
-        if callable(contract):
-            assert callable(getattr(ADAPTER, name)), name
-            expected = [(p.name, p.kind) for p in inspect.signature(contract).parameters.values()][1:]
-            actual = [(p.name, p.kind) for p in inspect.signature(getattr(ADAPTER, name)).parameters.values()]
-            assert actual == expected, name
-    assert ADAPTER.channel == "douyin" and ADAPTER.calls_per_second > 0
+    _support.assert_conforms(ADAPTER, "douyin")
+    assert (ADAPTER.has_push, ADAPTER.stock_mode) == (True, "absolute")
 
 
 # signing
@@ -105,7 +101,7 @@ def test_check_request_refuses_a_tampered_call(tamper):
     if tamper == "body":
         body = b'{"shop_order_id":"6920000000000012346"}'
     elif tamper == "sign":
-        query["sign"] = query["sign"][:-1] + ("0" if query["sign"][-1] != "0" else "1")
+        query["sign"] = flip(query["sign"])
     elif tamper == "secret":
         creds = Credentials(CREDS.app_key, "another-secret", access_token=CREDS.access_token)
     elif tamper == "stale":
@@ -132,40 +128,51 @@ def test_check_request_accepts_the_older_sdk_form_date_timestamp_and_no_sign_met
 # push
 
 
-def test_verify_push_accepts_the_signed_push():
-    ADAPTER.verify_push(CREDS, push_request())
-
-
-@pytest.mark.parametrize("body_file, headers_file", [("push_tampered.json", "push_headers.json"),
-                                                     ("push.json", "push_bad_signature_headers.json")])
-def test_verify_push_refuses_a_tampered_body_or_a_bad_signature(body_file, headers_file):
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, push_request(body_file, headers_file))
-
-
-def test_verify_push_refuses_another_app():
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(Credentials("7000000000000000001", CREDS.app_secret), push_request())
-
-
-def test_parse_push_reads_every_order_message():
-    created, paid = ADAPTER.parse_push(push_request())
+def test_open_push_accepts_the_signed_push_and_reads_every_order_message():
+    created, paid = ADAPTER.open_push(CREDS, push_request(), now=NOW)
     assert (created.kind, paid.kind) == ("created", "paid")
     assert paid.platform_order_id == "6920000000000012345" and paid.platform_shop_id == "12345678"
     assert paid.occurred_at == NOW and created.occurred_at == datetime(2026, 11, 25, 20, 14, 51, tzinfo=SHANGHAI)
     assert paid.raw["data"]["pay_amount"] == 17480 and paid.order is None
 
 
-def test_sign_push_makes_a_push_verify_push_accepts_and_parse_push_reads():
-    notices = [{"tag": "106", "msg_id": "1", "data": {"p_id": 6920000000000012500, "shop_id": 12345678,
-                                                      "cancel_reason": "不想要了", "cancel_time": 1795609000}},
-               {"tag": "0", "msg_id": "2", "data": {}},
-               {"tag": "206", "msg_id": "3", "data": {"p_id": 6920000000000012500, "aftersale_id": 7, "s_id": 1}}]
-    request = as_incoming(ADAPTER.sign_push(CREDS, notices, now=NOW))
-    ADAPTER.verify_push(CREDS, request)
+def test_open_push_has_no_staleness_check_as_douyin_signs_no_time():
+    assert len(ADAPTER.open_push(CREDS, push_request(), now=NOW + timedelta(days=3))) == 2
+
+
+@pytest.mark.parametrize("body_file, headers_file", [("push_tampered.json", "push_headers.json"),
+                                                     ("push.json", "push_bad_signature_headers.json")])
+def test_open_push_refuses_a_tampered_body_or_a_bad_signature(body_file, headers_file):
+    assert_refused(ADAPTER, CREDS, push_request(body_file, headers_file), NOW)
+
+
+def test_open_push_refuses_another_app():
+    assert_refused(ADAPTER, Credentials("7000000000000000001", CREDS.app_secret), push_request(), NOW)
+
+
+def test_push_route_reads_the_app_and_shop_before_verification():
+    route = ADAPTER.push_route(push_request())
+    assert (route.app_key, route.platform_shop_id) == (CREDS.app_key, "12345678")
+    assert ADAPTER.push_route(Incoming("POST", "/", {}, {}, b"not json")).app_key is None
+    assert ADAPTER.handshake(CREDS, push_request()) is None
+
+
+def test_sign_push_round_trips_through_push_route_and_open_push():
+    notices = [PushNotice("6920000000000012500", "cancelled", "12345678", NOW - timedelta(minutes=1)),
+               PushNotice("6920000000000012500", "refund", "12345678", NOW),
+               PushNotice("6920000000000012501", "paid", "12345678", None)]
+    request = _support.push_round_trip(ADAPTER, CREDS, NOW, notices)
     assert isinstance(json.loads(request.body)[0]["data"], str)  # data is a JSON string inside the array
-    assert [(n.platform_order_id, n.kind) for n in ADAPTER.parse_push(request)] == [
-        ("6920000000000012500", "cancelled"), ("6920000000000012500", "refund")]
+    assert [m["tag"] for m in json.loads(request.body)] == ["106", "200", "101"]
+    assert ADAPTER.push_route(request).platform_shop_id == "12345678"
+    assert_refused(ADAPTER, CREDS, changed(request, body=request.body.replace(b"12500", b"12599")), NOW)
+    assert_refused(ADAPTER, CREDS, changed(request, headers=request.headers | {"event-sign": "0" * 32}), NOW)
+
+
+def test_sign_push_keeps_a_tag_given_in_raw_and_the_registration_message_gives_no_notice():
+    registration = PushNotice("0", "other", raw={"tag": "0", "data": {}})
+    request = _support.as_incoming(ADAPTER.sign_push(CREDS, [registration], url="/hook", now=NOW))
+    assert ADAPTER.open_push(CREDS, request, now=NOW) == []
 
 
 def test_push_answers_are_the_documented_bodies():
@@ -195,21 +202,25 @@ def test_detail_maps_to_the_canonical_order():
         17980, 0, 500, 17480)
     assert all(type(order[k]) is int for k in ("goods_total_fen", "discount_fen", "paid_total_fen"))
     assert order["receiver"] == {"name": "张*", "phone": "138****8000", "province": "浙江省", "city": "杭州市",
-                                 "district": "西湖区", "town": "文新街道", "address": "文三路****"}
+                                 "district": "西湖区", "town": "文新街道", "address": "文三路****",
+                                 "platform_cipher": {"name": detail_order()["encrypt_post_receiver"],
+                                                     "phone": detail_order()["encrypt_post_tel"],
+                                                     "address": detail_order()["post_addr"]["encrypt_detail"]}}
     assert order["live_room_id"] == "7301234567890" and order["buyer_message"] == "请尽快发货"
     assert order["seller_memo"] is None
 
 
-def test_receiver_falls_back_to_ciphertext_when_nothing_else_is_given():
+def test_receiver_ciphertexts_go_to_platform_cipher_and_never_stand_in_for_masked_values():
     raw = detail_order()
     raw["mask_post_receiver"], raw["mask_post_addr"] = "", None
     receiver = ADAPTER.to_canonical(raw, shop_code="S")["receiver"]
-    assert receiver["name"] == raw["encrypt_post_receiver"]
-    assert receiver["address"] == raw["post_addr"]["encrypt_detail"]
+    assert receiver["name"] is None and receiver["address"] is None
+    assert receiver["platform_cipher"]["name"] == raw["encrypt_post_receiver"]
+    assert receiver["platform_cipher"]["address"] == raw["post_addr"]["encrypt_detail"]
 
 
 def test_list_page_items_map_and_the_page_knows_there_is_more():
-    page = ADAPTER.parse_order_list(fixture("order_list.json")["data"])
+    page = ADAPTER.parse_order_list(fixture("order_list.json")["data"], page=1, page_size=2)
     assert page.has_more and page.total == 3 and len(page.orders) == 2
     unpaid, refunded = (ADAPTER.to_canonical(o, shop_code="DY-FLAGSHIP") for o in page.orders)
     for order in (unpaid, refunded):
@@ -222,7 +233,7 @@ def test_list_page_items_map_and_the_page_knows_there_is_more():
 
 def test_last_list_page_has_no_more():
     data = fixture("order_list.json")["data"] | {"page": 1}
-    assert not ADAPTER.parse_order_list(data).has_more
+    assert not ADAPTER.parse_order_list(data, page=2, page_size=2).has_more
 
 
 @pytest.mark.parametrize("platform_status, canonical", [
@@ -238,15 +249,13 @@ def test_rendered_statuses_read_back_through_the_table():
 
 
 def test_unknown_status_is_a_mapping_error_naming_it():
-    with pytest.raises(MappingError, match="999") as caught:
-        ADAPTER.to_canonical(fixture("order_unknown_status.json"), shop_code="S")
-    assert caught.value.details["field"] == "order_status"
+    assert_unmappable(lambda: ADAPTER.to_canonical(fixture("order_unknown_status.json"), shop_code="S"),
+                      "order_status", "999")
 
 
 def test_missing_fields_fixture_names_the_first_missing_field():
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(fixture("order_missing_fields.json"), shop_code="S")
-    assert caught.value.details["field"] == "sku_order_list.1.item_num"
+    assert_unmappable(lambda: ADAPTER.to_canonical(fixture("order_missing_fields.json"), shop_code="S"),
+                      "sku_order_list.1.item_num")
     raw = fixture("order_missing_fields.json")
     raw["sku_order_list"][1]["item_num"] = 1
     with pytest.raises(MappingError, match="update_time"):
@@ -277,7 +286,8 @@ def test_empty_sku_order_list_and_float_amounts_are_refused():
 def test_from_canonical_round_trips_through_to_canonical():
     original = ADAPTER.to_canonical(detail_order(), shop_code="DY-FLAGSHIP")
     receiver = {"name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-                "district": "西湖区", "town": "文新街道", "address": "文三路 90 号 3 幢 502 室"}
+                "district": "西湖区", "town": "文新街道", "address": "文三路 90 号 3 幢 502 室",
+                "platform_cipher": {"name": "#enc-name#", "phone": "$enc-tel$", "address": "#enc-addr#"}}
     for status in ("unpaid", "paid", "shipped", "completed", "cancelled", "refunded"):
         order = copy.deepcopy(original) | {"status": status, "receiver": receiver, "seller_memo": "加急"}
         if status in ("unpaid",):
@@ -289,6 +299,7 @@ def test_from_canonical_round_trips_through_to_canonical():
 def test_documented_example_round_trips_except_the_buyer_nick_douyin_lacks():
     example = json.loads((Path(__file__).resolve().parents[2] / "docs/examples/order-batch.json").read_text())
     order = CanonicalOrder.model_validate(example["orders"][0]).model_dump(mode="python")
+    order["receiver"] = {k: v for k, v in order["receiver"].items() if v is not None or k != "platform_cipher"}
     again = ADAPTER.to_canonical(ADAPTER.from_canonical(order, CREDS), shop_code=order["shop"])
     CanonicalOrder.model_validate(again)
     assert again == order | {"buyer_nick": None}
@@ -312,8 +323,45 @@ def test_calls_name_the_documented_methods_and_parameters():
     assert partial.method == "order.logisticsAddMultiPack"
     assert partial.params["pack_list"][0]["shipped_order_info"] == [
         {"shipped_order_id": "6920000000000012346", "shipped_num": 2}]
-    assert ADAPTER.stock_call(CREDS, platform_sku_id="1748000000000001", quantity=0) == Call(
+    assert ADAPTER.stock_call(CREDS, platform_sku_id="1748000000000001", quantity=0, current=7) == Call(
         "sku.syncStock", {"sku_id": "1748000000000001", "stock_num": 0, "incremental": False})
+    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1748000000000001") is None
+    with pytest.raises(NotImplementedError):
+        ADAPTER.parse_stock_query({}, platform_sku_id="1748000000000001")
+    with pytest.raises(Invalid):
+        ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(days=2), updated_to=NOW)
+
+
+# server side
+
+
+@pytest.mark.parametrize("call, served", [
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=3, page_size=20),
+     ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=3, page_size=20)),
+    (ADAPTER.order_detail_call(CREDS, "6920000000000012345"),
+     ServedCall("order_detail", platform_order_id="6920000000000012345")),
+    (ADAPTER.ship_call(CREDS, platform_order_id="6920000000000012345", waybill_no="SF1", carrier_code="shunfeng",
+                       lines=[]),
+     ServedCall("ship", platform_order_id="6920000000000012345", waybill_no="SF1", carrier_code="shunfeng")),
+    (ADAPTER.ship_call(CREDS, platform_order_id="6920000000000012345", waybill_no="SF2", carrier_code="shunfeng",
+                       lines=[{"platform_line_id": "6920000000000012346", "quantity": 1}]),
+     ServedCall("ship", platform_order_id="6920000000000012345", waybill_no="SF2", carrier_code="shunfeng")),
+    (ADAPTER.stock_call(CREDS, platform_sku_id="1748000000000001", quantity=12, platform_product_id="3600000001"),
+     ServedCall("stock", platform_sku_id="1748000000000001", platform_product_id="3600000001", quantity=12)),
+    (Call("token.refresh", {"grant_type": "refresh_token", "refresh_token": "r"}), ServedCall("other")),
+])
+def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
+    _support.assert_served(ADAPTER, CREDS, NOW, call, served)
+
+
+def test_order_list_and_detail_data_read_back_as_the_same_orders():
+    orders = [ADAPTER.from_canonical(ADAPTER.to_canonical(detail_order(), shop_code="S"), CREDS),
+              fixture("order_list.json")["data"]["shop_order_list"][0]]
+    first = _support.list_round_trip(ADAPTER, CREDS, NOW, orders, page=1, page_size=2, total=3)
+    assert (first.orders, first.has_more, first.total) == (orders, True, 3)
+    last = _support.list_round_trip(ADAPTER, CREDS, NOW, orders[:1], page=2, page_size=2, total=3)
+    assert (last.orders, last.has_more) == (orders[:1], False)
+    assert _support.detail_round_trip(ADAPTER, CREDS, "6920000000000012345", detail_order()) == detail_order()
 
 
 def test_envelope_and_read_response_round_trip():
@@ -322,7 +370,7 @@ def test_envelope_and_read_response_round_trip():
     body = ADAPTER.envelope(call, data)
     assert json.loads(body)["code"] == 10000 and json.loads(body)["err_no"] == 0
     assert ADAPTER.read_response(call, 200, body) == data
-    assert ADAPTER.read_response(call, 200, (FIXTURES / "order_detail.json").read_bytes()) == data
+    assert ADAPTER.read_response(call, 200, _support.fixture_bytes("douyin", "order_detail.json")) == data
 
 
 @pytest.mark.parametrize("error, retryable", [(("20000", "服务不可用"), True),

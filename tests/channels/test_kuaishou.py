@@ -1,22 +1,28 @@
 """快手 adapter contract tests against fixtures in the documented shapes (tests/fixtures/kuaishou)."""
 
 import copy
-import inspect
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 
-from baodan.channels import base
-from baodan.channels._common import CursorPage
-from baodan.channels.base import BadSignature, Call, Credentials, Incoming, MappingError, PlatformError
+from baodan.channels.base import (
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PlatformError,
+    PushNotice,
+    ServedCall,
+)
 from baodan.channels.kuaishou import ADAPTER, mapping, signing
 from baodan.core.clock import SHANGHAI
+from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
+from tests.channels import _support
+from tests.channels._support import as_incoming, assert_refused, assert_unmappable
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kuaishou"
 MESSAGE_SECRET = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # Base64 of "0123456789abcdef" × 2 (AES-256)
 CREDS = Credentials(app_key="ks699183844582124027", app_secret="kS3cr3tAppSecretValue0001", shop_id="1234567890",
                     access_token="ChFvYXV0aC5hY2Nlc3NUb2tlbhJg",
@@ -25,7 +31,7 @@ NOW = datetime(2026, 11, 25, 20, 15, 3, tzinfo=SHANGHAI)  # unix 1795608903
 
 
 def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+    return _support.fixture("kuaishou", name)
 
 
 def detail_order() -> dict:
@@ -34,27 +40,12 @@ def detail_order() -> dict:
 
 def push_request(body_file: str = "push.txt") -> Incoming:
     return Incoming("POST", "/webhooks/kuaishou", {}, {"content-type": "text/plain"},
-                    (FIXTURES / body_file).read_bytes())
-
-
-def as_incoming(request: base.SignedRequest) -> Incoming:
-    path = "/" + request.url.split("://", 1)[-1].split("/", 1)[-1] if "://" in request.url else request.url
-    return Incoming(request.http_method, path, dict(request.query), dict(request.headers), request.body or b"")
+                    _support.fixture_bytes("kuaishou", body_file))
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
-    members = [n for n in vars(base.Adapter) if not n.startswith("_")] + list(base.Adapter.__annotations__)
-    for name in members:
-        assert hasattr(ADAPTER, name), name
-        contract = getattr(base.Adapter, name, None)
-        if callable(contract):
-            assert callable(getattr(ADAPTER, name)), name
-            expected = [(p.name, p.kind) for p in inspect.signature(contract).parameters.values()][1:]
-            params = list(inspect.signature(getattr(ADAPTER, name)).parameters.values())
-            assert [(p.name, p.kind) for p in params[:len(expected)]] == expected, name
-            extra = params[len(expected):]  # only optional keyword-only additions are allowed
-            assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in extra), name
-    assert ADAPTER.channel == "kuaishou" and ADAPTER.calls_per_second > 0
+    _support.assert_conforms(ADAPTER, "kuaishou")
+    assert (ADAPTER.has_push, ADAPTER.stock_mode, ADAPTER.max_list_window) == (True, "delta", timedelta(days=7))
 
 
 # signing
@@ -133,50 +124,52 @@ def test_check_request_refuses_a_tampered_call(tamper):
         query["access_token"] = "someone-elses-token"
     elif tamper == "sign_method":
         query["signMethod"] = "MD5"  # an HMAC sign presented as MD5
-    with pytest.raises(BadSignature):
+    with pytest.raises(_support.BadSignature):
         ADAPTER.check_request(creds, Incoming("GET", path, query, {}, b""), now=now)
 
 
 # push
 
 
-def test_open_push_decrypts_the_openssl_made_push_and_verify_push_accepts_it():
-    ADAPTER.verify_push(CREDS, push_request())
-    opened = ADAPTER.open_push(CREDS, push_request())
-    assert opened.body == (FIXTURES / "push_plaintext.json").read_bytes()
+def test_open_push_decrypts_the_openssl_made_push_and_reads_its_notice():
+    assert json.loads(_support.fixture_bytes("kuaishou", "push_plaintext.json"))["appKey"] == CREDS.app_key
+    (notice,) = ADAPTER.open_push(CREDS, push_request(), now=NOW)
+    assert (notice.platform_order_id, notice.kind, notice.platform_shop_id) == ("2412345678901234", "paid",
+                                                                                "1234567890")
+    assert notice.occurred_at == NOW and notice.raw["info"]["status"] == 30 and notice.order is None
 
 
 @pytest.mark.parametrize("body_file", ["push_tampered.txt", "push_bad_signature.txt"])
-def test_verify_push_refuses_a_tampered_push_or_one_made_with_another_key(body_file):
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, push_request(body_file))
+def test_open_push_refuses_a_tampered_push_or_one_made_with_another_key(body_file):
+    assert_refused(ADAPTER, CREDS, push_request(body_file), NOW)
 
 
-def test_verify_push_refuses_a_push_for_another_app():
+def test_open_push_refuses_a_push_for_another_app():
     other = Credentials("ks000000000000000001", "x", extra={"message_secret": MESSAGE_SECRET})
-    with pytest.raises(BadSignature, match="another app"):
-        ADAPTER.verify_push(other, push_request())
+    assert_refused(ADAPTER, other, push_request(), NOW)
 
 
-def test_parse_push_reads_the_opened_message_and_refuses_ciphertext():
-    (notice,) = ADAPTER.parse_push(ADAPTER.open_push(CREDS, push_request()))
-    assert (notice.platform_order_id, notice.kind, notice.platform_shop_id) == ("2412345678901234", "paid",
-                                                                                "1234567890")
-    assert notice.occurred_at == NOW and notice.raw["info"]["status"] == 30
-    with pytest.raises(ValueError, match="open_push"):
-        ADAPTER.parse_push(push_request())
+def test_nothing_routes_a_push_before_decryption_and_there_is_no_url_check():
+    assert ADAPTER.push_route(push_request()) == _support.base.PushRoute()
+    assert ADAPTER.handshake(CREDS, push_request()) is None
 
 
-def test_sign_push_round_trips_and_heartbeats_give_no_notice():
-    notice = {"event": "kwaishop_aftersales_addRefund", "bizId": 1512345678901300,
-              "info": {"orderId": 2412345678901300, "refundId": 1512345678901300, "handlingWay": 10, "status": 10}}
-    request = as_incoming(ADAPTER.sign_push(CREDS, [notice], now=NOW))
-    (parsed,) = ADAPTER.parse_push(ADAPTER.open_push(CREDS, request))
-    assert (parsed.platform_order_id, parsed.kind, parsed.occurred_at) == ("2412345678901300", "refund", NOW)
-    heartbeat = as_incoming(ADAPTER.sign_push(CREDS, [{"event": "kwaishop_order_paySuccess", "test": True}], now=NOW))
-    assert ADAPTER.parse_push(ADAPTER.open_push(CREDS, heartbeat)) == []
+@pytest.mark.parametrize("notice", [
+    PushNotice("2412345678901300", "refund", "1234567890", NOW - timedelta(minutes=3)),
+    PushNotice("2412345678901301", "paid", "1234567890", NOW),
+    PushNotice("2412345678901302", "cancelled", "1234567890", NOW),
+])
+def test_sign_push_round_trips_through_open_push(notice):
+    request = _support.push_round_trip(ADAPTER, CREDS, NOW, [notice])
+    assert_refused(ADAPTER, CREDS, _support.changed(request, body=b"A" + request.body[1:]), NOW)
+
+
+def test_heartbeats_give_no_notice_and_a_push_holds_one_message():
+    heartbeat = PushNotice("2412345678901301", "paid", "1234567890", NOW, raw={"test": True})
+    request = as_incoming(ADAPTER.sign_push(CREDS, [heartbeat], url="/hook", now=NOW))
+    assert ADAPTER.open_push(CREDS, request, now=NOW) == []
     with pytest.raises(ValueError):
-        ADAPTER.sign_push(CREDS, [notice, notice], now=NOW)
+        ADAPTER.sign_push(CREDS, [heartbeat, heartbeat], url="/hook", now=NOW)
 
 
 def test_push_answers():
@@ -198,21 +191,26 @@ def test_detail_maps_to_the_canonical_order():
                                "unit_price_fen": 4990, "discount_fen": 0, "amount_fen": 9980}]
     assert (order["goods_total_fen"], order["shipping_fee_fen"], order["discount_fen"], order["paid_total_fen"]) == (
         9980, 0, 500, 9480)
+    address = detail_order()["orderAddress"]
     assert order["receiver"] == {"name": "张*", "phone": "138****8000", "province": "浙江省", "city": "杭州市",
-                                 "district": "西湖区", "town": "文新街道", "address": "文三路****"}
+                                 "district": "西湖区", "town": "文新街道", "address": "文三路****",
+                                 "platform_cipher": {"name": address["encryptedConsignee"],
+                                                     "phone": address["encryptedMobile"],
+                                                     "address": address["encryptedAddress"]}}
     assert order["buyer_nick"] == "快手用户8812345" and order["buyer_message"] == "请尽快发货"
 
 
 def test_list_page_items_map_and_the_cursor_continues():
-    page = ADAPTER.parse_order_list(fixture("order_list.json")["data"])
-    assert isinstance(page, CursorPage) and page.has_more and page.cursor.startswith("MTc5")
+    page = ADAPTER.parse_order_list(fixture("order_list.json")["data"], page=1, page_size=50)
+    assert page.has_more and page.next_cursor.startswith("MTc5") and not page.ids_only
     unpaid, refunded = (ADAPTER.to_canonical(o, shop_code="KS-FLAGSHIP") for o in page.orders)
     for order in (unpaid, refunded):
         CanonicalOrder.model_validate(order)
     assert unpaid["status"] == "unpaid" and unpaid["paid_at"] is None and unpaid["receiver"]["town"] is None
     assert unpaid["lines"][0]["sku_code"] is None
     assert refunded["status"] == "refunded"  # 订单失败 after a successful refund of the goods
-    assert not ADAPTER.parse_order_list({"cursor": "nomore", "orderList": []}).has_more
+    last = ADAPTER.parse_order_list({"cursor": "nomore", "orderList": []}, page=2, page_size=50)
+    assert not last.has_more and last.next_cursor is None
 
 
 def test_a_partial_refund_leaves_the_order_cancelled():
@@ -235,15 +233,13 @@ def test_rendered_statuses_read_back_through_the_table():
 
 
 def test_unknown_status_is_a_mapping_error_naming_it():
-    with pytest.raises(MappingError, match="unknown kuaishou order status 0") as caught:
-        ADAPTER.to_canonical(fixture("order_unknown_status.json"), shop_code="S")
-    assert caught.value.details["field"] == "orderBaseInfo.status"
+    assert_unmappable(lambda: ADAPTER.to_canonical(fixture("order_unknown_status.json"), shop_code="S"),
+                      "orderBaseInfo.status", "unknown kuaishou order status 0")
 
 
 def test_missing_fields_fixture_names_the_missing_field():
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(fixture("order_missing_fields.json"), shop_code="S")
-    assert caught.value.details["field"] == "orderItemInfo.num"
+    assert_unmappable(lambda: ADAPTER.to_canonical(fixture("order_missing_fields.json"), shop_code="S"),
+                      "orderItemInfo.num")
 
 
 @pytest.mark.parametrize("path", ["orderBaseInfo.oid", "orderBaseInfo.status", "orderBaseInfo.createTime",
@@ -275,6 +271,7 @@ def test_from_canonical_round_trips_through_to_canonical():
     original = ADAPTER.to_canonical(detail_order(), shop_code="KS-FLAGSHIP")
     for status in ("unpaid", "paid", "shipped", "completed", "cancelled", "refunded"):
         order = copy.deepcopy(original) | {"status": status}
+        order["receiver"]["platform_cipher"] = {"name": "enc-name", "phone": "enc-tel"}
         if status == "unpaid":
             order["paid_at"] = None
         rendered = ADAPTER.from_canonical(order, CREDS)
@@ -303,7 +300,7 @@ def test_order_list_call_pages_by_cursor_over_update_time():
     assert later.params["cursor"] == "abc"
     with pytest.raises(ValueError, match="cursor"):
         ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=2, page_size=50)
-    with pytest.raises(ValueError, match="7 days"):
+    with pytest.raises(Invalid, match="7 days"):
         ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(days=8), updated_to=NOW, page=1, page_size=50)
 
 
@@ -316,11 +313,56 @@ def test_stock_call_sends_the_difference_from_the_current_level():
         ADAPTER.stock_call(CREDS, platform_sku_id="31234567890", quantity=7)
 
 
+def test_stock_query_reads_the_current_level_of_the_sku_from_the_item():
+    query = ADAPTER.stock_query_call(CREDS, platform_sku_id="31234567890", platform_product_id="21234567890")
+    assert query == Call("open.item.get", {"kwaiItemId": 21234567890})
+    data = {"kwaiItemId": 21234567890, "skuList": [{"kwaiSkuId": 31234567899, "skuStock": 1},
+                                                   {"kwaiSkuId": 31234567890, "skuStock": 10}]}
+    body = ADAPTER.envelope(query, data)
+    assert ADAPTER.parse_stock_query(ADAPTER.read_response(query, 200, body), platform_sku_id="31234567890") == 10
+    served = ADAPTER.stock_query_data(platform_sku_id="31234567890", quantity=4)
+    assert ADAPTER.parse_stock_query(served, platform_sku_id="31234567890") == 4
+    with pytest.raises(MappingError):
+        ADAPTER.parse_stock_query(served, platform_sku_id="1")
+
+
+# server side
+
+
+@pytest.mark.parametrize("call, served", [
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page_size=20),
+     ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, page_size=20)),
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=2, cursor="MTc5"),
+     ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, cursor="MTc5")),
+    (ADAPTER.order_detail_call(CREDS, "2412345678901234"),
+     ServedCall("order_detail", platform_order_id="2412345678901234")),
+    (ADAPTER.ship_call(CREDS, platform_order_id="2412345678901234", waybill_no="SF1", carrier_code="4", lines=[]),
+     ServedCall("ship", platform_order_id="2412345678901234", waybill_no="SF1", carrier_code="4")),
+    (ADAPTER.stock_call(CREDS, platform_sku_id="31234567890", quantity=7, platform_product_id="21234567890",
+                        current=10),
+     ServedCall("stock", platform_sku_id="31234567890", platform_product_id="21234567890", quantity=-3)),
+    (ADAPTER.stock_query_call(CREDS, platform_sku_id="31234567890", platform_product_id="21234567890"),
+     ServedCall("stock_query", platform_product_id="21234567890")),
+    (Call("open.order.decrypt.batch", {"batchDecryptList": []}), ServedCall("other")),
+])
+def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
+    _support.assert_served(ADAPTER, CREDS, NOW, call, served)
+
+
+def test_order_list_and_detail_data_read_back_as_the_same_orders():
+    orders = fixture("order_list.json")["data"]["orderList"]
+    first = _support.list_round_trip(ADAPTER, CREDS, NOW, orders, page=1, page_size=2, total=3, next_cursor="c2")
+    assert (first.orders, first.has_more, first.next_cursor) == (orders, True, "c2")
+    last = _support.list_round_trip(ADAPTER, CREDS, NOW, orders[:1], page=2, page_size=2, total=3, cursor="c2")
+    assert (last.orders, last.has_more, last.next_cursor) == (orders[:1], False, None)
+    assert _support.detail_round_trip(ADAPTER, CREDS, "2412345678901234", detail_order()) == detail_order()
+
+
 def test_envelope_and_read_response_round_trip():
     call = ADAPTER.order_detail_call(CREDS, "2412345678901234")
     data = fixture("order_detail.json")["data"]
     assert ADAPTER.read_response(call, 200, ADAPTER.envelope(call, data)) == data
-    assert ADAPTER.read_response(call, 200, (FIXTURES / "order_detail.json").read_bytes()) == data
+    assert ADAPTER.read_response(call, 200, _support.fixture_bytes("kuaishou", "order_detail.json")) == data
 
 
 @pytest.mark.parametrize("error, retryable", [(("isp.rate-limit", "调用频率超限，请稍后重试"), True),

@@ -1,21 +1,29 @@
 """微信小店 adapter contract tests against fixtures in the documented shapes (tests/fixtures/wechat)."""
 
 import copy
-import inspect
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from baodan.channels import base
-from baodan.channels._common import CursorPage
-from baodan.channels.base import BadSignature, Call, Credentials, Incoming, MappingError, PlatformError
+from baodan.channels.base import (
+    BadSignature,
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PlatformError,
+    PushNotice,
+    PushRoute,
+    ServedCall,
+)
 from baodan.channels.wechat import ADAPTER, mapping, signing
 from baodan.core.clock import SHANGHAI
+from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
+from tests.channels import _support
+from tests.channels._support import as_incoming, assert_refused, assert_unmappable, changed
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "wechat"
 CREDS = Credentials(app_key="wxa1b2c3d4e5f60718", app_secret="3c5e7a9b1d2f4a6c8e0b1d3f5a7c9e1b",
                     access_token="79_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9oPq2rSt5uVw8",
                     extra={"token": "baodanPushToken2026",
@@ -25,37 +33,22 @@ NOW = datetime(2026, 11, 25, 20, 15, 3, tzinfo=SHANGHAI)  # unix 1795608903
 
 
 def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+    return _support.fixture("wechat", name)
 
 
 def detail_order() -> dict:
     return ADAPTER.parse_order_detail(ADAPTER.read_response(Call("/channels/ec/order/get", {}), 200,
-                                                            (FIXTURES / "order_detail.json").read_bytes()))
+                                                            _support.fixture_bytes("wechat", "order_detail.json")))
 
 
 def push_request(body_file: str = "push.json", query_file: str = "push_query.json") -> Incoming:
     return Incoming("POST", "/webhooks/wechat", fixture(query_file), {"content-type": "application/json"},
-                    (FIXTURES / body_file).read_bytes())
-
-
-def as_incoming(request: base.SignedRequest) -> Incoming:
-    path = "/" + request.url.split("://", 1)[-1].split("/", 1)[-1] if "://" in request.url else request.url
-    return Incoming(request.http_method, path, dict(request.query), dict(request.headers), request.body or b"")
+                    _support.fixture_bytes("wechat", body_file))
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
-    members = [n for n in vars(base.Adapter) if not n.startswith("_")] + list(base.Adapter.__annotations__)
-    for name in members:
-        assert hasattr(ADAPTER, name), name
-        contract = getattr(base.Adapter, name, None)
-        if callable(contract):
-            assert callable(getattr(ADAPTER, name)), name
-            expected = [(p.name, p.kind) for p in inspect.signature(contract).parameters.values()][1:]
-            params = list(inspect.signature(getattr(ADAPTER, name)).parameters.values())
-            assert [(p.name, p.kind) for p in params[:len(expected)]] == expected, name
-            extra = params[len(expected):]  # only optional keyword-only additions are allowed
-            assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in extra), name
-    assert ADAPTER.channel == "wechat" and ADAPTER.calls_per_second > 0
+    _support.assert_conforms(ADAPTER, "wechat")
+    assert (ADAPTER.has_push, ADAPTER.stock_mode, ADAPTER.max_list_window) == (True, "absolute", timedelta(days=7))
 
 
 # signing: the official WeChat sample (WXBizMsgCrypt Sample, reproduced in e.g. fotock/WXbizMsgCrypt-Node)
@@ -103,52 +96,60 @@ def test_check_request_accepts_what_sign_produces_and_refuses_another_token():
 # push
 
 
-def test_verify_push_accepts_the_openssl_made_push_and_open_push_decrypts_it():
-    ADAPTER.verify_push(CREDS, push_request())
-    assert ADAPTER.open_push(CREDS, push_request()).body == (FIXTURES / "push_plaintext.json").read_bytes()
+def test_open_push_verifies_decrypts_and_reads_the_openssl_made_push():
+    (notice,) = ADAPTER.open_push(CREDS, push_request(), now=NOW)
+    assert (notice.platform_order_id, notice.kind, notice.occurred_at) == ("3705115058471208928", "paid", NOW)
+    assert notice.platform_shop_id == "gh_1a2b3c4d5e6f" and notice.order is None
+    assert notice.raw == fixture("push_plaintext.json")
 
 
 @pytest.mark.parametrize("body_file, query_file", [("push_tampered.json", "push_query.json"),
                                                    ("push.json", "push_bad_signature_query.json")])
-def test_verify_push_refuses_a_tampered_body_or_a_bad_signature(body_file, query_file):
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, push_request(body_file, query_file))
+def test_open_push_refuses_a_tampered_body_or_a_bad_signature(body_file, query_file):
+    assert_refused(ADAPTER, CREDS, push_request(body_file, query_file), NOW)
 
 
-def test_verify_push_refuses_a_push_encrypted_for_another_appid():
+def test_open_push_refuses_a_push_encrypted_for_another_appid_or_signed_too_long_ago():
     other = Credentials("wx0000000000000000", "x", extra=CREDS.extra)
     with pytest.raises(BadSignature, match="another appid"):
-        ADAPTER.verify_push(other, push_request())
+        ADAPTER.open_push(other, push_request(), now=NOW)
+    assert_refused(ADAPTER, CREDS, push_request(), NOW + timedelta(minutes=11))
 
 
-def test_parse_push_reads_the_opened_event_and_refuses_ciphertext():
-    (notice,) = ADAPTER.parse_push(ADAPTER.open_push(CREDS, push_request()))
-    assert (notice.platform_order_id, notice.kind, notice.occurred_at) == ("3705115058471208928", "paid", NOW)
-    assert notice.platform_shop_id == "gh_1a2b3c4d5e6f"
-    with pytest.raises(ValueError, match="open_push"):
-        ADAPTER.parse_push(push_request())
+def test_push_route_reads_the_shop_in_clear():
+    assert ADAPTER.push_route(push_request()) == PushRoute(platform_shop_id="gh_1a2b3c4d5e6f")
+    assert ADAPTER.push_route(Incoming("GET", "/", {}, {}, b"")) == PushRoute()
 
 
-def test_url_check_is_verified_and_echoed():
+def test_url_check_is_verified_and_echoed_by_handshake():
     query = fixture("push_query.json")
     check = Incoming("GET", "/webhooks/wechat", {k: query[k] for k in ("signature", "timestamp", "nonce")}
                      | {"echostr": "7301234567"}, {}, b"")
-    ADAPTER.verify_push(CREDS, check)
-    assert ADAPTER.parse_push(check) == [] and ADAPTER.echo_answer(check).body == b"7301234567"
+    answer = ADAPTER.handshake(CREDS, check)
+    assert (answer.status, answer.body) == (200, b"7301234567")
+    assert ADAPTER.open_push(CREDS, check, now=NOW) == []
     with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, Incoming("GET", "/", check.query | {"nonce": "1"}, {}, b""))
+        ADAPTER.handshake(CREDS, changed(check, query=check.query | {"nonce": "1"}))
+    assert ADAPTER.handshake(CREDS, push_request()) is None
 
 
 @pytest.mark.parametrize("encrypted", [True, False])
-def test_sign_push_round_trips_in_both_modes(encrypted):
+@pytest.mark.parametrize("notice", [PushNotice("3705115058471209001", "refund", "gh_1a2b3c4d5e6f", NOW),
+                                    PushNotice("3705115058471209002", "shipped", "gh_1a2b3c4d5e6f",
+                                               NOW - timedelta(hours=1))])
+def test_sign_push_round_trips_in_both_modes(encrypted, notice):
     creds = CREDS if encrypted else Credentials(CREDS.app_key, CREDS.app_secret, extra={"token": "t"})
-    event = {"Event": "channels_ec_aftersale_update",
-             "finder_shop_aftersale_status_update": {"after_sale_order_id": "1", "order_id": "3705115058471209001",
-                                                     "status": "MERCHANT_REFUND_SUCCESS"}}
-    request = as_incoming(ADAPTER.sign_push(creds, [event], now=NOW))
+    request = _support.push_round_trip(ADAPTER, creds, NOW, [notice])
     assert ("Encrypt" in json.loads(request.body)) is encrypted
-    (notice,) = ADAPTER.parse_push(ADAPTER.open_push(creds, request))
-    assert (notice.platform_order_id, notice.kind, notice.occurred_at) == ("3705115058471209001", "refund", NOW)
+    assert ADAPTER.push_route(request).platform_shop_id == "gh_1a2b3c4d5e6f"
+    assert_refused(ADAPTER, creds, changed(request, query=request.query | {"nonce": "1"}), NOW)
+    if encrypted:  # in plaintext mode WeChat signs no body: only 安全模式 protects it
+        envelope = json.loads(request.body)
+        tampered = json.dumps(envelope | {"Encrypt": _support.flip(envelope["Encrypt"][:-2]) + "=="}).encode()
+        assert_refused(ADAPTER, creds, changed(request, body=tampered), NOW)
+    assert_refused(ADAPTER, creds, request, NOW + timedelta(minutes=11))
+    with pytest.raises(ValueError):
+        ADAPTER.sign_push(creds, [notice, notice], url="/hook", now=NOW)
 
 
 def test_push_answers():
@@ -183,8 +184,9 @@ def test_detail_maps_to_the_canonical_order():
 
 def test_list_page_gives_id_stubs_and_the_next_key():
     page = ADAPTER.parse_order_list(ADAPTER.read_response(Call("/channels/ec/order/list/get", {}), 200,
-                                                          (FIXTURES / "order_list.json").read_bytes()))
-    assert isinstance(page, CursorPage) and page.has_more and page.cursor == "CMjPp7sGEOCdrNMK"
+                                                          _support.fixture_bytes("wechat", "order_list.json")),
+                                    page=1, page_size=50)
+    assert page.has_more and page.next_cursor == "CMjPp7sGEOCdrNMK" and page.ids_only
     assert page.orders[0] == {"order_id": "3705115058471208928"} and len(page.orders) == 3
     with pytest.raises(MappingError, match="status"):
         ADAPTER.to_canonical(page.orders[0], shop_code="S")  # a stub needs its detail
@@ -204,15 +206,13 @@ def test_rendered_statuses_read_back_through_the_table():
 
 
 def test_unknown_status_is_a_mapping_error_naming_it():
-    with pytest.raises(MappingError, match="unknown wechat order status 11") as caught:
-        ADAPTER.to_canonical(fixture("order_unknown_status.json"), shop_code="S")
-    assert caught.value.details["field"] == "status"
+    assert_unmappable(lambda: ADAPTER.to_canonical(fixture("order_unknown_status.json"), shop_code="S"), "status",
+                      "unknown wechat order status 11")
 
 
 def test_missing_fields_fixture_names_the_missing_field():
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(fixture("order_missing_fields.json"), shop_code="S")
-    assert caught.value.details["field"] == "order_detail.product_infos.0.sku_cnt"
+    assert_unmappable(lambda: ADAPTER.to_canonical(fixture("order_missing_fields.json"), shop_code="S"),
+                      "order_detail.product_infos.0.sku_cnt")
     raw = fixture("order_missing_fields.json")
     raw["order_detail"]["product_infos"][0]["sku_cnt"] = 2
     with pytest.raises(MappingError, match="order_price"):
@@ -273,6 +273,43 @@ def test_calls_name_the_documented_paths_and_parameters():
         "product_infos": [{"product_id": "10000029995861", "sku_id": "1751234567", "product_cnt": 2}]}]}
     with pytest.raises(ValueError):
         ADAPTER.stock_call(CREDS, platform_sku_id="1751234567", quantity=1)
+    with pytest.raises(Invalid):
+        ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(days=8), updated_to=NOW)
+    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1751234567", platform_product_id="1") is None
+    with pytest.raises(NotImplementedError):
+        ADAPTER.parse_stock_query({}, platform_sku_id="1751234567")
+
+
+# server side
+
+
+@pytest.mark.parametrize("call, served", [
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page_size=20),
+     ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, page_size=20)),
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=2, cursor="CMj"),
+     ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, cursor="CMj")),
+    (ADAPTER.order_detail_call(CREDS, "3705115058471208928"),
+     ServedCall("order_detail", platform_order_id="3705115058471208928")),
+    (ADAPTER.ship_call(CREDS, platform_order_id="3705115058471208928", waybill_no="SF1", carrier_code="SF",
+                       lines=[]),
+     ServedCall("ship", platform_order_id="3705115058471208928", waybill_no="SF1", carrier_code="SF")),
+    (ADAPTER.stock_call(CREDS, platform_sku_id="1751234567", quantity=12, platform_product_id="10000029995861"),
+     ServedCall("stock", platform_sku_id="1751234567", platform_product_id="10000029995861", quantity=12)),
+    (Call("/channels/ec/order/sensitiveinfo/decode", {"order_id": "1"}), ServedCall("other")),
+])
+def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
+    _support.assert_served(ADAPTER, CREDS, NOW, call, served)
+
+
+def test_order_list_and_detail_data_read_back_as_the_same_orders():
+    orders = [detail_order(), ADAPTER.from_canonical(ADAPTER.to_canonical(detail_order(), shop_code="S"), CREDS)
+              | {"order_id": "3705115058471208929"}]
+    stubs = [{"order_id": "3705115058471208928"}, {"order_id": "3705115058471208929"}]
+    first = _support.list_round_trip(ADAPTER, CREDS, NOW, orders, page=1, page_size=2, total=3, next_cursor="k2")
+    assert (first.orders, first.has_more, first.next_cursor, first.ids_only) == (stubs, True, "k2", True)
+    last = _support.list_round_trip(ADAPTER, CREDS, NOW, orders[:1], page=2, page_size=2, total=3, cursor="k2")
+    assert (last.orders, last.has_more, last.next_cursor) == (stubs[:1], False, None)
+    assert _support.detail_round_trip(ADAPTER, CREDS, "3705115058471208928", detail_order()) == detail_order()
 
 
 def test_envelope_and_read_response_round_trip():

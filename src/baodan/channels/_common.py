@@ -1,18 +1,30 @@
 """Pure helpers the platform adapters share: reading a platform object field by path (a missing field is a
 MappingError naming it), integer fen, platform timestamps as Asia/Shanghai times, the status lookup, compact
-JSON and a cursor order page."""
+JSON, and the pieces of the wire recipes that are the same on several platforms (answer parsing, timestamp
+tolerance, the sorted-parameter MD5 sign, form parameters, update-time windows, receiver ciphertexts)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import parse_qsl
 
-from baodan.channels.base import MappingError, OrderPage
+from baodan.channels.base import (
+    BadSignature,
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PlatformError,
+    PushAnswer,
+)
 from baodan.core.clock import SHANGHAI
+from baodan.core.errors import Invalid
 
 _MISSING = object()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -117,16 +129,171 @@ def compact_json(value: Any, *, sort_keys: bool = False) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
 
 
-@dataclass(frozen=True)
-class CursorPage(OrderPage):
-    """An order page from a platform that pages by cursor: pass `cursor` to the next order_list_call."""
-
-    cursor: str | None = None
-
-
 _RETRY_WORDS = ("limit", "busy", "频率", "限流", "繁忙")
 
 
 def sounds_retryable(*texts: str | None) -> bool:
     """Rate-limit or busy wording in an error code or message (used where no code list is documented)."""
     return any(word in (t or "").lower() for t in texts for word in _RETRY_WORDS)
+
+
+# -- times as text (TOP, PDD and JOS write `yyyy-MM-dd HH:mm:ss` Beijing time)
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_time(value: Any, path: str) -> datetime:
+    """`yyyy-MM-dd HH:mm:ss` (Beijing) as an aware Asia/Shanghai time."""
+    try:
+        return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=SHANGHAI)
+    except ValueError:
+        raise MappingError(f"{path} is not a yyyy-MM-dd HH:mm:ss time: {value!r}", details={"field": path}) from None
+
+
+def time_text(value: datetime | str) -> str:
+    """An aware (or Asia/Shanghai naive) time, or its ISO text, as `yyyy-MM-dd HH:mm:ss` Beijing time."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    return value.astimezone(SHANGHAI).strftime(TIME_FORMAT)
+
+
+def id_value(value: Any) -> Any:
+    """Numeric ids as int64 (the platforms' JSON types); other ids stay as they are."""
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) < 2**63 else value
+
+
+# -- calls
+
+TIMESTAMP_TOLERANCE = timedelta(minutes=10)
+
+
+def check_fresh(sent_at: datetime | None, now: datetime, value: Any) -> None:
+    """BadSignature unless a signed timestamp was read and lies within 10 minutes of `now`."""
+    if sent_at is None or abs(sent_at - now) > TIMESTAMP_TOLERANCE:
+        raise BadSignature("timestamp missing, malformed or more than 10 minutes from now",
+                           details={"timestamp": value})
+
+
+def check_window(updated_from: datetime, updated_to: datetime, limit: timedelta, channel: str) -> None:
+    """An order list's update-time window must be positive and at most the platform's `max_list_window`."""
+    if not timedelta(0) < updated_to - updated_from <= limit:
+        raise Invalid(f"{channel} lists orders over a positive update-time window of at most {limit}",
+                      code="channel.bad_window")
+
+
+def check_page_size(page_size: int, limit: int, channel: str) -> None:
+    if not 1 <= page_size <= limit:
+        raise Invalid(f"{channel} page_size is 1–{limit}, not {page_size}", code="channel.bad_page_size")
+
+
+def has_more(total: int | None, page: int, page_size: int) -> bool:
+    """Whether pages after `page` (1-based) hold orders, from the total the platform counted."""
+    return total is not None and page * page_size < total
+
+
+def request_params(request: Incoming) -> dict[str, str]:
+    """The query parameters and, unless the body is JSON, the form-encoded body parameters of a request."""
+    params = dict(request.query)
+    if request.body and "json" not in request.headers.get("content-type", ""):
+        params.update(parse_qsl(request.body.decode(), keep_blank_values=True))
+    return params
+
+
+def param_text(value: Any) -> str:
+    """A business parameter as form text: booleans true/false, objects and lists compact JSON, times Beijing."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, dict | list):
+        return compact_json(value)
+    return str(value)
+
+
+def sorted_join(params: Mapping[str, str], *, keep_empty: bool = True) -> str:
+    """k1v1k2v2… over every parameter but `sign`, sorted by key (the TOP, PDD and JOS string to sign)."""
+    return "".join(key + value for key, value in sorted(params.items())
+                   if key != "sign" and (keep_empty or value != ""))
+
+
+def wrapped_md5(params: Mapping[str, str], secret: str, *, keep_empty: bool = True, body: bytes = b"") -> str:
+    """upper(md5_hex(secret + sorted_join(params) + body + secret))."""
+    return hashlib.md5(secret.encode() + sorted_join(params, keep_empty=keep_empty).encode() + body
+                       + secret.encode()).hexdigest().upper()
+
+
+def sign_matches(given: str | None, *expected: str, hex_digest: bool = True) -> bool:
+    """`given` equals one of the expected signatures, in constant time; hex digests in either case."""
+    if not given:
+        return False
+    fold = str.lower if hex_digest else str
+    return any(hmac.compare_digest(fold(given.strip()), fold(e)) for e in expected)
+
+
+def extra_secret(creds: Credentials, name: str, channel: str) -> str:
+    try:
+        return creds.extra[name]
+    except KeyError:
+        raise ValueError(f"{channel} credentials need extra[{name!r}]") from None
+
+
+def dotted_path(method: str) -> str:
+    """`order.searchList` → `/order/searchList`."""
+    return "/" + method.replace(".", "/")
+
+
+# -- answers
+
+def retryable_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def answer_object(channel: str, call: Call, status: int, body: bytes) -> dict[str, Any]:
+    """The platform's answer as a JSON object. HTTP 429/5xx is a retryable PlatformError, whatever the body;
+    a body that is not a JSON object is a PlatformError."""
+    if retryable_status(status):
+        raise PlatformError(f"{channel} {call.method}: HTTP {status}", platform_code=str(status), retryable=True,
+                            details={"status": status})
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise PlatformError(f"{channel} {call.method}: HTTP {status}, not JSON", platform_code=str(status),
+                            details={"status": status}) from None
+    if not isinstance(answer, dict):
+        raise PlatformError(f"{channel} {call.method}: HTTP {status}, not a JSON object", platform_code=str(status),
+                            details={"status": status})
+    return answer
+
+
+def success_answer(ok: bool) -> PushAnswer:
+    """`{"success":true}` for a kept message, HTTP 500 otherwise (the relays of TMC/PMC frames)."""
+    return PushAnswer(200, b'{"success":true}') if ok else PushAnswer(500, b'{"success":false}')
+
+
+# -- pushes
+
+def json_messages(body: bytes, what: str) -> list[Any]:
+    """A push body holding one JSON message or an array of them."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise BadSignature(f"{what} body is not JSON") from None
+    return doc if isinstance(doc, list) else [doc]
+
+
+def push_name(names: Mapping[str, str], kind: str, channel: str) -> str:
+    """The platform's message name (tag, topic, event) that `sign_push` sends for a PushNotice kind."""
+    try:
+        return names[kind]
+    except KeyError:
+        raise ValueError(f"{channel} pushes no message of kind {kind!r}; known: {', '.join(names)}") from None
+
+
+# -- receivers
+
+def with_cipher(receiver: dict[str, Any], **ciphertexts: Any) -> dict[str, Any]:
+    """The receiver with the platform's ciphertexts (only those given) under `platform_cipher`."""
+    cipher = {key: value for key, value in ciphertexts.items() if isinstance(value, str) and value}
+    return receiver | {"platform_cipher": cipher} if cipher else receiver

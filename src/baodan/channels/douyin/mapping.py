@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from baodan.channels._common import count, fen, from_epoch, lookup_status, pick, text, to_epoch
+from baodan.channels._common import (
+    count,
+    fen,
+    from_epoch,
+    id_value,
+    lookup_status,
+    pick,
+    text,
+    to_epoch,
+    with_cipher,
+)
 from baodan.channels.base import MappingError
 
 # order_status → canonical status; the one table. 101 部分发货 stays `paid`: lines are still to ship.
@@ -59,11 +69,13 @@ def to_canonical(order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
 
 
 def from_canonical(order: dict[str, Any], *, shop_id: str = "") -> dict[str, Any]:
-    """A canonical order rendered as a 抖店 shop order (plain receiver fields, what a sandbox shop sees)."""
+    """A canonical order rendered as a 抖店 shop order (plain receiver fields, what a sandbox shop sees, and
+    the receiver's platform_cipher in the `encrypt_*` fields)."""
     order_id = str(order["platform_order_id"])
     status = order["status"]
     refunded = status == "refunded"
     receiver = order.get("receiver") or {}
+    cipher = receiver.get("platform_cipher") or {}
     sku_orders = []
     for i, line in enumerate(order["lines"], start=1):
         sum_amount = line["quantity"] * line["unit_price_fen"]
@@ -74,7 +86,7 @@ def from_canonical(order: dict[str, Any], *, shop_id: str = "") -> dict[str, Any
             "order_status": RENDERED_STATUS[status],
             "product_id": 0,
             "product_id_str": "",
-            "sku_id": _id_value(line.get("platform_sku_id")),
+            "sku_id": id_value(line.get("platform_sku_id")),
             "out_sku_id": "",
             "code": line.get("sku_code") or "",
             "product_name": line.get("title") or "",
@@ -90,7 +102,7 @@ def from_canonical(order: dict[str, Any], *, shop_id: str = "") -> dict[str, Any
     paid_at = order.get("paid_at")
     return {
         "order_id": order_id,
-        "shop_id": _id_value(shop_id) or 0,
+        "shop_id": id_value(shop_id) or 0,
         "order_status": RENDERED_STATUS[status],
         "order_status_desc": "",
         "create_time": to_epoch(order["created_at"]),
@@ -109,16 +121,19 @@ def from_canonical(order: dict[str, Any], *, shop_id: str = "") -> dict[str, Any
         "seller_words": order.get("seller_memo") or "",
         "post_receiver": receiver.get("name") or "",
         "post_tel": receiver.get("phone") or "",
+        "encrypt_post_receiver": cipher.get("name") or "",
+        "encrypt_post_tel": cipher.get("phone") or "",
         "post_addr": {
             "province": {"name": receiver.get("province") or "", "id": ""},
             "city": {"name": receiver.get("city") or "", "id": ""},
             "town": {"name": receiver.get("district") or "", "id": ""},
             "street": {"name": receiver.get("town") or "", "id": ""},
             "detail": receiver.get("address") or "",
+            "encrypt_detail": cipher.get("address") or "",
         },
         "sku_order_list": sku_orders,
         "logistics_info": [],
-        "room_id": _id_value(order.get("live_room_id")) or 0,
+        "room_id": id_value(order.get("live_room_id")) or 0,
     }
 
 
@@ -146,26 +161,25 @@ def _line(order: dict[str, Any], i: int) -> dict[str, Any]:
 
 
 def _receiver(order: dict[str, Any]) -> dict[str, Any]:
-    """Plain values when the platform gives them, else the masked ones, else the ciphertext (which
-    /order/batchDecrypt can open later) when it fits the canonical field; 抖店's `town` is the district and
-    `street` the town."""
+    """Plain values when the platform gives them, else the masked ones; the ciphertexts (which
+    /order/batchDecrypt opens) go to `platform_cipher`. 抖店's `town` is the district and `street` the town."""
     addr = _first(order.get("post_addr"), order.get("mask_post_addr")) or {}
 
     def name(part: str) -> str | None:
         value = addr.get(part)
         return (value.get("name") if isinstance(value, dict) else value) or None
 
-    return {
-        "name": _first(order.get("post_receiver"), order.get("mask_post_receiver"),
-                       _fitting(order.get("encrypt_post_receiver"), 100)),
-        "phone": _first(order.get("post_tel"), order.get("mask_post_tel"), _fitting(order.get("encrypt_post_tel"), 32)),
+    receiver = {
+        "name": _first(order.get("post_receiver"), order.get("mask_post_receiver")),
+        "phone": _first(order.get("post_tel"), order.get("mask_post_tel")),
         "province": name("province"),
         "city": name("city"),
         "district": name("town"),
         "town": name("street"),
-        "address": _first(addr.get("detail"), (order.get("mask_post_addr") or {}).get("detail"),
-                          _fitting(addr.get("encrypt_detail"), 300)),
+        "address": _first(addr.get("detail"), (order.get("mask_post_addr") or {}).get("detail")),
     }
+    return with_cipher(receiver, name=order.get("encrypt_post_receiver"), phone=order.get("encrypt_post_tel"),
+                       address=(order.get("post_addr") or {}).get("encrypt_detail"))
 
 
 def _fully_refunded(sku_orders: list[dict[str, Any]]) -> bool:
@@ -177,14 +191,7 @@ def _optional_time(order: dict[str, Any], field: str) -> Any:
     return from_epoch(value, field) if value not in (None, 0, "0", "") else None
 
 
-def _fitting(value: Any, limit: int) -> Any:
-    return value if isinstance(value, str) and len(value) <= limit else None
-
-
 def _first(*values: Any) -> Any:
     return next((value for value in values if value), None)
 
 
-def _id_value(value: Any) -> Any:
-    """Numeric ids as int64 (the SDK types), others kept as strings."""
-    return int(value) if isinstance(value, str) and value.isdigit() else value

@@ -36,7 +36,3 @@ def push_sign(*, app_key: str, app_secret: str, body: bytes) -> str:
     """The `event-sign` header: lowercase hex MD5(app_key + raw body + app_secret)."""
     return hashlib.md5(app_key.encode() + body + app_secret.encode()).hexdigest()
 
-
-def push_sign_matches(*, app_key: str, app_secret: str, body: bytes, signature: str) -> bool:
-    expected = push_sign(app_key=app_key, app_secret=app_secret, body=body)
-    return hmac.compare_digest(expected, signature.strip().lower())

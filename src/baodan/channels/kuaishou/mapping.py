@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from baodan.channels._common import count, fen, from_epoch, lookup_status, pick, text, to_epoch
+from baodan.channels._common import (
+    count,
+    fen,
+    from_epoch,
+    id_value,
+    lookup_status,
+    pick,
+    text,
+    to_epoch,
+    with_cipher,
+)
 
 # orderBaseInfo.status → canonical status; the one table. 0 (未知) is deliberately absent.
 STATUS = {
@@ -68,20 +78,22 @@ def to_canonical(order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
 
 
 def from_canonical(order: dict[str, Any], *, seller_id: str = "") -> dict[str, Any]:
-    """A canonical order of one line rendered as a 快手 order (masked receiver fields carry the values)."""
+    """A canonical order of one line rendered as a 快手 order (masked receiver fields carry the values,
+    the encrypted ones the receiver's platform_cipher)."""
     if len(order["lines"]) != 1:
         raise ValueError(f"a kuaishou order holds one item, not {len(order['lines'])}")
     line = order["lines"][0]
     status = order["status"]
     receiver = order.get("receiver") or {}
-    oid = _number(order["platform_order_id"])
+    cipher = receiver.get("platform_cipher") or {}
+    oid = id_value(order["platform_order_id"])
     paid_at = order.get("paid_at")
     fees = {"totalFee": order["paid_total_fen"], "expressFee": order.get("shipping_fee_fen", 0),
             "discountFee": order.get("discount_fen", 0) + line.get("discount_fen", 0)}
     refunds = []
     if status == "refunded":
-        refunds.append({"refundId": _number(f"{order['platform_order_id']}1"), "oid": oid,
-                        "skuId": _number(line.get("platform_sku_id")), "status": REFUND_SUCCEEDED,
+        refunds.append({"refundId": id_value(f"{order['platform_order_id']}1"), "oid": oid,
+                        "skuId": id_value(line.get("platform_sku_id")), "status": REFUND_SUCCEEDED,
                         "handlingWay": 10, "refundFee": order["paid_total_fen"] - fees["expressFee"],
                         "updateTime": to_epoch(order["updated_at"], ms=True)})
     return {
@@ -97,12 +109,12 @@ def from_canonical(order: dict[str, Any], *, seller_id: str = "") -> dict[str, A
             "remark": order.get("buyer_message") or "",
             "buyerOpenId": "",
             "buyerNick": order.get("buyer_nick") or "",
-            "sellerId": _number(seller_id) or 0,
+            "sellerId": id_value(seller_id) or 0,
             "disableDeliveryReasonCode": [],
         },
         "orderItemInfo": {
             "itemId": 0,
-            "skuId": _number(line.get("platform_sku_id")) or 0,
+            "skuId": id_value(line.get("platform_sku_id")) or 0,
             "relItemId": 0,
             "relSkuId": 0,
             "skuNick": line.get("sku_code") or "",
@@ -117,11 +129,11 @@ def from_canonical(order: dict[str, Any], *, seller_id: str = "") -> dict[str, A
         "orderRefundList": refunds,
         "orderLogisticsInfo": [],
         "orderAddress": {
-            "encryptedConsignee": "",
+            "encryptedConsignee": cipher.get("name") or "",
             "desensitiseConsignee": receiver.get("name") or "",
-            "encryptedMobile": "",
+            "encryptedMobile": cipher.get("phone") or "",
             "desensitiseMobile": receiver.get("phone") or "",
-            "encryptedAddress": "",
+            "encryptedAddress": cipher.get("address") or "",
             "desensitiseAddress": receiver.get("address") or "",
             "province": receiver.get("province") or "",
             "city": receiver.get("city") or "",
@@ -133,21 +145,19 @@ def from_canonical(order: dict[str, Any], *, seller_id: str = "") -> dict[str, A
 
 
 def _receiver(address: dict[str, Any]) -> dict[str, Any]:
-    """The masked values (快手 gives no plain ones), else the ciphertext for a later open.order.decrypt.batch
-    when it fits the canonical field."""
-    return {
-        "name": address.get("desensitiseConsignee") or _fitting(address.get("encryptedConsignee"), 100),
-        "phone": address.get("desensitiseMobile") or _fitting(address.get("encryptedMobile"), 32),
+    """The masked values (快手 gives no plain ones); the ciphertexts, for a later open.order.decrypt.batch, go
+    to `platform_cipher`."""
+    receiver = {
+        "name": address.get("desensitiseConsignee") or None,
+        "phone": address.get("desensitiseMobile") or None,
         "province": address.get("province") or None,
         "city": address.get("city") or None,
         "district": address.get("district") or None,
         "town": address.get("town") or None,
-        "address": address.get("desensitiseAddress") or _fitting(address.get("encryptedAddress"), 300),
+        "address": address.get("desensitiseAddress") or None,
     }
-
-
-def _fitting(value: Any, limit: int) -> Any:
-    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+    return with_cipher(receiver, name=address.get("encryptedConsignee"), phone=address.get("encryptedMobile"),
+                       address=address.get("encryptedAddress"))
 
 
 def _fully_refunded(order: dict[str, Any], goods_paid_fen: int) -> bool:
@@ -161,6 +171,3 @@ def _optional_time(order: dict[str, Any], path: str) -> Any:
     return from_epoch(value, path, ms=True) if value not in (0, "0") else None
 
 
-def _number(value: Any) -> Any:
-    """Ids are Long in the 快手 schemas; a non-numeric id stays a string."""
-    return int(value) if isinstance(value, str) and value.isdigit() else value

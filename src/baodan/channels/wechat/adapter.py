@@ -13,50 +13,63 @@ here in one place so they are easy to correct against a real sandbox:
 - Errors: `errcode` 0 (or absent) is success and the rest of the answer is the data. Retryable: HTTP
   429/5xx, errcode -1 (系统繁忙) and 45011 (minute quota) — standard WeChat codes, not re-verified here.
 - Order list: `/order/list/get` by `update_time_range` (the SKIT model, not the flat doc-copy form), window
-  ≤ 7 days (else ValueError), `page_size` capped at 50 (the lower of the two documented maxima). It pages by
-  `next_key`: `page <= 1` starts, later pages need the keyword `cursor=` (else ValueError). It returns ids
-  only, so `OrderPage.orders` are stubs `{"order_id": …}` that need `order_detail_call`.
+  ≤ 7 days (`max_list_window`, else Invalid), `page_size` capped at 50 (the lower of the two documented
+  maxima). It pages by `next_key`: no `cursor` starts, a later page (`page > 1`) needs the `cursor` from the
+  previous `OrderPage.next_cursor` (else ValueError). It returns ids only, so the page is `ids_only` and its
+  `orders` are stubs `{"order_id": …}` that need `order_detail_call`. `order_list_data` says `has_more`
+  exactly when it is given a `next_cursor`; `read_call` reports a cursor call as page 1.
 - Order object: `product_infos`, `price_info`, `pay_info`, `delivery_info` and `ext_info` are read inside
   `order_detail`. Lines have no ids (`platform_line_id` None); `sale_price` is the unit price and
   `real_price` what the line paid, the difference being the line discount; the order-level discount is
   what remains: Σ lines + freight − order_price (never below 0). `sku_code` is the merchant code.
 - Status: 12 礼物待收下 and 13 凑单买凑团中 are `paid` (the buyer has paid); 21 部分发货 is `paid`;
   190/250 are `cancelled`; 200 (全部商品售后之后订单取消) is `refunded`.
-- Receiver: as given (masked); `county_name` is the district; WeChat has no town. The live room is
-  `ext_info.live_id` when not empty.
-- Push: GET is the URL check (`signature` over Token, timestamp, nonce). A POST with `msg_signature` is
-  安全模式 (JSON `{ToUserName, Encrypt}`, `msg_signature` over Token, timestamp, nonce, Encrypt, and the
-  decrypted appid must be ours); without it, plaintext mode checked by `signature`. `parse_push(request)`
-  gets no credentials, so an encrypted push must first go through `open_push(creds, request)`, which
-  verifies and returns the request with the plaintext body. The URL check's answer is `echo_answer()`.
-  Reply `success` (text/plain, standard WeChat; unverified); failure answers HTTP 500 `fail`.
-  `sign_push()` sends one event per POST, encrypted when `encoding_aes_key` is set; its nonce and the
-  16-byte random prefix are derived from the content and `now` so it stays pure.
+- Receiver: as given (masked); `county_name` is the district; WeChat has no town. The order carries no
+  receiver ciphertext (/order/sensitiveinfo/decode opens it by order id), so there is no `platform_cipher`.
+  The live room is `ext_info.live_id` when not empty.
+- Push: GET is the URL check (`signature` over Token, timestamp, nonce): `handshake` verifies it and echoes
+  `echostr` (it gets no `now`, so it checks no staleness). A POST with `msg_signature` is 安全模式 (JSON
+  `{ToUserName, Encrypt}`, `msg_signature` over Token, timestamp, nonce, Encrypt, and the decrypted appid
+  must be ours); without it, plaintext mode checked by `signature` (which covers no body: only 安全模式
+  protects the content). `open_push` verifies, refuses a signed
+  timestamp more than 10 minutes from `now` [inf: WeChat documents no window], decrypts and reads the
+  event; a GET gives no notice. `push_route` reads `ToUserName` (the shop's original id, in clear in both
+  modes); the appid is only inside the ciphertext. Reply `success` (text/plain, standard WeChat;
+  unverified); failure answers HTTP 500 `fail`. `sign_push()` sends one event per POST (more than one
+  notice raises ValueError), named by kind (created order_new, paid order_pay, cancelled order_cancel,
+  shipped order_deliver, completed order_confirm, other order_ext_info_update, refund aftersale_update)
+  unless the notice's `raw` names an `Event`, `CreateTime` the notice's time (else `now`), `ToUserName`
+  the notice's shop (else `extra["original_id"]`); encrypted when `encoding_aes_key` is set. Its nonce and
+  the 16-byte random prefix are derived from the content and `now` so it stays pure. Events never carry
+  the order.
 - Ship: `/order/delivery/send` with `deliver_type` 1 (自寄快递); `product_infos` come from the lines
   (`platform_product_id`, `platform_sku_id`, `quantity`) and are omitted when no lines are given.
-- Stock: `/product/stock/update` with `diff_type` 3 (设置, an absolute level); it needs the product id.
+- Stock: `/product/stock/update` with `diff_type` 3 (设置, an absolute level); it needs the product id. As
+  the level is set, BaoDan reads none (`stock_query_call` is None; /product/stock/get's answer shape is not
+  in the sources, so `parse_stock_query`/`stock_query_data` raise NotImplementedError).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from baodan.channels import _common
-from baodan.channels._common import CursorPage, compact_json, from_epoch, to_epoch
+from baodan.channels._common import compact_json, from_epoch, to_epoch
 from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
     Incoming,
     MappingError,
+    OrderPage,
     PlatformError,
     PushAnswer,
     PushNotice,
+    PushRoute,
+    ServedCall,
     SignedRequest,
 )
 from baodan.channels.wechat import mapping, signing
@@ -64,7 +77,10 @@ from baodan.channels.wechat import mapping, signing
 API_HOST = "https://api.weixin.qq.com"
 RETRYABLE_ERRCODES = frozenset({"-1", "45011"})
 MAX_PAGE_SIZE = 50
-MAX_WINDOW = timedelta(days=7)
+LIST_PATH = "/channels/ec/order/list/get"
+DETAIL_PATH = "/channels/ec/order/get"
+SHIP_PATH = "/channels/ec/order/delivery/send"
+STOCK_PATH = "/channels/ec/product/stock/update"
 
 PUSH_KINDS = {
     "channels_ec_order_new": "created",
@@ -76,11 +92,19 @@ PUSH_KINDS = {
     "channels_ec_order_ext_info_update": "other",
     "channels_ec_aftersale_update": "refund",
 }
+KIND_EVENTS = {"created": "channels_ec_order_new", "paid": "channels_ec_order_pay",
+               "cancelled": "channels_ec_order_cancel", "shipped": "channels_ec_order_deliver",
+               "completed": "channels_ec_order_confirm", "other": "channels_ec_order_ext_info_update",
+               "refund": "channels_ec_aftersale_update"}
+AFTERSALE_INFO = "finder_shop_aftersale_status_update"
 
 
 class WechatAdapter:
     channel = "wechat"
     calls_per_second = 5.0
+    has_push = True
+    max_list_window = timedelta(days=7)
+    stock_mode = "absolute"
 
     # client side
 
@@ -91,14 +115,7 @@ class WechatAdapter:
                              {"content-type": "application/json"}, compact_json(call.params).encode())
 
     def read_response(self, call: Call, status: int, body: bytes) -> dict[str, Any]:
-        if status == 429 or status >= 500:
-            raise PlatformError(f"wechat {call.method}: HTTP {status}", platform_code=str(status), retryable=True)
-        try:
-            answer = json.loads(body)
-        except ValueError:
-            raise PlatformError(f"wechat {call.method}: HTTP {status}, not JSON", platform_code=str(status)) from None
-        if not isinstance(answer, dict):
-            raise PlatformError(f"wechat {call.method}: unexpected answer", platform_code=str(status))
+        answer = _common.answer_object("wechat", call, status, body)
         code = str(answer.get("errcode", 0))
         if code != "0":
             raise PlatformError(f"wechat {call.method}: {answer.get('errmsg') or ''} ({code})", platform_code=code,
@@ -106,26 +123,25 @@ class WechatAdapter:
         return {k: v for k, v in answer.items() if k not in ("errcode", "errmsg")}
 
     def order_list_call(self, creds: Credentials, *, updated_from: datetime, updated_to: datetime,
-                        page: int, page_size: int, cursor: str | None = None) -> Call:
-        if updated_to - updated_from > MAX_WINDOW:
-            raise ValueError("wechat lists orders over at most 7 days of update time")
+                        page: int = 1, cursor: str | None = None, page_size: int = 50) -> Call:
+        _common.check_window(updated_from, updated_to, self.max_list_window, self.channel)
         if cursor is None and page > 1:
-            raise ValueError("wechat pages by next_key: pass cursor= from the previous CursorPage")
+            raise ValueError("wechat pages by next_key: pass cursor= from the previous OrderPage.next_cursor")
         params: dict[str, Any] = {
             "update_time_range": {"start_time": to_epoch(updated_from), "end_time": to_epoch(updated_to)},
             "page_size": min(page_size, MAX_PAGE_SIZE),
         }
         if cursor:
             params["next_key"] = cursor
-        return Call("/channels/ec/order/list/get", params)
+        return Call(LIST_PATH, params)
 
-    def parse_order_list(self, data: dict[str, Any]) -> CursorPage:
+    def parse_order_list(self, data: dict[str, Any], *, page: int, page_size: int) -> OrderPage:
         ids = data.get("order_id_list") or []
-        return CursorPage(orders=[{"order_id": str(i)} for i in ids], has_more=bool(data.get("has_more")),
-                          cursor=data.get("next_key") or None)
+        return OrderPage(orders=[{"order_id": str(i)} for i in ids], has_more=bool(data.get("has_more")),
+                         next_cursor=data.get("next_key") or None, ids_only=True)
 
     def order_detail_call(self, creds: Credentials, platform_order_id: str) -> Call:
-        return Call("/channels/ec/order/get", {"order_id": platform_order_id})
+        return Call(DETAIL_PATH, {"order_id": platform_order_id})
 
     def parse_order_detail(self, data: dict[str, Any]) -> dict[str, Any]:
         return _common.pick(data, "order")
@@ -137,56 +153,45 @@ class WechatAdapter:
             delivery["product_infos"] = [{"product_id": str(line.get("platform_product_id") or ""),
                                           "sku_id": str(line["platform_sku_id"]), "product_cnt": line["quantity"]}
                                          for line in lines]
-        return Call("/channels/ec/order/delivery/send", {"order_id": platform_order_id, "delivery_list": [delivery]})
+        return Call(SHIP_PATH, {"order_id": platform_order_id, "delivery_list": [delivery]})
 
     def stock_call(self, creds: Credentials, *, platform_sku_id: str, quantity: int,
-                   platform_product_id: str | None = None) -> Call:
+                   platform_product_id: str | None = None, current: int | None = None) -> Call:
         if not platform_product_id:
             raise ValueError("wechat stock updates need the product id")
-        return Call("/channels/ec/product/stock/update", {"product_id": platform_product_id,
-                                                          "sku_id": platform_sku_id, "diff_type": 3, "num": quantity})
+        return Call(STOCK_PATH, {"product_id": platform_product_id, "sku_id": platform_sku_id, "diff_type": 3,
+                                 "num": quantity})
+
+    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
+                         platform_product_id: str | None = None) -> Call | None:
+        return None  # the level is set (diff_type 3), not changed
+
+    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
+        raise NotImplementedError("wechat stock is set absolutely: BaoDan reads no stock level")
 
     # push side
 
-    def open_push(self, creds: Credentials, request: Incoming) -> Incoming:
-        """The push verified and, in 安全模式, with its body decrypted; BadSignature when it is not ours."""
-        query, token = request.query, _secret(creds, "token")
-        timestamp, nonce = query.get("timestamp") or "", query.get("nonce") or ""
-        if request.http_method.upper() == "GET" or "msg_signature" not in query:
-            if not signing.signature_matches(signing.signature(token, timestamp, nonce), query.get("signature")):
-                raise BadSignature("wechat push signature does not match")
-            return request
-        try:
-            encrypted = json.loads(request.body)["Encrypt"]
-        except (ValueError, KeyError, TypeError):
-            raise BadSignature("wechat 安全模式 push without Encrypt") from None
-        if not signing.signature_matches(signing.signature(token, timestamp, nonce, encrypted),
-                                         query.get("msg_signature")):
-            raise BadSignature("wechat push msg_signature does not match")
-        try:
-            message, appid = signing.decrypt(encrypted, _secret(creds, "encoding_aes_key"))
-        except ValueError as exc:
-            raise BadSignature("wechat push does not decrypt", details=str(exc)) from None
-        if appid != creds.app_key:
-            raise BadSignature("wechat push for another appid", details={"appid": appid})
-        return replace(request, body=message)
-
-    def verify_push(self, creds: Credentials, request: Incoming) -> None:
-        self.open_push(creds, request)
-
-    def parse_push(self, request: Incoming) -> list[PushNotice]:
-        """Reads a plaintext (or opened) push; the GET URL check carries no notice."""
-        if request.http_method.upper() == "GET":
-            return []
+    def push_route(self, request: Incoming) -> PushRoute:
         try:
             event = json.loads(request.body)
+            shop = event.get("ToUserName") if isinstance(event, dict) else None
+        except ValueError:
+            shop = None
+        return PushRoute(platform_shop_id=shop or None)
+
+    def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
+        body = self._verified_body(creds, request)
+        timestamp = request.query.get("timestamp") or ""
+        _common.check_fresh(from_epoch(timestamp, "timestamp") if timestamp.isdigit() else None, now, timestamp)
+        if request.http_method.upper() == "GET":
+            return []  # the URL check carries no notice
+        try:
+            event = json.loads(body)
         except ValueError:
             raise MappingError("wechat push body is not JSON (XML format is not served)",
                                details={"field": "body"}) from None
-        if "Encrypt" in event and "Event" not in event:
-            raise ValueError("wechat push is still encrypted: parse the request open_push(creds, request) returns")
         name = _common.pick(event, "Event")
-        info = event.get("order_info") or event.get("finder_shop_aftersale_status_update") or {}
+        info = event.get("order_info") or event.get(AFTERSALE_INFO) or {}
         order_id = info.get("order_id")
         if name not in PUSH_KINDS or not order_id:
             return []  # stock and other events name no order
@@ -198,9 +203,34 @@ class WechatAdapter:
     def push_answer(self, ok: bool) -> PushAnswer:
         return PushAnswer(200, b"success", "text/plain") if ok else PushAnswer(500, b"fail", "text/plain")
 
-    def echo_answer(self, request: Incoming) -> PushAnswer:
-        """The answer to the GET URL check (after verify_push): the `echostr` sent."""
-        return PushAnswer(200, (request.query.get("echostr") or "").encode(), "text/plain")
+    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
+        """The GET URL check: verified, then its `echostr` echoed."""
+        if request.http_method.upper() != "GET" or "echostr" not in request.query:
+            return None
+        self._verified_body(creds, request)
+        return PushAnswer(200, request.query["echostr"].encode(), "text/plain")
+
+    def _verified_body(self, creds: Credentials, request: Incoming) -> bytes:
+        """The push body (decrypted in 安全模式) once its signature is checked; BadSignature when it is not ours."""
+        query, token = request.query, _secret(creds, "token")
+        timestamp, nonce = query.get("timestamp") or "", query.get("nonce") or ""
+        if request.http_method.upper() == "GET" or "msg_signature" not in query:
+            if not _common.sign_matches(query.get("signature"), signing.signature(token, timestamp, nonce)):
+                raise BadSignature("wechat push signature does not match")
+            return request.body
+        try:
+            encrypted = json.loads(request.body)["Encrypt"]
+        except (ValueError, KeyError, TypeError):
+            raise BadSignature("wechat 安全模式 push without Encrypt") from None
+        if not _common.sign_matches(query.get("msg_signature"), signing.signature(token, timestamp, nonce, encrypted)):
+            raise BadSignature("wechat push msg_signature does not match")
+        try:
+            message, appid = signing.decrypt(encrypted, _secret(creds, "encoding_aes_key"))
+        except ValueError as exc:
+            raise BadSignature("wechat push does not decrypt", details=str(exc)) from None
+        if appid != creds.app_key:
+            raise BadSignature("wechat push for another appid", details={"appid": appid})
+        return message
 
     # mapping
 
@@ -211,7 +241,7 @@ class WechatAdapter:
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
         token = request.query.get("access_token") or ""
-        if not token or not creds.access_token or not hmac.compare_digest(token, creds.access_token):
+        if not creds.access_token or not _common.sign_matches(token, creds.access_token, hex_digest=False):
             raise BadSignature("invalid access_token", details={"errcode": 40001})
         try:
             params = json.loads(request.body) if request.body.strip() else {}
@@ -219,26 +249,34 @@ class WechatAdapter:
             raise BadSignature("body is not JSON", details={"errcode": 47001}) from None
         return Call("/" + request.path.strip("/"), params if isinstance(params, dict) else {})
 
-    def sign_push(self, creds: Credentials, notices: list[dict[str, Any]], *, now: datetime) -> SignedRequest:
-        """`notices` holds one event (`Event`, `order_info` …); the envelope fields are filled in."""
-        if len(notices) != 1:
-            raise ValueError("wechat pushes one event per request")
-        stamp = str(to_epoch(now))
-        event = {"ToUserName": creds.extra.get("original_id", ""), "FromUserName": "", "CreateTime": int(stamp),
-                 "MsgType": "event"} | notices[0]
-        plaintext = compact_json(event)
-        digest = hashlib.sha256(f"{plaintext}:{stamp}".encode()).digest()
-        nonce = str(int.from_bytes(digest[:4], "big"))
-        token = _secret(creds, "token")
-        query = {"signature": signing.signature(token, stamp, nonce), "timestamp": stamp, "nonce": nonce}
-        url, headers = creds.extra.get("push_url", "/"), {"content-type": "application/json"}
-        aes_key = creds.extra.get("encoding_aes_key")
-        if not aes_key:
-            return SignedRequest("POST", url, query, headers, plaintext.encode())
-        encrypted = signing.encrypt(plaintext.encode(), aes_key, creds.app_key, digest[16:32])
-        query |= {"encrypt_type": "aes", "msg_signature": signing.signature(token, stamp, nonce, encrypted)}
-        body = compact_json({"ToUserName": event["ToUserName"], "Encrypt": encrypted}).encode()
-        return SignedRequest("POST", url, query, headers, body)
+    def read_call(self, call: Call) -> ServedCall:
+        p = call.params
+        if call.method == LIST_PATH:
+            window = p["update_time_range"]
+            return ServedCall("order_list", updated_from=from_epoch(window["start_time"], "start_time"),
+                              updated_to=from_epoch(window["end_time"], "end_time"),
+                              page_size=int(p.get("page_size", 10)), cursor=p.get("next_key") or None)
+        if call.method == DETAIL_PATH:
+            return ServedCall("order_detail", platform_order_id=str(p["order_id"]))
+        if call.method == SHIP_PATH:
+            delivery = p["delivery_list"][0]
+            return ServedCall("ship", platform_order_id=str(p["order_id"]), waybill_no=str(delivery["waybill_id"]),
+                              carrier_code=str(delivery["delivery_id"]))
+        if call.method == STOCK_PATH and int(p.get("diff_type", 3)) == 3:
+            return ServedCall("stock", platform_sku_id=str(p["sku_id"]), platform_product_id=str(p["product_id"]),
+                              quantity=int(p["num"]))
+        return ServedCall("other")
+
+    def order_list_data(self, orders: list[dict[str, Any]], *, page: int, page_size: int, total: int,
+                        next_cursor: str | None) -> dict[str, Any]:
+        return {"order_id_list": [str(order["order_id"]) for order in orders], "next_key": next_cursor or "",
+                "has_more": next_cursor is not None}
+
+    def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {"order": order}
+
+    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
+        raise NotImplementedError("wechat stock is set absolutely: BaoDan reads no stock level")
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if error is None:
@@ -248,12 +286,34 @@ class WechatAdapter:
             raise ValueError(f"wechat errcodes are numbers, not {code!r}")
         return compact_json({"errcode": int(code), "errmsg": message}).encode()
 
+    def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
+        """One event (WeChat pushes one per request), encrypted when `encoding_aes_key` is set."""
+        if len(notices) != 1:
+            raise ValueError("wechat pushes one event per request")
+        notice = notices[0]
+        name = notice.raw.get("Event") or _common.push_name(KIND_EVENTS, notice.kind, self.channel)
+        info_key = AFTERSALE_INFO if name == "channels_ec_aftersale_update" else "order_info"
+        event = {"ToUserName": notice.platform_shop_id or creds.extra.get("original_id", ""), "FromUserName": "",
+                 "CreateTime": to_epoch(notice.occurred_at or now), "MsgType": "event", "Event": name,
+                 info_key: dict(notice.raw.get(info_key) or {}) | {"order_id": notice.platform_order_id}}
+        stamp = str(to_epoch(now))
+        plaintext = compact_json(event)
+        digest = hashlib.sha256(f"{plaintext}:{stamp}".encode()).digest()
+        nonce = str(int.from_bytes(digest[:4], "big"))
+        token = _secret(creds, "token")
+        query = {"signature": signing.signature(token, stamp, nonce), "timestamp": stamp, "nonce": nonce}
+        headers = {"content-type": "application/json"}
+        aes_key = creds.extra.get("encoding_aes_key")
+        if not aes_key:
+            return SignedRequest("POST", url, query, headers, plaintext.encode())
+        encrypted = signing.encrypt(plaintext.encode(), aes_key, creds.app_key, digest[16:32])
+        query |= {"encrypt_type": "aes", "msg_signature": signing.signature(token, stamp, nonce, encrypted)}
+        body = compact_json({"ToUserName": event["ToUserName"], "Encrypt": encrypted}).encode()
+        return SignedRequest("POST", url, query, headers, body)
+
     def from_canonical(self, order: dict[str, Any], creds: Credentials) -> dict[str, Any]:
         return mapping.from_canonical(order)
 
 
 def _secret(creds: Credentials, name: str) -> str:
-    try:
-        return creds.extra[name]
-    except KeyError:
-        raise ValueError(f"wechat credentials need extra[{name!r}]") from None
+    return _common.extra_secret(creds, name, "wechat")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -18,10 +17,6 @@ _BLOCK = 32  # WeChat pads to 32 bytes, not the AES block size
 def signature(token: str, timestamp: str, nonce: str, *more: str) -> str:
     """`signature` (Token, timestamp, nonce) or `msg_signature` (+ Encrypt): SHA1 hex of the sorted join."""
     return hashlib.sha1("".join(sorted((token, timestamp, nonce, *more))).encode()).hexdigest()
-
-
-def signature_matches(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected, given.lower())
 
 
 def aes_key(encoding_aes_key: str) -> bytes:
