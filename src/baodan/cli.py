@@ -158,11 +158,13 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print(f"worker running on {runtime.db.dialect}; Ctrl-C stops")
+    runtime.start_channel_sync(stop)
     try:
         runtime.worker().run(stop)
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         runtime.close()
 
 
@@ -353,6 +355,31 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
     surge.report(result, as_json=as_json, console=console)
     if not result.ok:
         raise CliError("invariants violated (see above)", code="bench.invariants")
+
+
+
+@app.command("sim")
+def sim(port: Annotated[int, typer.Option(help="listen port")] = 8700,
+        host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",
+        config: Annotated[str | None, typer.Option(help="TOML file: credentials, shops, SKUs, session, pushes")] = None,
+        push_to: Annotated[str | None, typer.Option(help="BaoDan's base URL: push to <URL>/webhooks/<platform> "
+                                                         "(default: no pushes, pull only)")] = None,
+        platform: Annotated[str | None, typer.Option(help="serve only this platform, at the root of the port")] = None,
+        rate: Annotated[float | None, typer.Option(min=0.001, help="session orders per second [50]")] = None,
+        orders: Annotated[int | None, typer.Option(min=0, help="session orders; 0: no session [1000]")] = None,
+        hot_skus: Annotated[int | None, typer.Option(min=0, help="hot SKUs taking most orders [3]")] = None,
+        seed: Annotated[int | None, typer.Option(help="the session's random seed [1]")] = None) -> None:
+    """Play each platform's open API locally (signed calls, order list/detail, write-backs, stock) and run a
+    live session that pushes signed webhooks to BaoDan; Ctrl-C stops. Inspect at /_sim/status."""
+    from dataclasses import replace
+
+    from baodan.sim import runner
+    from baodan.sim.config import load_config
+
+    cfg = load_config(config, port=port, host=host, push_to=push_to, platform=platform, rate=rate, orders=orders,
+                      hot_skus=hot_skus, seed=seed)
+    cfg = replace(cfg, session=replace(cfg.session, autostart=True))
+    runner.serve(cfg, echo=lambda line: console.print(line, soft_wrap=True, markup=False, highlight=False))
 
 
 # ----------------------------------------------------------------------------------- identity commands
