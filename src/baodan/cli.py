@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from baodan.channels.cli import channels_app
 from baodan.core.config import Settings, get_settings
 from baodan.core.errors import BaoDanError
 
@@ -27,6 +28,7 @@ users_app = typer.Typer(help="Users, sessions and API keys.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 app.add_typer(pii_app, name="pii")
 app.add_typer(users_app, name="users")
+app.add_typer(channels_app, name="channels")
 console = Console()
 
 

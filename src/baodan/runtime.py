@@ -91,6 +91,20 @@ class Runtime:
         return Worker(self.db, self.inbox, batch_size=self.settings.batch_size,
                       max_wait_ms=self.settings.batch_max_wait_ms)
 
+    def start_channel_sync(self, stop: threading.Event) -> None:
+        """Pull, fetch, write back and push stock for every connected shop, in threads of this process."""
+        if not self.settings.channel_sync:
+            return
+        from datetime import timedelta
+
+        from baodan.channels.sync import ChannelSync
+
+        sync = ChannelSync(self.db, self.inbox, self.shops, self.pii, pull_interval_s=self.settings.pull_interval_s,
+                           pull_lookback=timedelta(hours=self.settings.pull_lookback_hours),
+                           stock_interval_s=self.settings.stock_push_interval_ms / 1000,
+                           max_orders=self.settings.max_orders_per_request)
+        self.threads += sync.start(stop)
+
     def start_worker_thread(self) -> None:
         thread = threading.Thread(target=self.worker().run, args=(self.stop,), name="worker", daemon=True)
         thread.start()
@@ -136,6 +150,7 @@ def run_worker_process(settings: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runtime = Runtime.open(Settings(**settings))
     tune_gc()
+    runtime.start_channel_sync(stop)
     try:
         runtime.worker().run(stop)
     finally:

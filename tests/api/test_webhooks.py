@@ -15,6 +15,7 @@ from baodan.app import WEBHOOK_ROUTERS, create_app
 from baodan.catalog import schemas as catalog_schemas
 from baodan.catalog import services as catalog
 from baodan.channels import custom
+from baodan.channels.registry import ADAPTERS, PLATFORMS
 from baodan.core.db import fetchall
 from baodan.identity import accounts, audit
 from baodan.identity.http import route_permission
@@ -120,14 +121,23 @@ def test_a_shop_without_a_secret_refuses_every_push(runtime, db, client) -> None
 
 
 def test_every_webhook_route_is_public_and_refuses_unsigned_pushes(runtime, db, client) -> None:
+    """Own channels answer 401; a platform answers its own failure shape (or 404 when it has no push);
+    either way nothing is written."""
     _own_shop(db, client)
     anon = TestClient(create_app(runtime))
-    routes = [r for router in WEBHOOK_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
-    assert routes
+    routes = [r for router in WEBHOOK_ROUTERS for r in router.routes if isinstance(r, APIRoute) and "POST" in r.methods]
+    assert {r.path for r in routes} == {"/webhooks/custom/{shop}", "/webhooks/{platform}"}
     for route in routes:
         assert route_permission(route) is None, f"{route.path} must be public (signature-verified)"
-        path = route.path.replace("{shop}", "MINI")
-        assert anon.post(path, json={"orders": []}).status_code == 401, path
+    assert anon.post("/webhooks/custom/MINI", json={"orders": []}).status_code == 401
+    for platform in PLATFORMS:
+        resp = anon.post(f"/webhooks/{platform}", json={"orders": [_mini("u1")]})
+        if ADAPTERS[platform].has_push:
+            assert resp.status_code == ADAPTERS[platform].push_answer(False).status, platform
+        else:
+            assert resp.status_code == 404, platform
+    assert anon.post("/webhooks/nowhere", json={}).status_code == 404
+    assert _inbox_total(runtime) == 0
 
 
 def test_credentials_are_write_only_sealed_at_rest_and_need_settings_write(runtime, db, client) -> None:

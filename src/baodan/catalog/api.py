@@ -85,7 +85,8 @@ def list_sku_mappings(shop_id: IdPath, rt: Rt, me: Me, limit: Limit = 500) -> An
     with rt.db.read() as s:
         return [r._asdict() for r in s.execute(
             select(sku_mapping.c.shop_id, sku_mapping.c.platform_sku_id, sku_mapping.c.sku_id,
-                   sku.c.code.label("sku_code")).join(sku, sku.c.id == sku_mapping.c.sku_id)
+                   sku.c.code.label("sku_code"), sku_mapping.c.platform_product_id)
+            .join(sku, sku.c.id == sku_mapping.c.sku_id)
             .where(sku_mapping.c.shop_id == shop_id).order_by(sku_mapping.c.platform_sku_id).limit(limit))]
 
 

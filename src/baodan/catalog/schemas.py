@@ -96,9 +96,14 @@ class SkuRead(BaseModel):
     components: list[BundlePart] = Field(default_factory=list)
 
 
+PlatformId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
 class SkuMappingItem(_Strict):
-    platform_sku_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    platform_sku_id: PlatformId
     sku: CodeStr
+    platform_product_id: PlatformId | None = Field(
+        default=None, description="the platform's product (item) id, where its stock calls need it")
 
 
 class SkuMappingRead(BaseModel):
@@ -106,6 +111,7 @@ class SkuMappingRead(BaseModel):
     platform_sku_id: str
     sku_id: int
     sku_code: str
+    platform_product_id: str | None = None
 
 
 class LiveSessionCreate(_Strict):

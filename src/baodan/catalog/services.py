@@ -98,16 +98,16 @@ def map_platform_skus(db: Database, *, shop_id: int, items: Sequence[schemas.Sku
         changes: list[dict[str, Any]] = []
         for item in items:
             values = {"shop_id": shop_id, "platform_sku_id": item.platform_sku_id, "sku_id": ids[item.sku],
-                      "created_at": now}
-            existing = s.execute(select(sku_mapping.c.sku_id).where(
+                      "platform_product_id": item.platform_product_id, "created_at": now}
+            existing = s.execute(select(sku_mapping.c.sku_id, sku_mapping.c.platform_product_id).where(
                 sku_mapping.c.shop_id == shop_id, sku_mapping.c.platform_sku_id == item.platform_sku_id)).first()
             if existing is None:
                 s.execute(insert(sku_mapping).values(**values))
                 changes.append({"platform_sku_id": item.platform_sku_id, "before": None, "after": item.sku})
-            elif existing[0] != ids[item.sku]:
+            elif tuple(existing) != (ids[item.sku], item.platform_product_id):
                 s.execute(update(sku_mapping).where(
                     sku_mapping.c.shop_id == shop_id, sku_mapping.c.platform_sku_id == item.platform_sku_id
-                ).values(sku_id=ids[item.sku]))
+                ).values(sku_id=ids[item.sku], platform_product_id=item.platform_product_id))
                 changes.append({"platform_sku_id": item.platform_sku_id, "before_sku_id": existing[0],
                                 "after": item.sku})
         if changes:

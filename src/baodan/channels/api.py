@@ -29,6 +29,8 @@ class CredentialsWrite(BaseModel):
     app_secret: str | None = Field(default=None, min_length=8, max_length=512, description=(
         "write-only; for an own channel (custom) leave it out to have a secret generated (answered once)"))
     platform_shop_id: str | None = Field(default=None, max_length=64)
+    base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://[^\s]+$", description=(
+        "the platform's gateway root; leave out for the production gateway (a simulator or sandbox: its URL)"))
     access_token: str | None = Field(default=None, max_length=2000, description="write-only")
     extra: dict[str, str] = Field(default_factory=dict, max_length=20, description="write-only platform specifics")
 
@@ -38,6 +40,7 @@ class CredentialsRead(BaseModel):
     configured: bool
     app_key: str | None
     platform_shop_id: str | None
+    base_url: str | None = None
     updated_by: str | None
     updated_at: datetime | None
     generated_secret: str | None = Field(default=None, description="only in the answer that generated it")
@@ -71,7 +74,8 @@ def put_credentials(shop_id: IdPath, body: CredentialsWrite, rt: Rt, me: Me, req
             raise Invalid("app_secret: required for a platform shop", code="channels.invalid_credentials")
         secret = generated = credentials.new_secret()
     saved = credentials.save(rt.db, rt.pii, shop_id=shop_id, app_key=body.app_key, app_secret=secret,
-                             platform_shop_id=body.platform_shop_id, access_token=body.access_token,
-                             extra=body.extra, actor=me.actor, ip=client_ip(request))
+                             platform_shop_id=body.platform_shop_id, base_url=body.base_url,
+                             access_token=body.access_token, extra=body.extra, actor=me.actor, ip=client_ip(request))
     rt.credentials.forget(shop_id)
+    rt.links.forget()
     return {**saved, "generated_secret": generated}

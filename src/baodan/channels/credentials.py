@@ -22,7 +22,7 @@ def new_secret() -> str:
 
 
 def save(db: Database, pii: PiiCipher, *, shop_id: int, app_key: str, app_secret: str,
-         platform_shop_id: str | None = None, access_token: str | None = None,
+         platform_shop_id: str | None = None, base_url: str | None = None, access_token: str | None = None,
          extra: dict[str, str] | None = None, actor: str, ip: str | None = None) -> dict[str, Any]:
     if not app_secret:
         raise Invalid("app_secret: required", code="channels.invalid_credentials")
@@ -32,17 +32,19 @@ def save(db: Database, pii: PiiCipher, *, shop_id: int, app_key: str, app_secret
         dialect = dialect_of(s)
         if not fetchall(s, "SELECT 1 FROM shop WHERE id = ?", (shop_id,)):
             raise NotFound(f"no shop {shop_id}", code="catalog.not_found")
-        old = fetchall(s, "SELECT app_key, platform_shop_id FROM shop_credential WHERE shop_id = ?", (shop_id,))
-        values = (app_key, platform_shop_id, sealed, actor, db_time(dialect, now), shop_id)
+        old = fetchall(s, "SELECT app_key, platform_shop_id, base_url FROM shop_credential WHERE shop_id = ?",
+                       (shop_id,))
+        values = (app_key, platform_shop_id, base_url, sealed, actor, db_time(dialect, now), shop_id)
         if old:
-            execute(s, "UPDATE shop_credential SET app_key = ?, platform_shop_id = ?, secrets_sealed = ?, "
-                       "updated_by = ?, updated_at = ? WHERE shop_id = ?", values)
+            execute(s, "UPDATE shop_credential SET app_key = ?, platform_shop_id = ?, base_url = ?, "
+                       "secrets_sealed = ?, updated_by = ?, updated_at = ? WHERE shop_id = ?", values)
         else:
-            execute(s, "INSERT INTO shop_credential (app_key, platform_shop_id, secrets_sealed, updated_by, "
-                       "updated_at, shop_id) VALUES (?, ?, ?, ?, ?, ?)", values)
+            execute(s, "INSERT INTO shop_credential (app_key, platform_shop_id, base_url, secrets_sealed, updated_by, "
+                       "updated_at, shop_id) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
         audit.record(s, actor=actor, action="settings.shop_credentials", target=f"shop:{shop_id}", ip=ip,
-                     detail={"before": {"app_key": old[0][0], "platform_shop_id": old[0][1]} if old else None,
-                             "after": {"app_key": app_key, "platform_shop_id": platform_shop_id},
+                     detail={"before": dict(zip(("app_key", "platform_shop_id", "base_url"), old[0], strict=True))
+                             if old else None,
+                             "after": {"app_key": app_key, "platform_shop_id": platform_shop_id, "base_url": base_url},
                              "secrets": "replaced"})
     return summary(db, shop_id)
 
@@ -50,14 +52,14 @@ def save(db: Database, pii: PiiCipher, *, shop_id: int, app_key: str, app_secret
 def summary(db: Database, shop_id: int) -> dict[str, Any]:
     """What the API shows of a shop's credentials: never a secret."""
     with db.read() as s:
-        rows = fetchall(s, "SELECT app_key, platform_shop_id, updated_by, updated_at FROM shop_credential "
+        rows = fetchall(s, "SELECT app_key, platform_shop_id, base_url, updated_by, updated_at FROM shop_credential "
                            "WHERE shop_id = ?", (shop_id,))
     if not rows:
-        return {"shop_id": shop_id, "configured": False, "app_key": None, "platform_shop_id": None,
+        return {"shop_id": shop_id, "configured": False, "app_key": None, "platform_shop_id": None, "base_url": None,
                 "updated_by": None, "updated_at": None}
-    app_key, platform_shop_id, by, at = rows[0]
+    app_key, platform_shop_id, base_url, by, at = rows[0]
     return {"shop_id": shop_id, "configured": True, "app_key": app_key, "platform_shop_id": platform_shop_id,
-            "updated_by": by, "updated_at": read_time(at)}
+            "base_url": base_url, "updated_by": by, "updated_at": read_time(at)}
 
 
 def load(db: Database, pii: PiiCipher, shop_id: int) -> Credentials | None:

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     pii_current_key: str = ""  # the id that seals new data; default the first of pii_keys
     pii_index_key: SecretStr | None = None  # base64, ≥ 32 bytes: the phone number's blind index
     require_2fa_for_admins: bool = False  # owners must log in with a TOTP code
+    # Channel sync (in the worker process): incremental pull, detail fetches, write-backs, stock pushes.
+    channel_sync: bool = True
+    pull_interval_s: float = Field(default=60.0, gt=0)
+    pull_lookback_hours: float = Field(default=24.0, gt=0)  # how far back a shop's first pull reads
+    stock_push_interval_ms: int = Field(default=200, ge=10)
     export_daily_rows: int = Field(default=200_000, ge=0)  # rows one user may export per day (Shanghai)
     redis_url: str = ""  # shared rate-limit counters across API processes (redis://…); empty: in memory
 

@@ -1,0 +1,131 @@
+"""`baodan channels …`: connect a shop to its platform, see how each shop is in step, pull now."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+channels_app = typer.Typer(help="Platform connections: credentials, sync state, pull now.", no_args_is_help=True)
+
+
+def _shop(db: Any, code: str) -> tuple[int, str]:
+    from baodan.cli import CliError
+    from baodan.core.db import fetchall
+
+    with db.read() as s:
+        rows = fetchall(s, "SELECT id, channel FROM shop WHERE code = ?", (code,))
+    if not rows:
+        raise CliError(f"no shop {code!r}", code="catalog.not_found")
+    return int(rows[0][0]), rows[0][1]
+
+
+@channels_app.command("connect")
+def connect(shop: Annotated[str, typer.Argument(help="BaoDan shop code")],
+            app_key: Annotated[str, typer.Option(help="the platform app's key")],
+            app_secret: Annotated[str, typer.Option(help="the app secret (stored sealed, never shown again)",
+                                                    prompt=True, hide_input=True)],
+            platform_shop_id: Annotated[str | None, typer.Option(help="the platform's id of the shop")] = None,
+            base_url: Annotated[str | None, typer.Option(help="gateway root (a sandbox or the simulator); "
+                                                         "default: the platform's production gateway")] = None,
+            access_token: Annotated[str | None, typer.Option(help="an access token, where the platform uses one")]
+            = None) -> None:
+    """Set a shop's platform credentials (replacing all of them)."""
+    from baodan.channels import credentials
+    from baodan.cli import CLI_ACTOR, CliError, _open_db, console, settings
+    from baodan.identity.pii import PiiCipher
+
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise CliError(f"--base-url must start with http:// or https://, not {base_url!r}", code="cli.invalid_option")
+    db = _open_db()
+    shop_id, channel = _shop(db, shop)
+    credentials.save(db, PiiCipher.from_settings(settings()), shop_id=shop_id, app_key=app_key, app_secret=app_secret,
+                     platform_shop_id=platform_shop_id, base_url=base_url, access_token=access_token,
+                     actor=CLI_ACTOR)
+    console.print(f"{shop} ({channel}) connected; push URL to register: <BaoDan URL>/webhooks/{channel}")
+
+
+def sync_state(db: Any) -> list[dict[str, Any]]:
+    """Per connected shop: pull cursor, fetch backlog, write-backs owed, stock pushes failing, call errors."""
+    from baodan.core import clock
+    from baodan.core.db import db_time, dialect_of, fetchall, read_time
+
+    with db.read() as s:
+        hour_ago = db_time(dialect_of(s), clock.utcnow() - timedelta(hours=1))
+        shops = fetchall(s, "SELECT s.id, s.code, s.channel, c.app_key, c.base_url FROM shop s "
+                            "JOIN shop_credential c ON c.shop_id = s.id ORDER BY s.id")
+        out = []
+        for shop_id, code, channel, app_key, base_url in shops:
+            cursor = fetchall(s, "SELECT synced_to, last_run_at, last_error FROM channel_cursor WHERE shop_id = ?",
+                              (shop_id,))
+            fetch = fetchall(s, "SELECT count(*), sum(CASE WHEN last_error IS NULL THEN 0 ELSE 1 END), max(last_error) "
+                                "FROM channel_fetch WHERE shop_id = ?", (shop_id,))[0]
+            owed = fetchall(s, "SELECT count(*), max(last_error) FROM channel_outbox WHERE shop_id = ? "
+                               "AND done_at IS NULL", (shop_id,))[0]
+            stock = fetchall(s, "SELECT count(*), sum(CASE WHEN last_error IS NULL THEN 0 ELSE 1 END) "
+                                "FROM channel_stock WHERE shop_id = ?", (shop_id,))[0]
+            calls = fetchall(s, "SELECT count(*), sum(CASE WHEN ok THEN 0 ELSE 1 END) FROM channel_call "
+                                "WHERE shop_id = ? AND at >= ?", (shop_id, hour_ago))[0]
+            out.append({
+                "shop": code, "channel": channel, "app_key": app_key, "base_url": base_url,
+                "synced_to": read_time(cursor[0][0]) if cursor else None,
+                "last_pull_at": read_time(cursor[0][1]) if cursor else None,
+                "pull_error": cursor[0][2] if cursor else None,
+                "fetch_queued": int(fetch[0]), "fetch_failing": int(fetch[1] or 0), "fetch_error": fetch[2],
+                "writebacks_owed": int(owed[0]), "writeback_error": owed[1],
+                "stock_listings_pushed": int(stock[0]), "stock_failing": int(stock[1] or 0),
+                "calls_last_hour": int(calls[0]), "failed_calls_last_hour": int(calls[1] or 0)})
+    return out
+
+
+@channels_app.command("status")
+def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False) -> None:
+    """How each connected shop is in step with its platform."""
+    from rich.table import Table
+
+    from baodan.cli import _open_db, console
+
+    rows = sync_state(_open_db())
+    if as_json:
+        typer.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())
+        return
+    if not rows:
+        console.print("no shop is connected: `baodan channels connect SHOP --app-key …`")
+        return
+    table = Table("shop", "channel", "pulled up to", "fetch queue", "write-backs owed", "stock failing",
+                  "failed calls (1 h)", "last error")
+    for r in rows:
+        error = r["pull_error"] or r["fetch_error"] or r["writeback_error"] or ""
+        table.add_row(r["shop"], r["channel"], f"{r['synced_to']:%m-%d %H:%M:%S}" if r["synced_to"] else "-",
+                      str(r["fetch_queued"]), str(r["writebacks_owed"]), str(r["stock_failing"]),
+                      f"{r['failed_calls_last_hour']}/{r['calls_last_hour']}", error[:60])
+    console.print(table)
+
+
+@channels_app.command("pull")
+def pull(shop: Annotated[str, typer.Argument(help="BaoDan shop code")]) -> None:
+    """Pull the shop's orders updated since its cursor now (what the worker does every pull interval)."""
+    from baodan.channels.base import PlatformError
+    from baodan.channels.sync import ChannelSync
+    from baodan.cli import CliError, console, settings
+    from baodan.runtime import Runtime
+
+    runtime = Runtime.open(settings())
+    try:
+        shop_id, _ = _shop(runtime.db, shop)
+        sync = ChannelSync(runtime.db, runtime.inbox, runtime.shops, runtime.pii)
+        link = sync.link(shop_id)
+        if link is None:
+            raise CliError(f"shop {shop!r} is not connected to a platform: `baodan channels connect {shop} …`",
+                           code="channels.not_connected")
+        try:
+            read = sync.pull_once(link)
+        except PlatformError as exc:
+            raise CliError(f"pull of {shop} failed: {exc.message}", code=exc.code) from None
+        finally:
+            sync.call_log.flush()
+        console.print(f"{shop}: {read} order(s) read into the inbox")
+    finally:
+        runtime.close()
