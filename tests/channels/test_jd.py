@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,13 +10,24 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from baodan.channels.base import Adapter, BadSignature, Call, Credentials, Incoming, MappingError, PlatformError
+from baodan.channels.base import (
+    BadSignature,
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PlatformError,
+    PushNotice,
+    PushRoute,
+    ServedCall,
+)
 from baodan.channels.jd import ADAPTER
 from baodan.channels.jd import mapping as jd_mapping
 from baodan.channels.jd.signing import sign_params
 from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
+from tests.channels import _support
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "jd"
 CREDS = Credentials(app_key="jd-test-app-key", app_secret="jd-test-secret", shop_id="10012345",
@@ -38,15 +48,8 @@ def as_incoming(request) -> Incoming:
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
-    members = [name for name, value in vars(Adapter).items() if callable(value) and not name.startswith("_")]
-    assert len(members) == 16
-    for name in members:
-        ours = getattr(ADAPTER, name)
-        assert callable(ours), name
-        expected = list(inspect.signature(getattr(Adapter, name)).parameters)[1:]
-        assert list(inspect.signature(ours).parameters) == expected, name
-    assert ADAPTER.channel == "jd"
-    assert ADAPTER.calls_per_second > 0
+    _support.assert_conforms(ADAPTER, "jd")
+    assert (ADAPTER.has_push, ADAPTER.stock_mode, ADAPTER.max_list_window) == (False, "absolute", timedelta(days=30))
 
 
 # signing
@@ -114,17 +117,20 @@ def test_check_request_refuses_another_app_or_another_shops_token():
 
 def test_jd_has_no_push_so_every_push_is_refused():
     assert ADAPTER.has_push is False
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, Incoming("POST", "/webhooks/jd", {}, {}, b'{"orderId":"1"}'))
-    assert ADAPTER.parse_push(Incoming("POST", "/webhooks/jd", {}, {}, b"{}")) == []
+    push = Incoming("POST", "/webhooks/jd", {}, {}, b'{"orderId":"1"}')
+    with pytest.raises(BadSignature) as caught:
+        ADAPTER.open_push(CREDS, push, now=NOW)
+    assert caught.value.code == "webhook.no_push"
+    assert ADAPTER.push_route(push) == PushRoute() and ADAPTER.handshake(CREDS, push) is None
     with pytest.raises(NotImplementedError):
-        ADAPTER.sign_push(CREDS, [{"orderId": "1"}], now=NOW)
+        ADAPTER.sign_push(CREDS, [PushNotice("1", "paid")], url="/hook", now=NOW)
 
 
 # mapping
 
 def test_detail_maps_to_a_valid_canonical_order_in_fen():
     canonical = ADAPTER.to_canonical(order(), shop_code="JD-1")
+    info = order()["consigneeInfo"]
     CanonicalOrder.model_validate(canonical)
     assert (canonical["platform_order_id"], canonical["status"]) == ("301234567890", "paid")
     assert canonical["created_at"] == datetime(2026, 11, 25, 20, 14, 51, tzinfo=SHANGHAI)
@@ -138,20 +144,26 @@ def test_detail_maps_to_a_valid_canonical_order_in_fen():
         (10970, 500, 10470)
     assert canonical["receiver"] == {"name": "张*", "phone": "138****8000", "province": "浙江", "city": "杭州市",
                                      "district": "西湖区", "town": "文新街道",
-                                     "address": "浙江杭州市西湖区文新街道文三路**号*幢***室"}
+                                     "address": "浙江杭州市西湖区文新街道文三路**号*幢***室",
+                                     "platform_cipher": {"name": info["encrypt_fullname"],
+                                                         "phone": info["encrypt_mobile"],
+                                                         "address": info["encrypt_fullAddress"]}}
 
 
-def test_list_page_maps_every_order_and_keeps_ciphertext_that_fits():
-    page = ADAPTER.parse_order_list(load("order_list.json")["jingdong_pop_order_enSearch_responce"])
-    assert (len(page.orders), page.has_more, page.total) == (2, True, 2)
+def test_list_page_maps_every_order_and_keeps_the_ciphertext_in_platform_cipher():
+    page = ADAPTER.parse_order_list(load("order_list.json")["jingdong_pop_order_enSearch_responce"], page=1,
+                                    page_size=100)
+    assert (len(page.orders), page.has_more, page.total) == (2, False, 2)
     orders = [ADAPTER.to_canonical(o, shop_code="JD-1") for o in page.orders]
     for canonical in orders:
         CanonicalOrder.model_validate(canonical)
     assert [o["status"] for o in orders] == ["paid", "completed"]
-    assert orders[1]["receiver"]["name"] == "AgAAAAAAAQBNoXXJ1YB3cG9GVHc4R+WZ"  # encrypt_fullname, as given
-    assert orders[1]["receiver"]["phone"] is None  # encrypt_mobile is longer than a canonical phone
-    empty = ADAPTER.parse_order_list({"code": "0", "searchorderinfo_result": {"orderInfoList": [], "orderTotal": 2}})
-    assert not empty.has_more
+    assert orders[1]["receiver"]["name"] is None  # no plain or masked name: the ciphertext is not a name
+    assert orders[1]["receiver"]["platform_cipher"]["name"] == "AgAAAAAAAQBNoXXJ1YB3cG9GVHc4R+WZ"
+    assert len(orders[1]["receiver"]["platform_cipher"]["phone"]) > 32  # kept whole for the TDE decrypt
+    result = {"searchorderinfo_result": {"orderInfoList": page.orders, "orderTotal": 5}}
+    assert ADAPTER.parse_order_list(result, page=2, page_size=2).has_more
+    assert not ADAPTER.parse_order_list(result, page=3, page_size=2).has_more
 
 
 EXPECTED_STATUS = {
@@ -289,3 +301,37 @@ def test_ship_and_stock_calls_name_jds_ids_as_numbers():
                                                         "logiNo": "JDX1"})
     stock = ADAPTER.stock_call(CREDS, platform_sku_id="100012345678", quantity=3)
     assert stock == Call("jingdong.stock.write.updateSkuStock", {"skuId": 100012345678, "stockNum": 3})
+
+
+# server side
+
+
+@pytest.mark.parametrize("call, served", [
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(days=2), updated_to=NOW, page=3, page_size=20),
+     ServedCall("order_list", updated_from=NOW - timedelta(days=2), updated_to=NOW, page=3, page_size=20)),
+    (ADAPTER.order_detail_call(CREDS, "301234567890"), ServedCall("order_detail", platform_order_id="301234567890")),
+    (ADAPTER.ship_call(CREDS, platform_order_id="301234567890", waybill_no="SF1", carrier_code="467", lines=[]),
+     ServedCall("ship", platform_order_id="301234567890", waybill_no="SF1", carrier_code="467")),
+    (ADAPTER.stock_call(CREDS, platform_sku_id="100012345678", quantity=12),
+     ServedCall("stock", platform_sku_id="100012345678", quantity=12)),
+    (Call("jingdong.jos.master.key.get", {}), ServedCall("other")),
+])
+def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
+    _support.assert_served(ADAPTER, CREDS, NOW, call, served)
+
+
+def test_order_list_and_detail_data_read_back_as_the_same_orders():
+    orders = load("order_list.json")["jingdong_pop_order_enSearch_responce"]["searchorderinfo_result"]["orderInfoList"]
+    first = _support.list_round_trip(ADAPTER, CREDS, NOW, orders, page=1, page_size=2, total=3)
+    assert (first.orders, first.has_more, first.total) == (orders, True, 3)
+    last = _support.list_round_trip(ADAPTER, CREDS, NOW, orders[:1], page=2, page_size=2, total=3)
+    assert (last.orders, last.has_more, last.total) == (orders[:1], False, 3)
+    assert _support.detail_round_trip(ADAPTER, CREDS, "301234567890", order()) == order()
+
+
+def test_stock_is_set_absolutely_so_nothing_reads_it():
+    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1", platform_product_id="2") is None
+    with pytest.raises(NotImplementedError):
+        ADAPTER.parse_stock_query({}, platform_sku_id="1")
+    with pytest.raises(NotImplementedError):
+        ADAPTER.stock_query_data(platform_sku_id="1", quantity=1)

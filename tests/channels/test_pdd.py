@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,13 +10,25 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 
-from baodan.channels.base import Adapter, BadSignature, Call, Credentials, Incoming, MappingError, PlatformError
+from baodan.channels.base import (
+    BadSignature,
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PlatformError,
+    PushNotice,
+    PushRoute,
+    ServedCall,
+)
 from baodan.channels.pdd import ADAPTER
 from baodan.channels.pdd import mapping as pdd_mapping
 from baodan.channels.pdd.signing import message_sign, sign_params
 from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
+from tests.channels import _support
+from tests.channels._support import assert_refused
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pdd"
 CREDS = Credentials(app_key="pdd-test-client", app_secret="pdd-test-secret", shop_id="100123",
@@ -37,8 +48,12 @@ def order(name: str = "order_detail.json") -> dict:
     return ADAPTER.parse_order_detail(load(name)["order_info_get_response"])
 
 
-def incoming(body: bytes, query: dict[str, str]) -> Incoming:
-    return Incoming("POST", "/webhooks/pdd", query, {"content-type": "application/json"}, body)
+def incoming(body: bytes, query: dict[str, str], content_type: str = "application/json") -> Incoming:
+    return Incoming("POST", "/webhooks/pdd", query, {"content-type": content_type}, body)
+
+
+def form(body: bytes) -> Incoming:
+    return incoming(body, {}, "application/x-www-form-urlencoded")
 
 
 def as_incoming(request) -> Incoming:
@@ -46,15 +61,8 @@ def as_incoming(request) -> Incoming:
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
-    members = [name for name, value in vars(Adapter).items() if callable(value) and not name.startswith("_")]
-    assert len(members) == 16
-    for name in members:
-        ours = getattr(ADAPTER, name)
-        assert callable(ours), name
-        expected = list(inspect.signature(getattr(Adapter, name)).parameters)[1:]
-        assert list(inspect.signature(ours).parameters) == expected, name
-    assert ADAPTER.channel == "pdd"
-    assert ADAPTER.calls_per_second > 0
+    _support.assert_conforms(ADAPTER, "pdd")
+    assert (ADAPTER.has_push, ADAPTER.stock_mode, ADAPTER.max_list_window) == (True, "absolute", timedelta(minutes=30))
 
 
 # signing
@@ -100,14 +108,14 @@ def test_check_request_accepts_empty_values_signed_or_left_out_of_the_sign():
               "timestamp": str(int(NOW.timestamp())), "order_sn": "1", "remark": ""}
     for sign in (sign_params(params, CREDS.app_secret), sign_params(params, CREDS.app_secret, keep_empty=False)):
         body = urlencode({**params, "sign": sign}).encode()
-        assert ADAPTER.check_request(CREDS, incoming(body, {}), now=NOW).params == {"order_sn": "1", "remark": ""}
+        assert ADAPTER.check_request(CREDS, form(body), now=NOW).params == {"order_sn": "1", "remark": ""}
 
 
 def test_check_request_refuses_a_tampered_parameter():
     request = ADAPTER.sign(CREDS, Call("pdd.order.information.get", {"order_sn": "1"}), base_url="http://s", now=NOW)
     body = request.body.replace(b"order_sn=1", b"order_sn=2")
     with pytest.raises(BadSignature):
-        ADAPTER.check_request(CREDS, incoming(body, {}), now=NOW)
+        ADAPTER.check_request(CREDS, form(body), now=NOW)
 
 
 @pytest.mark.parametrize("now", [NOW + timedelta(minutes=11), NOW - timedelta(minutes=11)])
@@ -129,48 +137,50 @@ def test_check_request_refuses_another_client_or_another_shops_token():
 
 # push (the PMC relay)
 
-def test_verify_push_accepts_the_relayed_frame_signed_by_the_recipe():
-    ADAPTER.verify_push(CREDS, incoming((FIXTURES / "pmc_trade_confirmed.json").read_bytes(), RELAY_QUERY))
+def relayed(name: str = "pmc_trade_confirmed.json", query: dict[str, str] = RELAY_QUERY) -> Incoming:
+    return incoming((FIXTURES / name).read_bytes(), query)
 
 
-def test_verify_push_refuses_a_tampered_frame_or_another_client():
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, incoming((FIXTURES / "pmc_bad_signature.json").read_bytes(), RELAY_QUERY))
-    body = (FIXTURES / "pmc_trade_confirmed.json").read_bytes()
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, incoming(body, {**RELAY_QUERY, "client_id": "other"}))
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, incoming(body, {**RELAY_QUERY, "timestamp": "1795608904324"}))
-
-
-def test_parse_push_reads_the_order_the_frame_names():
-    [notice] = ADAPTER.parse_push(incoming((FIXTURES / "pmc_trade_confirmed.json").read_bytes(), RELAY_QUERY))
+def test_open_push_verifies_the_relayed_frame_and_reads_the_order_it_names():
+    [notice] = ADAPTER.open_push(CREDS, relayed(), now=NOW)
     assert (notice.platform_order_id, notice.kind, notice.platform_shop_id) == \
         ("261125-339507978993455", "paid", "100123")
     assert notice.occurred_at == datetime(2026, 11, 25, 20, 15, 4, 123000, tzinfo=SHANGHAI)
-    assert notice.raw["id"] == 9007199254740993
+    assert notice.raw["id"] == 9007199254740993 and notice.order is None
+    assert ADAPTER.push_route(relayed()) == PushRoute(app_key="pdd-test-client", platform_shop_id="100123")
+    assert ADAPTER.handshake(CREDS, relayed()) is None
 
 
-def test_parse_push_skips_control_frames_and_refuses_a_mall_mismatch():
+def test_open_push_refuses_a_tampered_frame_another_client_or_a_stale_relay():
+    assert_refused(ADAPTER, CREDS, relayed("pmc_bad_signature.json"), NOW)
+    assert_refused(ADAPTER, CREDS, relayed(query={**RELAY_QUERY, "client_id": "other"}), NOW)
+    assert_refused(ADAPTER, CREDS, relayed(query={**RELAY_QUERY, "timestamp": "1795608904324"}), NOW)
+    assert_refused(ADAPTER, CREDS, relayed(), NOW + timedelta(minutes=11))
+
+
+def test_open_push_skips_control_frames_and_refuses_a_mall_mismatch():
+    def signed(body: bytes) -> Incoming:
+        query = {"client_id": CREDS.app_key, "timestamp": "1795608905000"}
+        return incoming(body, query | {"sign": message_sign(CREDS.app_key, query["timestamp"],
+                                                                     CREDS.app_secret, body=body)})
+
     frames = [{"commandType": "HeartBeat"}, {"commandType": "Ack", "id": 1}]
-    assert ADAPTER.parse_push(incoming(json.dumps(frames).encode(), {})) == []
+    assert ADAPTER.open_push(CREDS, signed(json.dumps(frames).encode()), now=NOW) == []
     frame = json.loads((FIXTURES / "pmc_trade_confirmed.json").read_text())
     frame["message"]["mallID"] = 999
     with pytest.raises(MappingError):
-        ADAPTER.parse_push(incoming(json.dumps(frame).encode(), {}))
+        ADAPTER.open_push(CREDS, signed(json.dumps(frame).encode()), now=NOW)
 
 
-def test_sign_push_makes_a_relay_verify_push_accepts_and_parse_push_reads():
-    refund = {"type": "pdd_refund_RefundCreated", "mallID": 171504183,
-              "content": {"mall_id": 171504183, "refund_fee": 1990, "bill_type": 1, "modified": 1625637425016,
-                          "refund_id": 7381745730, "operation": 1000, "tid": "210707-339507978993455"}}
-    goods = {"type": "pdd_goods_GoodsUpdate", "mallID": 171504183, "content": {"goods_id": 1}}
-    request = ADAPTER.sign_push(CREDS, [refund, goods], now=NOW)
-    relayed = as_incoming(request)
-    ADAPTER.verify_push(CREDS, relayed)
-    [notice] = ADAPTER.parse_push(relayed)
-    assert (notice.platform_order_id, notice.kind) == ("210707-339507978993455", "refund")
-    assert notice.occurred_at == datetime.fromtimestamp(1625637425.016, SHANGHAI)
+def test_sign_push_round_trips_through_open_push():
+    notices = [PushNotice("210707-339507978993455", "refund", "171504183", NOW - timedelta(minutes=1)),
+               PushNotice("210707-339507978993456", "shipped", "171504183", NOW)]
+    request = _support.push_round_trip(ADAPTER, CREDS, NOW, notices)
+    assert ADAPTER.push_route(request) == PushRoute(app_key="pdd-test-client", platform_shop_id="171504183")
+    assert_refused(ADAPTER, CREDS, _support.changed(request, body=request.body.replace(b"455", b"457")), NOW)
+    assert_refused(ADAPTER, CREDS, request, NOW + timedelta(minutes=11))
+    with pytest.raises(ValueError, match="created"):
+        ADAPTER.sign_push(CREDS, [PushNotice("1", "created")], url="/hook", now=NOW)
 
 
 def test_push_answer_is_2xx_only_when_the_frame_was_kept():
@@ -191,17 +201,19 @@ def test_detail_maps_to_a_valid_canonical_order_in_fen():
                     "amount_fen": 9980}
     assert (gift["sku_code"], gift["unit_price_fen"], gift["amount_fen"]) == ("GIFT-01", 0, 0)
     assert (canonical["goods_total_fen"], canonical["discount_fen"], canonical["paid_total_fen"]) == (9980, 500, 9480)
-    # ciphertext kept as given; the district is PDD's `town`
-    assert canonical["receiver"]["name"].startswith("~AgAAAA")
-    assert canonical["receiver"]["address"].startswith("~AgAAAA")
-    # the phone ciphertext is longer than the canonical field allows (32): the masked phone stands in
-    assert canonical["receiver"]["phone"] == "138****8000"
+    # masked values in the fields, the ciphertexts kept as given in platform_cipher; the district is `town`
+    assert (canonical["receiver"]["name"], canonical["receiver"]["phone"]) == ("张*", "138****8000")
+    assert canonical["receiver"]["platform_cipher"] == {"name": order()["receiver_name"],
+                                                        "phone": order()["receiver_phone"],
+                                                        "address": order()["receiver_address"]}
+    assert canonical["receiver"]["platform_cipher"]["address"].startswith("~AgAAAA")
     assert canonical["receiver"]["district"] == "西湖区"
     assert canonical["buyer_message"] == "请尽快发货"
 
 
 def test_list_page_maps_every_order_and_falls_back_to_masked_receiver():
-    page = ADAPTER.parse_order_list(load("order_list.json")["order_sn_increment_get_response"])
+    page = ADAPTER.parse_order_list(load("order_list.json")["order_sn_increment_get_response"], page=1,
+                                    page_size=100)
     assert (len(page.orders), page.has_more, page.total) == (2, False, 2)
     orders = [ADAPTER.to_canonical(o, shop_code="PDD-1") for o in page.orders]
     for canonical in orders:
@@ -345,3 +357,40 @@ def test_stock_call_is_a_full_update_and_needs_the_goods_id():
     assert call.params == {"goods_id": "401234567890", "sku_id": "1198765432101", "quantity": 5, "update_type": 1}
     with pytest.raises(Invalid):
         ADAPTER.stock_call(CREDS, platform_sku_id="1198765432101", quantity=5)
+
+
+# server side
+
+
+@pytest.mark.parametrize("call, served", [
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(minutes=30), updated_to=NOW, page=3, page_size=20),
+     ServedCall("order_list", updated_from=NOW - timedelta(minutes=30), updated_to=NOW, page=3, page_size=20)),
+    (ADAPTER.order_detail_call(CREDS, "261125-339507978993455"),
+     ServedCall("order_detail", platform_order_id="261125-339507978993455")),
+    (ADAPTER.ship_call(CREDS, platform_order_id="261125-339507978993455", waybill_no="SF1", carrier_code="44",
+                       lines=[]),
+     ServedCall("ship", platform_order_id="261125-339507978993455", waybill_no="SF1", carrier_code="44")),
+    (ADAPTER.stock_call(CREDS, platform_sku_id="1198765432101", quantity=12, platform_product_id="3298765432"),
+     ServedCall("stock", platform_sku_id="1198765432101", platform_product_id="3298765432", quantity=12)),
+    (Call("pdd.open.decrypt.batch", {"data_list": [{"data_tag": "1", "encrypted_data": "~x~"}]}),
+     ServedCall("other")),
+])
+def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
+    _support.assert_served(ADAPTER, CREDS, NOW, call, served)
+
+
+def test_order_list_and_detail_data_read_back_as_the_same_orders():
+    orders = load("order_list.json")["order_sn_increment_get_response"]["order_sn_list"]
+    first = _support.list_round_trip(ADAPTER, CREDS, NOW, orders, page=1, page_size=2, total=3)
+    assert (first.orders, first.has_more, first.total) == (orders, True, 3)
+    last = _support.list_round_trip(ADAPTER, CREDS, NOW, orders[:1], page=2, page_size=2, total=3)
+    assert (last.orders, last.has_more, last.total) == (orders[:1], False, 3)
+    assert _support.detail_round_trip(ADAPTER, CREDS, "261125-339507978993455", order()) == order()
+
+
+def test_stock_is_set_absolutely_so_nothing_reads_it():
+    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1", platform_product_id="2") is None
+    with pytest.raises(NotImplementedError):
+        ADAPTER.parse_stock_query({}, platform_sku_id="1")
+    with pytest.raises(NotImplementedError):
+        ADAPTER.stock_query_data(platform_sku_id="1", quantity=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import json
 from copy import deepcopy
 from datetime import datetime, timedelta
@@ -14,13 +13,15 @@ from urllib.parse import parse_qsl
 import pytest
 
 from baodan.channels.base import (
-    Adapter,
     BadSignature,
     Call,
     Credentials,
     Incoming,
     MappingError,
     PlatformError,
+    PushNotice,
+    PushRoute,
+    ServedCall,
 )
 from baodan.channels.taobao import ADAPTER
 from baodan.channels.taobao import mapping as tb_mapping
@@ -28,6 +29,8 @@ from baodan.channels.taobao.signing import sign_params
 from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
+from tests.channels import _support
+from tests.channels._support import assert_refused
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "taobao"
 CREDS = Credentials(app_key="23456789", app_secret="tb-test-secret", shop_id="2200123456789",
@@ -57,15 +60,8 @@ def as_incoming(request) -> Incoming:
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
-    members = [name for name, value in vars(Adapter).items() if callable(value) and not name.startswith("_")]
-    assert len(members) == 16
-    for name in members:
-        ours = getattr(ADAPTER, name)
-        assert callable(ours), name
-        expected = list(inspect.signature(getattr(Adapter, name)).parameters)[1:]
-        assert list(inspect.signature(ours).parameters) == expected, name
-    assert ADAPTER.channel == "taobao"
-    assert ADAPTER.calls_per_second > 0
+    _support.assert_conforms(ADAPTER, "taobao")
+    assert (ADAPTER.has_push, ADAPTER.stock_mode, ADAPTER.max_list_window) == (True, "absolute", timedelta(days=1))
 
 
 # signing
@@ -159,39 +155,38 @@ def test_check_request_refuses_another_app_or_another_shops_session():
 
 # push (the TMC relay)
 
-def test_verify_push_accepts_the_relayed_message_signed_by_the_recipe():
-    ADAPTER.verify_push(CREDS, incoming((FIXTURES / "tmc_trade_buyer_pay.json").read_bytes(), RELAY_QUERY))
+def relayed(name: str = "tmc_trade_buyer_pay.json", query: dict[str, str] = RELAY_QUERY) -> Incoming:
+    return incoming((FIXTURES / name).read_bytes(), query)
 
 
-def test_verify_push_refuses_a_tampered_message_or_another_app():
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, incoming((FIXTURES / "tmc_bad_signature.json").read_bytes(), RELAY_QUERY))
-    body = (FIXTURES / "tmc_trade_buyer_pay.json").read_bytes()
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, incoming(body, {**RELAY_QUERY, "app_key": "99999999"}))
-    with pytest.raises(BadSignature):
-        ADAPTER.verify_push(CREDS, incoming(body, {k: v for k, v in RELAY_QUERY.items() if k != "sign"}))
-
-
-def test_parse_push_reads_the_order_the_message_names():
-    [notice] = ADAPTER.parse_push(incoming((FIXTURES / "tmc_trade_buyer_pay.json").read_bytes(), RELAY_QUERY))
+def test_open_push_verifies_the_relayed_message_and_reads_the_order_it_names():
+    [notice] = ADAPTER.open_push(CREDS, relayed(), now=NOW)
     assert notice.platform_order_id == "3741029384756120011"
     assert notice.kind == "paid"
     assert notice.platform_shop_id == "2200123456789"
     assert notice.occurred_at == datetime(2026, 11, 25, 20, 15, 4, tzinfo=SHANGHAI)
-    assert notice.raw["content"]["status"] == "WAIT_SELLER_SEND_GOODS"
+    assert notice.raw["content"]["status"] == "WAIT_SELLER_SEND_GOODS" and notice.order is None
+    assert ADAPTER.push_route(relayed()) == PushRoute(app_key="23456789", platform_shop_id="2200123456789")
+    assert ADAPTER.handshake(CREDS, relayed()) is None
 
 
-def test_sign_push_makes_a_relay_verify_push_accepts_and_parse_push_reads():
-    refund = {"topic": "taobao_refund_RefundSuccess", "id": "2", "pub_time": "2026-11-26 10:00:00",
-              "user_id": 2200123456789, "content": {"refund_id": 1, "tid": 3741029384756120011, "oid": 1,
-                                                    "refund_fee": "94.80", "modified": "2026-11-26 10:00:00"}}
-    item = {"topic": "taobao_item_ItemUpdate", "id": "3", "content": {"num_iid": 1}}
-    request = ADAPTER.sign_push(CREDS, [refund, item], now=NOW)
-    relayed = as_incoming(request)
-    ADAPTER.verify_push(CREDS, relayed)
-    [notice] = ADAPTER.parse_push(relayed)
-    assert (notice.platform_order_id, notice.kind) == ("3741029384756120011", "refund")
+def test_open_push_refuses_a_tampered_message_another_app_no_sign_or_a_stale_relay():
+    assert_refused(ADAPTER, CREDS, relayed("tmc_bad_signature.json"), NOW)
+    assert_refused(ADAPTER, CREDS, relayed(query={**RELAY_QUERY, "app_key": "99999999"}), NOW)
+    assert_refused(ADAPTER, CREDS, relayed(query={k: v for k, v in RELAY_QUERY.items() if k != "sign"}), NOW)
+    assert_refused(ADAPTER, CREDS, relayed(), NOW + timedelta(minutes=11))
+
+
+def test_sign_push_round_trips_through_open_push_and_skips_other_topics():
+    notices = [PushNotice("3741029384756120011", "refund", "2200123456789", NOW - timedelta(minutes=1)),
+               PushNotice("3741029384756120012", "shipped", "2200123456789", NOW)]
+    request = _support.push_round_trip(ADAPTER, CREDS, NOW, notices)
+    assert ADAPTER.push_route(request) == PushRoute(app_key="23456789", platform_shop_id="2200123456789")
+    assert_refused(ADAPTER, CREDS, _support.changed(request, body=request.body.replace(b"0011", b"0013")), NOW)
+    assert_refused(ADAPTER, CREDS, request, NOW + timedelta(minutes=11))
+    item = PushNotice("1", "other", raw={"topic": "taobao_item_ItemUpdate"})
+    single = _support.as_incoming(ADAPTER.sign_push(CREDS, [item], url="/hook", now=NOW))
+    assert ADAPTER.open_push(CREDS, single, now=NOW) == []
 
 
 def test_push_answer_is_2xx_only_when_the_message_was_kept():
@@ -216,12 +211,14 @@ def test_detail_maps_to_a_valid_canonical_order_in_fen():
     assert (order["goods_total_fen"], order["shipping_fee_fen"], order["discount_fen"], order["paid_total_fen"]) == \
         (18380, 0, 1000, 17380)
     assert order["receiver"] == {"name": "张**", "phone": "*******8000", "province": "浙江省", "city": "杭州市",
-                                 "district": "西湖区", "town": "文新街道", "address": "文三路**号**幢***室"}
+                                 "district": "西湖区", "town": "文新街道", "address": "文三路**号**幢***室",
+                                 "platform_cipher": {"oaid": trade()["oaid"]}}
     assert order["buyer_message"] == "请尽快发货"
 
 
 def test_list_page_maps_every_trade():
-    page = ADAPTER.parse_order_list(load("order_list.json")["trades_sold_increment_get_response"])
+    page = ADAPTER.parse_order_list(load("order_list.json")["trades_sold_increment_get_response"], page=1,
+                                    page_size=40)
     assert (len(page.orders), page.has_more, page.total) == (2, False, 2)
     orders = [ADAPTER.to_canonical(t, shop_code="TB-FLAGSHIP") for t in page.orders]
     for order in orders:
@@ -379,3 +376,39 @@ def test_round_trip_keeps_the_fixture_unchanged_where_taobao_has_the_field():
     for key in ("tid", "status", "created", "modified", "pay_time", "payment", "post_fee", "receiver_name",
                 "receiver_address", "buyer_message"):
         assert rendered[key] == original[key], key
+
+
+# server side
+
+
+@pytest.mark.parametrize("call, served", [
+    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=3, page_size=20),
+     ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=3, page_size=20)),
+    (ADAPTER.order_detail_call(CREDS, "3741029384756120011"),
+     ServedCall("order_detail", platform_order_id="3741029384756120011")),
+    (ADAPTER.ship_call(CREDS, platform_order_id="3741029384756120011", waybill_no="SF1", carrier_code="SF",
+                       lines=[{"platform_line_id": "3741029384757120011"}]),
+     ServedCall("ship", platform_order_id="3741029384756120011", waybill_no="SF1", carrier_code="SF")),
+    (ADAPTER.stock_call(CREDS, platform_sku_id="5012345678901", quantity=12, platform_product_id="680012345678"),
+     ServedCall("stock", platform_sku_id="5012345678901", platform_product_id="680012345678", quantity=12)),
+    (Call("taobao.top.oaid.decrypt", {"query_list": [{"oaid": "x", "tid": "1"}]}), ServedCall("other")),
+])
+def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
+    _support.assert_served(ADAPTER, CREDS, NOW, call, served)
+
+
+def test_order_list_and_detail_data_read_back_as_the_same_orders():
+    orders = load("order_list.json")["trades_sold_increment_get_response"]["trades"]["trade"]
+    first = _support.list_round_trip(ADAPTER, CREDS, NOW, orders, page=1, page_size=2, total=3)
+    assert (first.orders, first.has_more, first.total) == (orders, True, 3)
+    last = _support.list_round_trip(ADAPTER, CREDS, NOW, orders[:1], page=2, page_size=2, total=3)
+    assert (last.orders, last.has_more, last.total) == (orders[:1], False, 3)
+    assert _support.detail_round_trip(ADAPTER, CREDS, "3741029384756120011", trade()) == trade()
+
+
+def test_stock_is_set_absolutely_so_nothing_reads_it():
+    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1", platform_product_id="2") is None
+    with pytest.raises(NotImplementedError):
+        ADAPTER.parse_stock_query({}, platform_sku_id="1")
+    with pytest.raises(NotImplementedError):
+        ADAPTER.stock_query_data(platform_sku_id="1", quantity=1)

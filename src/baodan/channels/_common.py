@@ -297,3 +297,29 @@ def with_cipher(receiver: dict[str, Any], **ciphertexts: Any) -> dict[str, Any]:
     """The receiver with the platform's ciphertexts (only those given) under `platform_cipher`."""
     cipher = {key: value for key, value in ciphertexts.items() if isinstance(value, str) and value}
     return receiver | {"platform_cipher": cipher} if cipher else receiver
+
+# canonical receiver field lengths (orders.schemas.Receiver)
+RECEIVER_LIMITS = {"name": 100, "phone": 32, "province": 32, "city": 32, "district": 32, "town": 64, "address": 300}
+
+
+def receiver_fields(obj: Mapping[str, Any], fields: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Each canonical receiver field from the first of its platform fields that is given and fits it."""
+    return {key: next((obj[f] for f in names if obj.get(f) and len(str(obj[f])) <= RECEIVER_LIMITS[key]), None)
+            for key, names in fields.items()}
+
+
+# -- TOP-style routers (淘宝, 拼多多, 京东): one app key, the shop's token, a sorted-parameter sign
+
+def check_app_and_token(params: Mapping[str, str], creds: Credentials, *, app_field: str, token_field: str) -> None:
+    if params.get(app_field) != creds.app_key:
+        raise BadSignature(f"unknown {app_field}", details={app_field: params.get(app_field)})
+    if creds.access_token and params.get(token_field, creds.access_token) != creds.access_token:
+        raise BadSignature(f"{token_field} is not this shop's")
+
+
+def keyed_answer(answer: Mapping[str, Any], key: str, channel: str) -> dict[str, Any]:
+    """The object under the method's response key (`trades_sold_increment_get_response` …)."""
+    data = answer.get(key)
+    if not isinstance(data, dict):
+        raise PlatformError(f"{channel} answer has no {key}", details={"key": key})
+    return data

@@ -8,7 +8,8 @@ to correct against a sandbox:
   one compact JSON object) and sign. check_request also reads parameters from the query string (GET).
 - check_request refuses (BadSignature) a wrong app_key, an access_token other than the shop's, a wrong
   sign, a timestamp more than 10 minutes from `now` (window [inf]) and a `360buy_param_json` that is not a
-  JSON object; it returns that object as the call's parameters.
+  JSON object; it returns that object as the call's parameters (`read_call` reads page numbers and times
+  back from the text JD's own SDKs send).
 - Answers: `{"<method, dots → underscores>_responce": {"code": "0", ...}}` (sic), except the stock write
   whose key ends in `_response`; read_response takes either spelling. Errors `{"error_response": {code,
   zh_desc, en_desc}}`, and an inner `apiResult` with success=false is an error too (numberCode). JOS error
@@ -16,9 +17,8 @@ to correct against a sandbox:
   says busy / too frequent / over the limit / timeout (系统繁忙, 频繁, 超限, 超时, 稍后; busy, limit,
   timeout, unavailable) [inf].
 - Lists: `jingdong.pop.order.enSearch` by modified time (dateType 0), every enSearch state, sortType 0
-  (ascending), window ≤ 30 days (the spec's "1 month"), page_size ≤ 100. JD returns only orderTotal, and
-  parse_order_list does not know the page it reads, so `has_more` is "this page was not empty" (the pull
-  stops on the first empty page, or earlier from `total`).
+  (ascending), window ≤ 30 days (the spec's "1 month", `max_list_window`), page_size ≤ 100. JD returns only
+  orderTotal, so `has_more` is page × page_size < orderTotal (without a total: "this page was not empty").
 - Status: see mapping.STATUS. Paused/locked orders stay paid (stock held, not to ship); TRADE_CANCELED is
   cancelled whether or not it was paid (JD has no refunded state, both release stock), so a canonical
   refunded order renders as TRADE_CANCELED and comes back cancelled. NOT_PAY (seen only in another order
@@ -26,16 +26,18 @@ to correct against a sandbox:
 - Mapping: lines are `itemInfoList[]` without line ids or line discounts; `platform_sku_id` is skuId,
   `sku_code` outerSkuId ("not guaranteed"). Paid total = orderPayment + balanceUsed (balance is a way of
   paying, not a discount); the order discount is what lies between goods + freight and that. Receiver from
-  consigneeInfo: plain/masked fields first, the TDE ciphertext (`encrypt_*`) when those are empty, each
-  kept only if it fits the canonical field (phone ≤ 32). `0001-01-01 …`/`1970-01-01 …` times are "not yet".
+  consigneeInfo: the plain/masked fields (each kept only if it fits the canonical field, phone ≤ 32); the
+  TDE ciphertexts (`encrypt_fullname`, `encrypt_mobile` else `encrypt_telephone`, `encrypt_fullAddress`) go
+  to `receiver.platform_cipher` for a later TDE decrypt. `0001-01-01 …`/`1970-01-01 …` times are "not yet".
   buyer_nick is open_id_buyer; buyer_message orderRemark; seller_memo venderRemark.
 - Ship: `jingdong.pop.order.shipment` for the whole order (orderId, logiCoprId = JD's carrier id,
   logiNo); `lines` are not sent.
 - Stock: `jingdong.stock.write.updateSkuStock` (skuId, stockNum absolute); its successor
-  `jingdong.ware.stock.sku.set` is not checked.
+  `jingdong.ware.stock.sku.set` is not checked. Being absolute, BaoDan reads no level (`stock_query_call`
+  None, `parse_stock_query`/`stock_query_data` NotImplementedError).
 - Push: none is documented in public code (JD's JMQ/云鼎 messages are unverified), so `has_push` is False:
-  verify_push refuses every request, parse_push reads nothing, sign_push raises NotImplementedError. Orders
-  come by the incremental pull only.
+  `open_push` refuses every request (BadSignature, code `webhook.no_push`), `push_route` names nothing,
+  `handshake` is None and `sign_push` raises NotImplementedError. Orders come by the incremental pull only.
 - Limits: not in the sources; `calls_per_second` = 10 is a conservative guess.
 """
 
@@ -44,9 +46,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from baodan.channels._common import compact_json, pick
+from baodan.channels import _common
+from baodan.channels._common import compact_json, id_value, parse_time, pick, time_text
 from baodan.channels.base import (
     BadSignature,
     Call,
@@ -57,6 +60,8 @@ from baodan.channels.base import (
     PlatformError,
     PushAnswer,
     PushNotice,
+    PushRoute,
+    ServedCall,
     SignedRequest,
 )
 from baodan.channels.jd import mapping, signing
@@ -65,7 +70,11 @@ from baodan.core.errors import Invalid
 PATH = "/routerjson"
 FORM = "application/x-www-form-urlencoded;charset=utf-8"
 PARAM_JSON = "360buy_param_json"
-TIMESTAMP_WINDOW = timedelta(minutes=10)
+LIST_METHOD = "jingdong.pop.order.enSearch"
+DETAIL_METHOD = "jingdong.pop.order.enGet"
+SHIP_METHOD = "jingdong.pop.order.shipment"
+STOCK_METHOD = "jingdong.stock.write.updateSkuStock"
+API_RESULT = {"success": True, "numberCode": 0, "chineseErrCode": "成功", "englishErrCode": "success"}
 RESPONSE_SPELLED_RIGHT = frozenset({"jingdong.stock.write.updateSkuStock"})
 BUSY_WORDS = ("繁忙", "频繁", "超限", "超时", "稍后", "busy", "limit", "timeout", "unavailable")
 SEARCH_STATES = ",".join(state for state in mapping.STATUS if state != "NOT_PAY")
@@ -80,8 +89,9 @@ OPTIONAL_FIELDS = ",".join((
 class JdAdapter:
     channel = "jd"
     calls_per_second = 10.0
-    max_list_window = timedelta(days=30)
     has_push = False
+    max_list_window = timedelta(days=30)
+    stock_mode = "absolute"
 
     # client side
 
@@ -89,7 +99,7 @@ class JdAdapter:
         params = {
             "method": call.method,
             "app_key": creds.app_key,
-            "timestamp": mapping.time_text(now),
+            "timestamp": time_text(now),
             "v": "2.0",
             "format": "json",
             PARAM_JSON: compact_json({key: value for key, value in call.params.items() if value is not None}),
@@ -101,39 +111,29 @@ class JdAdapter:
                              body=urlencode(params).encode())
 
     def read_response(self, call: Call, status: int, body: bytes) -> dict[str, Any]:
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            raise PlatformError(f"JOS answered HTTP {status} without JSON", retryable=status >= 500 or status == 429,
-                                details={"status": status}) from None
-        if not isinstance(doc, dict):
-            raise PlatformError(f"JOS answered HTTP {status} with no JSON object", details={"status": status})
+        doc = _common.answer_object("jd", call, status, body)
         if "error_response" in doc:
             error = doc["error_response"] or {}
-            _raise(str(error.get("code", "")), error.get("zh_desc") or "", error.get("en_desc") or "", status)
+            _raise(str(error.get("code", "")), error.get("zh_desc") or "", error.get("en_desc") or "")
         stem = call.method.replace(".", "_")
-        data = doc.get(stem + "_responce", doc.get(stem + "_response"))
-        if not isinstance(data, dict):
-            raise PlatformError(f"JOS answer has no {response_key(call.method)}", retryable=status >= 500,
-                                details={"status": status})
+        key = stem + "_responce" if stem + "_responce" in doc else stem + "_response"
+        data = _common.keyed_answer(doc, key, "JOS")
         if str(data.get("code", "0")) != "0":
-            _raise(str(data["code"]), str(data.get("zh_desc", "")), str(data.get("en_desc", "")), status)
+            _raise(str(data["code"]), str(data.get("zh_desc", "")), str(data.get("en_desc", "")))
         for value in data.values():
             result = value.get("apiResult") if isinstance(value, dict) else None
             if isinstance(result, dict) and result.get("success") is False:
                 _raise(str(result.get("numberCode", "")), str(result.get("chineseErrCode", "")),
-                       str(result.get("englishErrCode", "")), status)
+                       str(result.get("englishErrCode", "")))
         return data
 
     def order_list_call(self, creds: Credentials, *, updated_from: datetime, updated_to: datetime,
-                        page: int, page_size: int) -> Call:
-        if not timedelta(0) < updated_to - updated_from <= self.max_list_window:
-            raise Invalid("the update-time window must be positive and at most 30 days", code="channel.bad_window")
-        if not 1 <= page_size <= 100:
-            raise Invalid(f"JOS page_size is 1–100, not {page_size}", code="channel.bad_page_size")
-        return Call("jingdong.pop.order.enSearch", {
-            "start_date": mapping.time_text(updated_from),
-            "end_date": mapping.time_text(updated_to),
+                        page: int = 1, cursor: str | None = None, page_size: int = 50) -> Call:
+        _common.check_window(updated_from, updated_to, self.max_list_window, self.channel)
+        _common.check_page_size(page_size, 100, "JOS")
+        return Call(LIST_METHOD, {
+            "start_date": time_text(updated_from),
+            "end_date": time_text(updated_to),
             "order_state": SEARCH_STATES,
             "optional_fields": OPTIONAL_FIELDS,
             "page": str(page),
@@ -142,16 +142,18 @@ class JdAdapter:
             "dateType": 0,
         })
 
-    def parse_order_list(self, data: dict[str, Any]) -> OrderPage:
+    def parse_order_list(self, data: dict[str, Any], *, page: int, page_size: int) -> OrderPage:
         orders = pick(data, "searchorderinfo_result.orderInfoList", [])
         if not isinstance(orders, list):
             raise MappingError("searchorderinfo_result.orderInfoList is not a list",
                                details={"field": "searchorderinfo_result.orderInfoList"})
         total = pick(data, "searchorderinfo_result.orderTotal", None)
-        return OrderPage(orders=orders, has_more=bool(orders), total=int(total) if total is not None else None)
+        total = int(total) if total is not None else None
+        more = _common.has_more(total, page, page_size) if total is not None else bool(orders)
+        return OrderPage(orders=orders, has_more=more, total=total)
 
     def order_detail_call(self, creds: Credentials, platform_order_id: str) -> Call:
-        return Call("jingdong.pop.order.enGet", {"order_id": platform_order_id, "optional_fields": OPTIONAL_FIELDS})
+        return Call(DETAIL_METHOD, {"order_id": platform_order_id, "optional_fields": OPTIONAL_FIELDS})
 
     def parse_order_detail(self, data: dict[str, Any]) -> dict[str, Any]:
         order = pick(data, "orderDetailInfo.orderInfo")
@@ -161,25 +163,36 @@ class JdAdapter:
 
     def ship_call(self, creds: Credentials, *, platform_order_id: str, waybill_no: str, carrier_code: str,
                   lines: list[dict[str, Any]]) -> Call:
-        return Call("jingdong.pop.order.shipment", {"orderId": _long(platform_order_id), "logiCoprId": carrier_code,
-                                                    "logiNo": waybill_no})
+        return Call(SHIP_METHOD, {"orderId": id_value(platform_order_id), "logiCoprId": carrier_code,
+                                  "logiNo": waybill_no})
 
     def stock_call(self, creds: Credentials, *, platform_sku_id: str, quantity: int,
-                   platform_product_id: str | None = None) -> Call:
+                   platform_product_id: str | None = None, current: int | None = None) -> Call:
         if quantity < 0:
             raise Invalid("an absolute stock number cannot be negative", code="channel.negative_stock")
-        return Call("jingdong.stock.write.updateSkuStock", {"skuId": _long(platform_sku_id), "stockNum": quantity})
+        return Call(STOCK_METHOD, {"skuId": id_value(platform_sku_id), "stockNum": quantity})
+
+    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
+                         platform_product_id: str | None = None) -> Call | None:
+        return None  # the stock number is set absolutely
+
+    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
+        raise NotImplementedError("JD stock is set absolutely: BaoDan reads no stock level")
 
     # push side: JD documents none
 
-    def verify_push(self, creds: Credentials, request: Incoming) -> None:
-        raise BadSignature("JD pushes nothing BaoDan can verify; its orders come by the incremental pull")
+    def push_route(self, request: Incoming) -> PushRoute:
+        return PushRoute()
 
-    def parse_push(self, request: Incoming) -> list[PushNotice]:
-        return []
+    def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
+        raise BadSignature("JD pushes nothing BaoDan can verify; its orders come by the incremental pull",
+                           code="webhook.no_push")
 
     def push_answer(self, ok: bool) -> PushAnswer:
-        return PushAnswer(200, b'{"success":true}') if ok else PushAnswer(500, b'{"success":false}')
+        return _common.success_answer(ok)
+
+    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
+        return None
 
     # mapping
 
@@ -189,20 +202,15 @@ class JdAdapter:
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
-        params = dict(request.query)
-        if request.body:
-            params.update(parse_qsl(request.body.decode(), keep_blank_values=True))
-        if params.get("app_key") != creds.app_key:
-            raise BadSignature("unknown app_key", details={"app_key": params.get("app_key")})
-        if creds.access_token and params.get("access_token", creds.access_token) != creds.access_token:
-            raise BadSignature("access_token is not this shop's")
+        params = _common.request_params(request)
+        _common.check_app_and_token(params, creds, app_field="app_key", token_field="access_token")
         signing.check_sign(params, creds.app_secret)
+        timestamp = params.get("timestamp", "")
         try:
-            at = mapping.parse_time(params.get("timestamp", ""), "timestamp")
+            at = parse_time(timestamp, "timestamp")
         except MappingError:
-            raise BadSignature(f"timestamp {params.get('timestamp')!r} is not a JOS time") from None
-        if abs(now - at) > TIMESTAMP_WINDOW:
-            raise BadSignature("timestamp is more than 10 minutes from the gateway's clock")
+            at = None
+        _common.check_fresh(at, now, timestamp)
         try:
             business = json.loads(params.get(PARAM_JSON) or "{}")
         except ValueError:
@@ -213,7 +221,32 @@ class JdAdapter:
             raise BadSignature("no method named")
         return Call(params["method"], business)
 
-    def sign_push(self, creds: Credentials, notices: list[dict[str, Any]], *, now: datetime) -> SignedRequest:
+    def read_call(self, call: Call) -> ServedCall:
+        p = call.params
+        if call.method == LIST_METHOD:
+            return ServedCall("order_list", updated_from=parse_time(p["start_date"], "start_date"),
+                              updated_to=parse_time(p["end_date"], "end_date"), page=int(p.get("page", 1)),
+                              page_size=int(p.get("page_size", 20)))
+        if call.method == DETAIL_METHOD:
+            return ServedCall("order_detail", platform_order_id=str(p["order_id"]))
+        if call.method == SHIP_METHOD:
+            return ServedCall("ship", platform_order_id=str(p["orderId"]), waybill_no=str(p["logiNo"]),
+                              carrier_code=str(p["logiCoprId"]))
+        if call.method == STOCK_METHOD:
+            return ServedCall("stock", platform_sku_id=str(p["skuId"]), quantity=int(p["stockNum"]))
+        return ServedCall("other")
+
+    def order_list_data(self, orders: list[dict[str, Any]], *, page: int, page_size: int, total: int,
+                        next_cursor: str | None) -> dict[str, Any]:
+        return {"searchorderinfo_result": {"orderInfoList": orders, "orderTotal": total, "apiResult": API_RESULT}}
+
+    def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {"orderDetailInfo": {"orderInfo": order, "apiResult": API_RESULT}}
+
+    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
+        raise NotImplementedError("JD stock is set absolutely: BaoDan reads no stock level")
+
+    def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         raise NotImplementedError("JD documents no push; its orders come by the incremental pull")
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
@@ -232,12 +265,8 @@ def response_key(method: str) -> str:
     return method.replace(".", "_") + suffix
 
 
-def _raise(code: str, zh_desc: str, en_desc: str, status: int) -> None:
+def _raise(code: str, zh_desc: str, en_desc: str) -> None:
     text = f"{zh_desc} {en_desc}".lower()
     raise PlatformError(f"JOS error {code} {zh_desc or en_desc}".strip(), platform_code=code,
-                        retryable=status >= 500 or status == 429 or any(word in text for word in BUSY_WORDS),
+                        retryable=any(word in text for word in BUSY_WORDS),
                         details={"code": code, "zh_desc": zh_desc, "en_desc": en_desc})
-
-
-def _long(value: str) -> int | str:
-    return int(value) if value.isdigit() else value

@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from baodan.channels._common import count, lookup_status, pick, text, yuan_to_fen
+from baodan.channels._common import (
+    count,
+    lookup_status,
+    parse_time,
+    pick,
+    receiver_fields,
+    text,
+    time_text,
+    with_cipher,
+    yuan_to_fen,
+)
 from baodan.channels.base import MappingError
-from baodan.core.clock import SHANGHAI
 from baodan.core.money import fen_to_yuan
 
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 NO_TIME = "0001-01-01 00:00:00"  # what JOS writes for a time that has not happened (also 1970-01-01 …)
 
 # orderState → canonical status; the one table. The first state of each canonical status is the one
@@ -30,18 +38,17 @@ STATUS = {
 }
 RENDERED_STATUS = {canonical: state for state, canonical in reversed(STATUS.items())} | {"refunded": "TRADE_CANCELED"}
 
-# canonical receiver field → consigneeInfo fields, first non-empty that fits the canonical field wins:
-# plain/masked values, then the TDE ciphertext (`encrypt_*`)
+# canonical receiver field → consigneeInfo fields, first non-empty that fits the canonical field wins
+# (plain or masked values); the TDE ciphertexts go to platform_cipher
 RECEIVER_FIELDS = {
-    "name": ("fullname", "encrypt_fullname"),
-    "phone": ("mobile", "telephone", "encrypt_mobile", "encrypt_telephone"),
+    "name": ("fullname",),
+    "phone": ("mobile", "telephone"),
     "province": ("province",),
     "city": ("city",),
     "district": ("county",),
     "town": ("town",),
-    "address": ("fullAddress", "encrypt_fullAddress"),
+    "address": ("fullAddress",),
 }
-RECEIVER_LIMITS = {"name": 100, "phone": 32, "province": 32, "city": 32, "district": 32, "town": 64, "address": 300}
 
 
 def to_canonical(order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
@@ -86,6 +93,7 @@ def from_canonical(order: dict[str, Any], *, vender_id: str = "") -> dict[str, A
     goods = sum(line["quantity"] * line["unit_price_fen"] for line in order["lines"])
     discount = sum(line.get("discount_fen", 0) for line in order["lines"]) + order.get("discount_fen", 0)
     receiver = order.get("receiver") or {}
+    cipher = receiver.get("platform_cipher") or {}
     return {
         "orderId": str(order["platform_order_id"]),
         "venderId": vender_id,
@@ -115,6 +123,9 @@ def from_canonical(order: dict[str, Any], *, vender_id: str = "") -> dict[str, A
             "county": receiver.get("district") or "",
             "town": receiver.get("town") or "",
             "fullAddress": receiver.get("address") or "",
+            "encrypt_fullname": cipher.get("name") or "",
+            "encrypt_mobile": cipher.get("phone") or "",
+            "encrypt_fullAddress": cipher.get("address") or "",
         },
         "itemInfoList": [{
             "skuId": line.get("platform_sku_id") or "",
@@ -125,19 +136,6 @@ def from_canonical(order: dict[str, Any], *, vender_id: str = "") -> dict[str, A
         } for line in order["lines"]],
         "couponDetailList": [],
     }
-
-
-def parse_time(value: Any, path: str) -> datetime:
-    try:
-        return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=SHANGHAI)
-    except ValueError:
-        raise MappingError(f"{path} is not a yyyy-MM-dd HH:mm:ss time: {value!r}", details={"field": path}) from None
-
-
-def time_text(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(SHANGHAI).strftime(TIME_FORMAT)
 
 
 def _line(item: dict[str, Any], where: str) -> dict[str, Any]:
@@ -164,10 +162,11 @@ def _line(item: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _receiver(info: dict[str, Any]) -> dict[str, Any] | None:
-    receiver = {key: next((info[f] for f in fields if info.get(f) and len(str(info[f])) <= RECEIVER_LIMITS[key]),
-                          None)
-                for key, fields in RECEIVER_FIELDS.items()}
-    return receiver if any(receiver.values()) else None
+    receiver = receiver_fields(info, RECEIVER_FIELDS)
+    cipher = {"name": info.get("encrypt_fullname"),
+              "phone": info.get("encrypt_mobile") or info.get("encrypt_telephone"),
+              "address": info.get("encrypt_fullAddress")}
+    return with_cipher(receiver, **cipher) if any(receiver.values()) or any(cipher.values()) else None
 
 
 def _time(order: dict[str, Any], path: str, *, required: bool = True) -> datetime | None:
@@ -178,6 +177,4 @@ def _time(order: dict[str, Any], path: str, *, required: bool = True) -> datetim
 
 
 def _time_text(value: datetime | str | None) -> str:
-    if value is None:
-        return NO_TIME
-    return time_text(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return NO_TIME if value is None else time_text(value)

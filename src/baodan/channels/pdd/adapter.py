@@ -10,14 +10,16 @@ to correct against a sandbox:
   reading (the node SDK signs them, a PHP SDK does not).
 - check_request refuses (BadSignature) a wrong client_id, an access_token other than the shop's, a wrong
   sign and a timestamp more than 10 minutes from `now` (window [inf]; a millisecond timestamp is read as
-  such). Business parameters come back as text, JSON text (`[`/`{`) parsed.
+  such). Business parameters come back as text, JSON text (`[`/`{`) parsed; `read_call` reads numbers and
+  times back from that text.
 - Answers: `{"<resp_key>": {...}}` with the keys the SDK names (RESPONSE_KEYS; other types get
   `<type without "pdd.", dots → underscores>_response` [inf]); errors `{"error_response": {error_code,
   error_msg, sub_code, sub_msg, request_id}}`. Retryable: 52101 (throttled), 52102/52103 (unavailable), 70031
-  (too frequent), HTTP 5xx/429. 10019 (token expired) is not: it needs a token refresh.
+  (too frequent), HTTP 5xx/429 (whatever the body). 10019 (token expired) is not: it needs a token refresh.
 - Lists: `pdd.order.number.list.increment.get` with order_status=5 and refund_status=5 (all), window ≤ 30
   minutes (`max_list_window`), page_size ≤ 100, without use_has_next so total_count comes back and the pull
   may page backwards; the pull should keep end_updated_at ≤ now − 3 min. List items are full orders.
+  `has_more` is `has_next` when the answer carries it, else worked out from total_count, page and page_size.
 - Status: PDD shows only confirmed (成交) orders, so the status is read from confirm_status (0 未成交 →
   unpaid, 2 已取消 → cancelled) and otherwise from order_status/refund_status: refund_status 4 (退款成功) →
   refunded whatever the shipping state [inf: taken as a full refund]; 2/3 (售后处理中/退款中) keep the shipping
@@ -26,22 +28,29 @@ to correct against a sandbox:
 - Mapping: `item_list[]` are the lines, with no line ids (platform_line_id None) and no line discounts;
   `platform_sku_id` is `sku_id` (else goods_id), `sku_code` `outer_id` (else outer_goods_id). `gift_list[]`
   items become zero-price lines [inf]. The order discount is what lies between goods + postage and pay_amount.
-  Receiver: the ciphertext fields while 待发货, else the `*_mask` ones, as given — but a ciphertext longer than
-  the canonical field allows (phone ≤ 32 characters) gives way to the masked value, so the order stays
-  valid; decrypting goes by `pdd.open.decrypt.batch` with data_tag = order_sn. PDD's `town` is the
-  district [inf]. paid_at is pay_time, else confirm_time. buyer_memo/remark are read if present [inf: not
-  in the spec's field list]. Times `yyyy-MM-dd HH:mm:ss` Beijing [inf].
+  Receiver: name/phone/address are the `*_mask` values; the ciphertexts (`receiver_name`, `receiver_phone`,
+  `receiver_address`, given only while 待发货) go to `receiver.platform_cipher` for `pdd.open.decrypt.batch`
+  (data_tag = order_sn). from_canonical writes them back the same way. PDD's `town` is the district [inf].
+  paid_at is pay_time, else confirm_time. buyer_memo/remark are read if present [inf: not in the spec's
+  field list]. Times `yyyy-MM-dd HH:mm:ss` Beijing [inf].
 - Ship: `pdd.logistics.online.send` for the whole order (PDD ships per order; `lines` are not sent);
   `carrier_code` must be PDD's numeric logistics_id.
-- Stock: `pdd.goods.quantity.update`, update_type=1 (full), goods_id required.
+- Stock: `pdd.goods.quantity.update`, update_type=1 (full), goods_id required; being absolute, BaoDan reads
+  no level (`stock_query_call` None, `parse_stock_query`/`stock_query_data` NotImplementedError).
 - Push: PMC is a WebSocket (`wss://message-api.pinduoduo.com/message/{client_id}/{timestamp_ms}/{sign}`);
   frames are not signed one by one. BaoDan's PMC client relays frames as an HTTP POST: body the frame JSON
   `{"id", "commandType": "Common", "sendTime", "message": {"type", "mallID", "content": "<json>"}}` (or an array
   of frames), query `client_id`, `timestamp` (ms) and `sign` = the PMC path sign with the body inserted before
-  the secret. Only a 2xx answer lets the relay send the Ack frame; anything else leaves the frame to PMC's
-  redelivery. Frames lost while nothing is connected are caught up by the incremental pull. HeartBeat/Ack
-  frames and topics other than pdd_trade_*/pdd_refund_* give no notice; a frame whose mallID differs from its
-  content's mall_id is refused. `sign_push` posts to `creds.extra["push_url"]` (default `/webhooks/pdd`).
+  the secret; `open_push` refuses a relay whose timestamp is more than 10 minutes from `now`. `push_route`
+  reads `client_id` and the first frame's mallID. Only a 2xx answer lets the relay send the Ack frame;
+  anything else leaves the frame to PMC's redelivery. Frames lost while nothing is connected are caught up
+  by the incremental pull. HeartBeat/Ack frames and topics other than pdd_trade_*/pdd_refund_* give no
+  notice; a frame whose mallID differs from its content's mall_id is refused (MappingError); there is no
+  URL check (`handshake` None). `sign_push` relays all notices in one POST (one frame, or an array), the
+  topic by kind (paid TradeConfirmed, shipped TradeSellerShip, completed TradeSuccess, address_changed
+  TradeLogisticsAddressChanged, refund pdd_refund_RefundCreated; PMC has no topic for created, cancelled or
+  other: ValueError) unless the notice's `raw` names a `type`, mallID the notice's shop, sendTime its time
+  (else `now`); PMC frames never carry the order.
 - Limits: `calls_per_second` = 50, the per-shop limit of the increment list (3000 per 60 s), the tightest
   of the calls BaoDan makes (decrypt, 1 per 10 s per app, is not one of them).
 """
@@ -51,9 +60,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from baodan.channels._common import compact_json, from_epoch, pick, text, to_epoch
+from baodan.channels import _common
+from baodan.channels._common import compact_json, from_epoch, id_value, param_text, pick, text, to_epoch
 from baodan.channels.base import (
     BadSignature,
     Call,
@@ -64,6 +74,8 @@ from baodan.channels.base import (
     PlatformError,
     PushAnswer,
     PushNotice,
+    PushRoute,
+    ServedCall,
     SignedRequest,
 )
 from baodan.channels.pdd import mapping, signing
@@ -72,7 +84,6 @@ from baodan.core.errors import Invalid
 PATH = "/api/router"
 FORM = "application/x-www-form-urlencoded;charset=utf-8"
 SYSTEM_PARAMS = frozenset({"type", "client_id", "access_token", "timestamp", "data_type", "version", "sign"})
-TIMESTAMP_WINDOW = timedelta(minutes=10)
 RETRYABLE_CODES = frozenset({"52101", "52102", "52103", "70031"})
 RESPONSE_KEYS = {
     "pdd.order.number.list.increment.get": "order_sn_increment_get_response",
@@ -90,17 +101,26 @@ TOPIC_KINDS = {
     "pdd_trade_TradeLogisticsAddressChanged": "address_changed",
 }
 ORDER_TOPIC_PREFIXES = ("pdd_trade_", "pdd_refund_")
+KIND_TOPICS = {"paid": "pdd_trade_TradeConfirmed", "shipped": "pdd_trade_TradeSellerShip",
+               "completed": "pdd_trade_TradeSuccess", "address_changed": "pdd_trade_TradeLogisticsAddressChanged",
+               "refund": "pdd_refund_RefundCreated"}
+LIST_METHOD = "pdd.order.number.list.increment.get"
+DETAIL_METHOD = "pdd.order.information.get"
+SHIP_METHOD = "pdd.logistics.online.send"
+STOCK_METHOD = "pdd.goods.quantity.update"
 
 
 class PddAdapter:
     channel = "pdd"
     calls_per_second = 50.0
+    has_push = True
     max_list_window = timedelta(minutes=30)
+    stock_mode = "absolute"
 
     # client side
 
     def sign(self, creds: Credentials, call: Call, *, base_url: str, now: datetime) -> SignedRequest:
-        params = {key: _param_text(value) for key, value in call.params.items() if value is not None}
+        params = {key: param_text(value) for key, value in call.params.items() if value is not None}
         params.update(type=call.method, client_id=creds.app_key, timestamp=str(to_epoch(now)), data_type="JSON",
                       version="V1")
         if creds.access_token:
@@ -110,34 +130,23 @@ class PddAdapter:
                              body=urlencode(params).encode())
 
     def read_response(self, call: Call, status: int, body: bytes) -> dict[str, Any]:
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            raise PlatformError(f"PDD answered HTTP {status} without JSON", retryable=status >= 500 or status == 429,
-                                details={"status": status}) from None
-        if not isinstance(doc, dict):
-            raise PlatformError(f"PDD answered HTTP {status} with no JSON object", details={"status": status})
+        doc = _common.answer_object("pdd", call, status, body)
         if "error_response" in doc:
             error = doc["error_response"] or {}
             code, sub_code = str(error.get("error_code", "")), error.get("sub_code")
             detail = f": {sub_code} {error.get('sub_msg', '')}" if sub_code else ""
             raise PlatformError(
                 f"PDD error {code} {error.get('error_msg', '')}{detail}",
-                platform_code=code, retryable=code in RETRYABLE_CODES or status >= 500,
+                platform_code=code, retryable=code in RETRYABLE_CODES,
                 details={"error_code": code, "sub_code": sub_code, "request_id": error.get("request_id")},
             )
-        key = response_key(call.method)
-        if not isinstance(doc.get(key), dict):
-            raise PlatformError(f"PDD answer has no {key}", retryable=status >= 500, details={"status": status})
-        return doc[key]
+        return _common.keyed_answer(doc, response_key(call.method), "PDD")
 
     def order_list_call(self, creds: Credentials, *, updated_from: datetime, updated_to: datetime,
-                        page: int, page_size: int) -> Call:
-        if not timedelta(0) < updated_to - updated_from <= self.max_list_window:
-            raise Invalid("the update-time window must be positive and at most 30 minutes", code="channel.bad_window")
-        if not 1 <= page_size <= 100:
-            raise Invalid(f"PDD page_size is 1–100, not {page_size}", code="channel.bad_page_size")
-        return Call("pdd.order.number.list.increment.get", {
+                        page: int = 1, cursor: str | None = None, page_size: int = 50) -> Call:
+        _common.check_window(updated_from, updated_to, self.max_list_window, self.channel)
+        _common.check_page_size(page_size, 100, "PDD")
+        return Call(LIST_METHOD, {
             "start_updated_at": to_epoch(updated_from),
             "end_updated_at": to_epoch(updated_to),
             "order_status": 5,
@@ -146,16 +155,17 @@ class PddAdapter:
             "page_size": page_size,
         })
 
-    def parse_order_list(self, data: dict[str, Any]) -> OrderPage:
+    def parse_order_list(self, data: dict[str, Any], *, page: int, page_size: int) -> OrderPage:
         orders = pick(data, "order_sn_list", [])
         if not isinstance(orders, list):
             raise MappingError("order_sn_list is not a list", details={"field": "order_sn_list"})
         total = pick(data, "total_count", None)
-        return OrderPage(orders=orders, has_more=bool(data.get("has_next")),
-                         total=int(total) if total is not None else None)
+        total = int(total) if total is not None else None
+        more = bool(data["has_next"]) if "has_next" in data else _common.has_more(total, page, page_size)
+        return OrderPage(orders=orders, has_more=more, total=total)
 
     def order_detail_call(self, creds: Credentials, platform_order_id: str) -> Call:
-        return Call("pdd.order.information.get", {"order_sn": platform_order_id})
+        return Call(DETAIL_METHOD, {"order_sn": platform_order_id})
 
     def parse_order_detail(self, data: dict[str, Any]) -> dict[str, Any]:
         order = pick(data, "order_info")
@@ -168,36 +178,50 @@ class PddAdapter:
         if not carrier_code.isdigit():
             raise Invalid(f"PDD names carriers by numeric logistics_id, not {carrier_code!r}",
                           code="channel.bad_carrier_code")
-        return Call("pdd.logistics.online.send", {"order_sn": platform_order_id, "logistics_id": int(carrier_code),
-                                                  "tracking_number": waybill_no})
+        return Call(SHIP_METHOD, {"order_sn": platform_order_id, "logistics_id": int(carrier_code),
+                                  "tracking_number": waybill_no})
 
     def stock_call(self, creds: Credentials, *, platform_sku_id: str, quantity: int,
-                   platform_product_id: str | None = None) -> Call:
+                   platform_product_id: str | None = None, current: int | None = None) -> Call:
         if not platform_product_id:
             raise Invalid("PDD stock updates need the goods id", code="channel.missing_product_id")
         if quantity < 0:
             raise Invalid("a full stock update cannot be negative", code="channel.negative_stock")
-        return Call("pdd.goods.quantity.update", {"goods_id": platform_product_id, "sku_id": platform_sku_id,
-                                                  "quantity": quantity, "update_type": 1})
+        return Call(STOCK_METHOD, {"goods_id": platform_product_id, "sku_id": platform_sku_id, "quantity": quantity,
+                                   "update_type": 1})
+
+    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
+                         platform_product_id: str | None = None) -> Call | None:
+        return None  # a full update sets the level
+
+    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
+        raise NotImplementedError("PDD stock is set in full: BaoDan reads no stock level")
 
     # push side (the PMC relay)
 
-    def verify_push(self, creds: Credentials, request: Incoming) -> None:
+    def push_route(self, request: Incoming) -> PushRoute:
+        try:
+            mall = _common.json_messages(request.body, "PMC relay")[0]["message"].get("mallID")
+        except (BadSignature, LookupError, TypeError, AttributeError):
+            mall = None
+        return PushRoute(app_key=request.query.get("client_id") or None,
+                         platform_shop_id=str(mall) if mall is not None else None)
+
+    def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
         if request.query.get("client_id") != creds.app_key:
             raise BadSignature("PMC relay names another client_id")
-        signing.check_message_sign(creds.app_key, request.query.get("timestamp", ""), request.query.get("sign", ""),
-                                   creds.app_secret, body=request.body)
-
-    def parse_push(self, request: Incoming) -> list[PushNotice]:
-        try:
-            doc = json.loads(request.body)
-        except ValueError:
-            raise MappingError("PMC relay body is not JSON", details={"field": "body"}) from None
-        frames = doc if isinstance(doc, list) else [doc]
+        timestamp = request.query.get("timestamp", "")
+        signing.check_message_sign(creds.app_key, timestamp, request.query.get("sign", ""), creds.app_secret,
+                                   body=request.body)
+        _check_timestamp(timestamp, now)
+        frames = _common.json_messages(request.body, "PMC relay")
         return [notice for frame in frames if (notice := _notice(frame)) is not None]
 
     def push_answer(self, ok: bool) -> PushAnswer:
-        return PushAnswer(200, b'{"success":true}') if ok else PushAnswer(500, b'{"success":false}')
+        return _common.success_answer(ok)
+
+    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
+        return None
 
     # mapping
 
@@ -207,13 +231,8 @@ class PddAdapter:
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
-        params = dict(request.query)
-        if request.body:
-            params.update(parse_qsl(request.body.decode(), keep_blank_values=True))
-        if params.get("client_id") != creds.app_key:
-            raise BadSignature("unknown client_id", details={"client_id": params.get("client_id")})
-        if creds.access_token and params.get("access_token", creds.access_token) != creds.access_token:
-            raise BadSignature("access_token is not this shop's")
+        params = _common.request_params(request)
+        _common.check_app_and_token(params, creds, app_field="client_id", token_field="access_token")
         signing.check_sign(params, creds.app_secret)
         _check_timestamp(params.get("timestamp", ""), now)
         if not params.get("type"):
@@ -221,14 +240,48 @@ class PddAdapter:
         return Call(params["type"], {key: _param_value(value) for key, value in params.items()
                                      if key not in SYSTEM_PARAMS})
 
-    def sign_push(self, creds: Credentials, notices: list[dict[str, Any]], *, now: datetime) -> SignedRequest:
+    def read_call(self, call: Call) -> ServedCall:
+        p = call.params
+        if call.method == LIST_METHOD:
+            return ServedCall("order_list", updated_from=from_epoch(p["start_updated_at"], "start_updated_at"),
+                              updated_to=from_epoch(p["end_updated_at"], "end_updated_at"),
+                              page=int(p.get("page", 1)), page_size=int(p.get("page_size", 100)))
+        if call.method == DETAIL_METHOD:
+            return ServedCall("order_detail", platform_order_id=str(p["order_sn"]))
+        if call.method == SHIP_METHOD:
+            return ServedCall("ship", platform_order_id=str(p["order_sn"]), waybill_no=str(p["tracking_number"]),
+                              carrier_code=str(p["logistics_id"]))
+        if call.method == STOCK_METHOD and str(p.get("update_type", "1")) == "1":
+            return ServedCall("stock", platform_sku_id=str(p["sku_id"]) if p.get("sku_id") else None,
+                              platform_product_id=str(p["goods_id"]), quantity=int(p["quantity"]))
+        return ServedCall("other")
+
+    def order_list_data(self, orders: list[dict[str, Any]], *, page: int, page_size: int, total: int,
+                        next_cursor: str | None) -> dict[str, Any]:
+        return {"total_count": total, "has_next": _common.has_more(total, page, page_size), "order_sn_list": orders}
+
+    def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {"order_info": order}
+
+    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
+        raise NotImplementedError("PDD stock is set in full: BaoDan reads no stock level")
+
+    def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
+        """The PMC frames of `notices` relayed in one POST (one frame, or an array of them)."""
         sent_ms = to_epoch(now, ms=True)
-        frames = [_frame(notice, sent_ms * 100 + i) for i, notice in enumerate(notices)]
+        frames = []
+        for i, notice in enumerate(notices):
+            topic = notice.raw.get("type") or _common.push_name(KIND_TOPICS, notice.kind, self.channel)
+            mall = id_value(notice.platform_shop_id) if notice.platform_shop_id else None
+            content = {"mall_id": mall, "tid": notice.platform_order_id} if mall is not None else {
+                "tid": notice.platform_order_id}
+            message = {"type": topic, "mallID": mall, "content": compact_json(content)}
+            sent = to_epoch(notice.occurred_at, ms=True) if notice.occurred_at else sent_ms
+            frames.append({"id": sent_ms * 100 + i, "commandType": "Common", "sendTime": sent, "message": message})
         body = compact_json(frames[0] if len(frames) == 1 else frames).encode()
         query = {"client_id": creds.app_key, "timestamp": str(sent_ms)}
         query["sign"] = signing.message_sign(creds.app_key, query["timestamp"], creds.app_secret, body=body)
-        return SignedRequest("POST", creds.extra.get("push_url", "/webhooks/pdd"), query=query,
-                             headers={"content-type": "application/json"}, body=body)
+        return SignedRequest("POST", url, query=query, headers={"content-type": "application/json"}, body=body)
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if error is not None:
@@ -245,14 +298,6 @@ def response_key(method: str) -> str:
     return RESPONSE_KEYS.get(method) or method.removeprefix("pdd.").replace(".", "_") + "_response"
 
 
-def _param_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return compact_json(value)
-    return str(value)
-
-
 def _param_value(value: str) -> Any:
     if value[:1] in ("[", "{"):
         try:
@@ -263,21 +308,9 @@ def _param_value(value: str) -> Any:
 
 
 def _check_timestamp(value: str, now: datetime) -> None:
-    if not value.isdigit():
-        raise BadSignature(f"timestamp {value!r} is not unix seconds")
-    number = int(value)
-    seconds = number / 1000 if number > 10**11 else number
-    if abs(now.timestamp() - seconds) > TIMESTAMP_WINDOW.total_seconds():
-        raise BadSignature("timestamp is more than 10 minutes from the gateway's clock", details={"timestamp": value})
-
-
-def _frame(notice: dict[str, Any], frame_id: int) -> dict[str, Any]:
-    """A PMC Common frame around a message ({type, mallID, content}); a whole frame is kept as it is."""
-    if "message" in notice:
-        return notice
-    content = notice.get("content")
-    message = {**notice, "content": compact_json(content) if isinstance(content, dict) else content}
-    return {"id": frame_id, "commandType": "Common", "sendTime": frame_id // 100, "message": message}
+    """Unix seconds (or milliseconds), within 10 minutes of `now`."""
+    at = from_epoch(value, "timestamp", ms=int(value) > 10**11) if value.isdigit() and int(value) > 0 else None
+    _common.check_fresh(at, now, value)
 
 
 def _notice(frame: Any) -> PushNotice | None:

@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from baodan.channels._common import count, lookup_status, pick, text, yuan_to_fen
+from baodan.channels._common import (
+    count,
+    id_value,
+    lookup_status,
+    parse_time,
+    pick,
+    receiver_fields,
+    text,
+    time_text,
+    with_cipher,
+    yuan_to_fen,
+)
 from baodan.channels.base import MappingError
-from baodan.core.clock import SHANGHAI
 from baodan.core.money import fen_to_yuan
-
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # status key (see status_key) → canonical status; the one table. The first key of each canonical status is
 # the one from_canonical writes. "<order_status>/<refund_status>": order_status 1 待发货, 2 已发货待签收,
@@ -35,17 +43,17 @@ STATUS = {
 RENDERED_STATUS = {canonical: key for key, canonical in reversed(STATUS.items())}
 CONFIRM_STATUS_KEYS = {"0": "unconfirmed", "2": "cancelled"}  # confirm_status 1 已成交 reads the two statuses
 
-# canonical receiver field → order fields, first non-empty wins: ciphertext (only while 待发货), then masked.
-# A value longer than the canonical field allows (orders.schemas.Receiver) gives way to the next one.
+# canonical receiver field → order fields: the masked values; the ciphertexts (only while 待发货) are
+# CIPHER_FIELDS, kept in platform_cipher
 RECEIVER_FIELDS = {
-    "name": ("receiver_name", "receiver_name_mask"),
-    "phone": ("receiver_phone", "receiver_phone_mask"),
+    "name": ("receiver_name_mask",),
+    "phone": ("receiver_phone_mask",),
     "province": ("province",),
     "city": ("city",),
     "district": ("town",),  # PDD's `town` is the 区/县
-    "address": ("receiver_address", "receiver_address_mask"),
+    "address": ("receiver_address_mask",),
 }
-RECEIVER_LIMITS = {"name": 100, "phone": 32, "province": 32, "city": 32, "district": 32, "address": 300}
+CIPHER_FIELDS = {"name": "receiver_name", "phone": "receiver_phone", "address": "receiver_address"}
 
 
 def status_key(order: dict[str, Any]) -> str:
@@ -93,7 +101,8 @@ def to_canonical(order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
 
 
 def from_canonical(order: dict[str, Any]) -> dict[str, Any]:
-    """A canonical order rendered as a PDD `order_info` (plain receiver values in the receiver fields).
+    """A canonical order rendered as a PDD `order_info` (the receiver values in the masked fields, its
+    platform_cipher in the ciphertext fields).
     PDD has no line discounts: they join the order's seller_discount."""
     key = RENDERED_STATUS[order["status"]]
     if key in CONFIRM_STATUS_KEYS.values():
@@ -103,9 +112,10 @@ def from_canonical(order: dict[str, Any]) -> dict[str, Any]:
     goods_amount = sum(line["quantity"] * line["unit_price_fen"] for line in order["lines"])
     discount = sum(line.get("discount_fen", 0) for line in order["lines"]) + order.get("discount_fen", 0)
     receiver = order.get("receiver") or {}
+    cipher = receiver.get("platform_cipher") or {}
     items = [{
         "goods_id": 0,
-        "sku_id": _id_value(line.get("platform_sku_id")),
+        "sku_id": id_value(line.get("platform_sku_id")),
         "goods_name": line.get("title") or "",
         "goods_spec": "",
         "goods_count": line["quantity"],
@@ -132,9 +142,10 @@ def from_canonical(order: dict[str, Any]) -> dict[str, Any]:
         "order_change_amount": "0.00",
         "postage": fen_to_yuan(order.get("shipping_fee_fen", 0)),
         "pay_amount": fen_to_yuan(order["paid_total_fen"]),
-        "receiver_name": receiver.get("name") or "",
-        "receiver_phone": receiver.get("phone") or "",
-        "receiver_address": receiver.get("address") or "",
+        "receiver_name_mask": receiver.get("name") or "",
+        "receiver_phone_mask": receiver.get("phone") or "",
+        "receiver_address_mask": receiver.get("address") or "",
+        **{field: cipher.get(key) or "" for key, field in CIPHER_FIELDS.items()},
         "country": "中国",
         "province": receiver.get("province") or "",
         "city": receiver.get("city") or "",
@@ -144,13 +155,6 @@ def from_canonical(order: dict[str, Any]) -> dict[str, Any]:
         "item_list": items,
         "gift_list": [],
     }
-
-
-def parse_time(value: Any, path: str) -> datetime:
-    try:
-        return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=SHANGHAI)
-    except ValueError:
-        raise MappingError(f"{path} is not a yyyy-MM-dd HH:mm:ss time: {value!r}", details={"field": path}) from None
 
 
 def _line(item: dict[str, Any], where: str, *, gift: bool = False) -> dict[str, Any]:
@@ -177,10 +181,9 @@ def _line(item: dict[str, Any], where: str, *, gift: bool = False) -> dict[str, 
 
 
 def _receiver(order: dict[str, Any]) -> dict[str, Any] | None:
-    receiver = {key: next((order[f] for f in fields if order.get(f) and len(str(order[f])) <= RECEIVER_LIMITS[key]),
-                          None)
-                for key, fields in RECEIVER_FIELDS.items()}
-    return receiver if any(receiver.values()) else None
+    receiver = receiver_fields(order, RECEIVER_FIELDS)
+    cipher = {key: order.get(field) for key, field in CIPHER_FIELDS.items()}
+    return with_cipher(receiver, **cipher) if any(receiver.values()) or any(cipher.values()) else None
 
 
 def _time(order: dict[str, Any], path: str, *, required: bool = True) -> datetime | None:
@@ -189,14 +192,4 @@ def _time(order: dict[str, Any], path: str, *, required: bool = True) -> datetim
 
 
 def _time_text(value: datetime | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(SHANGHAI).strftime(TIME_FORMAT)
-
-
-def _id_value(value: str | None) -> int | str | None:
-    return int(value) if value and value.isdigit() and int(value) < 2**63 else value
+    return "" if value is None else time_text(value)

@@ -5,29 +5,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Mapping
 
+from baodan.channels._common import sign_matches, wrapped_md5
 from baodan.channels.base import BadSignature
 
 
 def sign_params(params: Mapping[str, str], secret: str, *, keep_empty: bool = True) -> str:
     """upper(md5_hex(secret + k1v1k2v2… + secret)) over every parameter but `sign`, sorted by key."""
-    joined = "".join(key + value for key, value in sorted(params.items())
-                     if key != "sign" and (keep_empty or value != ""))
-    return hashlib.md5(f"{secret}{joined}{secret}".encode()).hexdigest().upper()
+    return wrapped_md5(params, secret, keep_empty=keep_empty)
 
 
 def check_sign(params: Mapping[str, str], secret: str) -> None:
     """Raise BadSignature unless `params["sign"]` signs `params`. Whether empty values are signed is open
     (the node SDK signs them, a PHP SDK leaves them out), so either reading is accepted."""
-    given = (params.get("sign") or "").upper()
-    if not given:
+    if not params.get("sign"):
         raise BadSignature("PDD request carries no sign")
-    for keep_empty in (True, False):
-        if hmac.compare_digest(given, sign_params(params, secret, keep_empty=keep_empty)):
-            return
-    raise BadSignature("PDD sign does not match")
+    if not sign_matches(params["sign"], *(sign_params(params, secret, keep_empty=k) for k in (True, False))):
+        raise BadSignature("PDD sign does not match")
 
 
 def message_sign(client_id: str, timestamp_ms: str, secret: str, *, body: bytes = b"") -> str:
@@ -38,5 +33,5 @@ def message_sign(client_id: str, timestamp_ms: str, secret: str, *, body: bytes 
 
 
 def check_message_sign(client_id: str, timestamp_ms: str, given: str, secret: str, *, body: bytes) -> None:
-    if not given or not hmac.compare_digest(given, message_sign(client_id, timestamp_ms, secret, body=body)):
+    if not sign_matches(given, message_sign(client_id, timestamp_ms, secret, body=body), hex_digest=False):
         raise BadSignature("PMC relay sign does not match")

@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from baodan.channels._common import count, lookup_status, pick, text, yuan_to_fen
+from baodan.channels._common import (
+    count,
+    id_value,
+    lookup_status,
+    parse_time,
+    pick,
+    receiver_fields,
+    text,
+    time_text,
+    with_cipher,
+    yuan_to_fen,
+)
 from baodan.channels.base import MappingError
-from baodan.core.clock import SHANGHAI
 from baodan.core.money import fen_to_yuan
-
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # Trade.status → canonical status; the one table. The first status of each canonical status is the one
 # from_canonical writes.
@@ -86,10 +94,10 @@ def from_canonical(order: dict[str, Any], *, seller_nick: str = "") -> dict[str,
     for i, line in enumerate(order["lines"], start=1):
         total = line["quantity"] * line["unit_price_fen"]
         sub_orders.append(_without_empty({
-            "oid": _id_value(line.get("platform_line_id") or f"{order_id}{i:02d}"),
+            "oid": id_value(line.get("platform_line_id") or f"{order_id}{i:02d}"),
             "status": status,
             "title": line.get("title"),
-            "sku_id": _id_value(line.get("platform_sku_id")),
+            "sku_id": id_value(line.get("platform_sku_id")),
             "outer_sku_id": line.get("sku_code"),
             "num": line["quantity"],
             "price": fen_to_yuan(line["unit_price_fen"]),
@@ -101,7 +109,7 @@ def from_canonical(order: dict[str, Any], *, seller_nick: str = "") -> dict[str,
         }))
     receiver = order.get("receiver") or {}
     trade = {
-        "tid": _id_value(order_id),
+        "tid": id_value(order_id),
         "status": status,
         "type": "fixed",
         "seller_nick": seller_nick,
@@ -118,21 +126,8 @@ def from_canonical(order: dict[str, Any], *, seller_nick: str = "") -> dict[str,
         "orders": {"order": sub_orders},
     }
     trade.update({fields[0]: receiver.get(key) for key, fields in RECEIVER_FIELDS.items()})
+    trade["oaid"] = (receiver.get("platform_cipher") or {}).get("oaid")
     return _without_empty(trade)
-
-
-def parse_time(value: Any, path: str) -> datetime:
-    """`yyyy-MM-dd HH:mm:ss` (Beijing) as an aware Asia/Shanghai time."""
-    try:
-        return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=SHANGHAI)
-    except ValueError:
-        raise MappingError(f"{path} is not a yyyy-MM-dd HH:mm:ss time: {value!r}", details={"field": path}) from None
-
-
-def time_text(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(SHANGHAI).strftime(TIME_FORMAT)
 
 
 def _line(sub: dict[str, Any], where: str) -> dict[str, Any]:
@@ -163,8 +158,12 @@ def _line(sub: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _receiver(trade: dict[str, Any]) -> dict[str, Any] | None:
-    receiver = {key: next((trade[f] for f in fields if trade.get(f)), None) for key, fields in RECEIVER_FIELDS.items()}
-    return receiver if any(receiver.values()) else None
+    """The receiver fields as given (masked), and the `oaid` that taobao.top.oaid.decrypt opens as the
+    receiver's platform_cipher; None when the trade (a partial list trade) has neither."""
+    receiver = receiver_fields(trade, RECEIVER_FIELDS)
+    if not any(receiver.values()) and not trade.get("oaid"):
+        return None
+    return with_cipher(receiver, oaid=trade.get("oaid"))
 
 
 def _time(trade: dict[str, Any], path: str, *, required: bool = True) -> datetime | None:
@@ -173,14 +172,7 @@ def _time(trade: dict[str, Any], path: str, *, required: bool = True) -> datetim
 
 
 def _time_text(value: datetime | str | None) -> str | None:
-    if value is None:
-        return None
-    return time_text(datetime.fromisoformat(value) if isinstance(value, str) else value)
-
-
-def _id_value(value: str | None) -> int | str | None:
-    """TOP's JSON gives ids (tid, oid, sku_id) as numbers."""
-    return int(value) if value and value.isdigit() and int(value) < 2**63 else value
+    return None if value is None else time_text(value)
 
 
 def _without_empty(obj: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
+from baodan.channels._common import sign_matches, sorted_join, wrapped_md5
 from baodan.channels.base import BadSignature
 
 SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
@@ -17,11 +18,10 @@ def sign_params(params: Mapping[str, str], secret: str, sign_method: str = "md5"
 
     md5: MD5(secret + joined + secret); hmac: HMAC-MD5(secret, joined); hmac-sha256: HMAC-SHA256(secret,
     joined). `body` goes after the parameters, as in TOP's batch API recipe (the TMC relay signs its body so)."""
-    joined = "".join(key + value for key, value in sorted(params.items()) if key != "sign" and value)
-    data = joined.encode() + body
-    key = secret.encode()
     if sign_method == "md5":
-        return hashlib.md5(key + data + key).hexdigest().upper()
+        return wrapped_md5(params, secret, keep_empty=False, body=body)
+    data = sorted_join(params, keep_empty=False).encode() + body
+    key = secret.encode()
     if sign_method == "hmac":
         return hmac.new(key, data, hashlib.md5).hexdigest().upper()
     if sign_method == "hmac-sha256":
@@ -36,5 +36,5 @@ def check_sign(params: Mapping[str, str], secret: str, *, body: bytes = b"") -> 
     if not given:
         raise BadSignature("TOP request carries no sign")
     expected = sign_params(params, secret, params.get("sign_method") or "md5", body=body)
-    if not hmac.compare_digest(given.upper(), expected):
+    if not sign_matches(given, expected):
         raise BadSignature("TOP sign does not match")
