@@ -199,9 +199,25 @@ class Simulation:
         return {}, None
 
     def _serve_stock_query(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
-        sku_id = served.platform_sku_id or ""
-        return self.adapters[channel].stock_query_data(platform_sku_id=sku_id,
-                                                       quantity=self.store.stock_level(channel, sku_id)), None
+        adapter = self.adapters[channel]
+        sku_ids = [served.platform_sku_id] if served.platform_sku_id else self._skus_of(channel,
+                                                                                      served.platform_product_id)
+        if not sku_ids:
+            return None, ERRORS[channel]["not_found"]
+        # A query naming only the product (快手 reads stock by item) is answered for each of its SKUs; the
+        # contract shapes one SKU's answer, so the answers are merged (lists at the same place joined).
+        answers = [adapter.stock_query_data(platform_sku_id=sku_id, quantity=self.store.stock_level(channel, sku_id))
+                   for sku_id in sku_ids]
+        merged = answers[0]
+        for answer in answers[1:]:
+            merged = _merge(merged, answer)
+        return merged, None
+
+    def _skus_of(self, channel: str, product_id: str | None) -> list[str]:
+        known = [s.platform_sku_id for s in self.config.platforms[channel].skus if s.platform_product_id == product_id]
+        pushed = [p.platform_sku_id for p in self.store.stock_pushes(channel)
+                  if p.platform_product_id == product_id and p.platform_sku_id]
+        return list(dict.fromkeys(known + pushed))
 
     def _serve_other(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
         creds = self.config.platforms[channel].credentials
@@ -214,6 +230,14 @@ class Simulation:
         code, message = ERRORS[channel][which]
         given = exc.details.get("errcode") if isinstance(exc.details, dict) else None  # where an adapter names one
         return (str(given), exc.message) if given is not None else (code, f"{message}: {exc.message}")
+
+
+def _merge(a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {**b, **{k: _merge(v, b[k]) if k in b else v for k, v in a.items()}}
+    if isinstance(a, list) and isinstance(b, list):
+        return a + b
+    return a
 
 
 def _with(error: tuple[str, str], exc: Exception) -> tuple[str, str]:
