@@ -17,9 +17,11 @@ from starlette.routing import Route
 
 from baodan.channels.base import Incoming
 from baodan.core.errors import BaoDanError
+from baodan.sim.config import SessionConfig
 from baodan.sim.simulation import Simulation
 
-SESSION_FIELDS = {"rate": float, "orders": int, "hot_skus": int, "hot_share": float, "seed": int}
+SESSION_FIELDS = {name: (int if f.type in ("int", int) else float)
+                  for name, f in SessionConfig.__dataclass_fields__.items() if name not in ("platforms", "autostart")}
 
 
 def create_app(sim: Simulation) -> Starlette:

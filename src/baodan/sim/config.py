@@ -305,16 +305,22 @@ def _known(cls: type, table: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(table)
 
 
-def _check(config: SimConfig) -> None:
-    s, p = config.session, config.pushes
-    if not config.platforms:
-        raise SimConfigError("no platform is served")
+def check_session(s: SessionConfig) -> None:
     if s.rate <= 0 or s.orders < 0 or s.hot_skus < 0 or not 0 <= s.hot_share <= 1:
         raise SimConfigError("session: rate must be > 0, orders and hot_skus ≥ 0, hot_share within 0..1")
     ratios = (s.unpaid_first_ratio, s.cancel_ratio, s.refund_ratio, s.address_change_ratio, s.duplicate_ratio,
               s.out_of_order_ratio)
     if any(not 0 <= r <= 1 for r in ratios) or s.cancel_ratio + s.refund_ratio + s.address_change_ratio > 1:
         raise SimConfigError("session: ratios must lie within 0..1 (cancel + refund + address change ≤ 1)")
+    if s.follow_up_min_s < 0 or s.follow_up_max_s < 0 or s.out_of_order_delay_s < 0:
+        raise SimConfigError("session: delays must be ≥ 0")
+
+
+def _check(config: SimConfig) -> None:
+    p = config.pushes
+    if not config.platforms:
+        raise SimConfigError("no platform is served")
+    check_session(config.session)
     if p.retry_budget_s < 0 or p.first_retry_s <= 0 or p.concurrency < 1 or p.timeout_s <= 0:
         raise SimConfigError("pushes: retry_budget_s ≥ 0, first_retry_s > 0, timeout_s > 0, concurrency ≥ 1")
     if not 0 <= config.port < 65536:

@@ -162,6 +162,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise SimConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                              code="sim.cannot_listen") from None
+    sock.listen(2048)  # connections made before the server starts wait instead of being refused
     sock.set_inheritable(True)
     return sock
 

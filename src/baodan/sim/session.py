@@ -98,7 +98,7 @@ class LiveSession:
             follow = orders.refund
         elif draw < s.cancel_ratio + s.refund_ratio + s.address_change_ratio or out_of_order:
             follow = orders.change_address(rng)
-        pay_delay = rng.uniform(1.0, 3.0) if unpaid_first else 0.0
+        pay_delay = 0.3 * follow_delay if unpaid_first else 0.0
         if out_of_order:  # the follow-up (newer) is delivered before the held-back first push (older)
             pay_delay = min(pay_delay, s.out_of_order_delay_s * 0.2)
             follow_delay = s.out_of_order_delay_s * 0.3

@@ -14,12 +14,22 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from baodan.channels.base import Adapter, BadSignature, Call, Incoming, MappingError, PushNotice, ServedCall
+from baodan.channels.base import (
+    Adapter,
+    BadSignature,
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PushNotice,
+    ServedCall,
+    SignedRequest,
+)
 from baodan.channels.registry import ADAPTERS
 from baodan.core import clock
 from baodan.core.errors import Conflict
 from baodan.sim import orders
-from baodan.sim.config import SimConfig
+from baodan.sim.config import SimConfig, check_session
 from baodan.sim.pushes import Push, PushSender
 from baodan.sim.session import LiveSession
 from baodan.sim.store import Key, SimStore, Writeback
@@ -85,6 +95,7 @@ class Simulation:
             raise Conflict("a session is running", code="sim.session_running")
         platforms = tuple(overrides.pop("platforms", None) or ())
         settings = replace(self.config.session, **overrides)
+        check_session(settings)
         self.session = LiveSession(self, settings, self.config.session_platforms(platforms), id_base=self._id_base)
         self.session.start()
         return self.session
@@ -129,10 +140,13 @@ class Simulation:
             notice = PushNotice(platform_order_id=order["platform_order_id"], kind=kind,
                                 platform_shop_id=creds.shop_id, occurred_at=order["updated_at"],
                                 order=adapter.from_canonical(order, creds))
-            request = adapter.sign_push(creds, [notice], url=url, now=clock.utcnow())
+            request = self._sign_push(adapter, creds, notice, url)
         except Exception:  # an adapter that cannot render or sign: the order stays for the pull
             log.exception("%s: cannot make the push for order %s", channel, order["platform_order_id"])
             self.store.count_push(channel, "unsigned")
+            return
+        if request is None:
+            self.store.count_push(channel, "no_message")
             return
         push = Push(channel, order["platform_order_id"], kind, request)
         if delay_s:
@@ -140,6 +154,17 @@ class Simulation:
         self.pushes.submit(push, delay_s=delay_s)
         if duplicate:
             self.pushes.submit(replace(push, duplicate=True), delay_s=delay_s + 0.05)
+
+    @staticmethod
+    def _sign_push(adapter: Adapter, creds: Credentials, notice: PushNotice, url: str) -> SignedRequest | None:
+        """The push of a change; a change the platform has no message for goes as its generic order-changed
+        message ("other") if it has one, else as none (the incremental pull finds it, as with the real one)."""
+        for kind in dict.fromkeys((notice.kind, "other")):
+            try:
+                return adapter.sign_push(creds, [replace(notice, kind=kind)], url=url, now=clock.utcnow())
+            except ValueError:
+                continue
+        return None
 
     # serving API calls
 

@@ -62,6 +62,7 @@ class PushCounts:
     dropped: int = 0  # pushes given up after the retry budget
     duplicates: int = 0  # deliveries that were a deliberate second copy
     delayed: int = 0  # pushes held back so an older state arrives after a newer one
+    no_message: int = 0  # changes the platform has no push message for (BaoDan's pull finds them)
     unsigned: int = 0  # pushes the adapter could not render or sign (a bug: see the log)
 
 
