@@ -117,6 +117,11 @@ def platform_sku_id(shop_code: str, sku_code: str) -> str:
     return f"{shop_code[:2]}-{sku_code}"
 
 
+def platform_product_id(shop_code: str, sku_code: str) -> str:
+    """The platform's product (item) id of a demo SKU: its product code (a bundle is a product of its own)."""
+    return f"{shop_code[:2]}-{sku_code.split('-')[0] if not sku_code.startswith('BUNDLE') else sku_code}"
+
+
 def _map_platform_skus(db: Database, cat: Catalog) -> None:
     now = clock.utcnow()
     with db.write() as s:
@@ -124,5 +129,5 @@ def _map_platform_skus(db: Database, cat: Catalog) -> None:
         shop_ids = dict(s.execute(select(shop.c.code, shop.c.id)).all())
         s.execute(insert(sku_mapping), [
             {"shop_id": shop_ids[shop_code], "platform_sku_id": platform_sku_id(shop_code, code),
-             "sku_id": ids[code], "created_at": now}
+             "platform_product_id": platform_product_id(shop_code, code), "sku_id": ids[code], "created_at": now}
             for shop_code in cat.shop_ids for code in cat.sku_codes + cat.bundle_codes])

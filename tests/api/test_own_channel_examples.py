@@ -3,22 +3,18 @@ signed orders to a running BaoDan, and a wrong secret is refused."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import uvicorn
 
 from baodan.app import create_app
 from tests.api.test_webhooks import _inbox_total, _mini, _own_shop
-from tests.helpers import sqlite_only
+from tests.helpers import serving, sqlite_only
 
 pytestmark = sqlite_only
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
@@ -26,19 +22,8 @@ EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
 @pytest.fixture
 def server(runtime: Any) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(runtime)) as url:
+        yield url
 
 
 @pytest.mark.parametrize("command", [[sys.executable, str(EXAMPLES / "own_channel_push.py")],

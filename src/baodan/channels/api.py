@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from baodan.catalog.errors import CatalogNotFound
 from baodan.catalog.tables import shop
-from baodan.channels import credentials
-from baodan.core.errors import Invalid
+from baodan.channels import carriers, credentials
+from baodan.channels.registry import ADAPTERS
+from baodan.core.errors import Invalid, NotFound
 from baodan.core.http import IdPath, runtime_of
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
@@ -79,3 +80,29 @@ def put_credentials(shop_id: IdPath, body: CredentialsWrite, rt: Rt, me: Me, req
     rt.credentials.forget(shop_id)
     rt.links.forget()
     return {**saved, "generated_secret": generated}
+
+
+Carriers = Annotated[dict[Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,32}$")],
+                          Annotated[str, Field(min_length=1, max_length=32)]], Field(max_length=100)]
+
+
+def _platform(channel: str) -> str:
+    if channel not in ADAPTERS:
+        raise NotFound(f"no platform {channel!r}", code="channels.unknown_platform")
+    return channel
+
+
+@router.get("/channels/{channel}/carriers", dependencies=[Depends(require("catalog.read"))],
+            response_model=dict[str, str])
+def get_carriers(channel: str, rt: Rt) -> Any:
+    """BaoDan courier code (ZTO, YTO, SF, …) → this platform's code for it, as write-backs send it."""
+    with rt.db.read() as s:
+        return carriers.codes(s, _platform(channel))
+
+
+@router.put("/channels/{channel}/carriers", dependencies=[Depends(require("settings.write"))],
+            response_model=dict[str, str])
+def put_carriers(channel: str, body: Carriers, rt: Rt, me: Me, request: Request) -> Any:
+    """Set the platform's codes for couriers (from its own list, e.g. 拼多多 pdd.logistics.companies.get);
+    the others keep theirs. Audited."""
+    return carriers.save(rt.db, _platform(channel), body, actor=me.actor, ip=client_ip(request))

@@ -21,21 +21,22 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from baodan.channels import carriers
 from baodan.channels import stock as stock_rules
-from baodan.channels.base import MappingError, PlatformError
+from baodan.channels.base import PlatformError
 from baodan.channels.credentials import CredentialCache
 from baodan.channels.ingest import ChannelIntake, LinkDirectory, backoff, order_id_of
 from baodan.channels.transport import CallLog, ShopLink, Transport
 from baodan.core import clock
 from baodan.core.db import Database, db_time, dialect_of, execute, fetchall, read_json, read_time
+from baodan.core.errors import BaoDanError
 from baodan.identity.pii import PiiCipher
 from baodan.intake import services as intake
 from baodan.intake.inbox import Inbox
 
 log = logging.getLogger("baodan.channels")
 
-PULL_OVERLAP = timedelta(minutes=2)  # re-read a little before the cursor: platforms index updates late
-PULL_LAG = timedelta(seconds=5)  # and not up to the last second
+PULL_OVERLAP = timedelta(minutes=2)  # re-read before the cursor: platforms index updates a little late
 FETCH_BATCH = 50
 
 
@@ -80,8 +81,8 @@ class ChannelSync:
                 call = link.adapter.order_detail_call(link.creds, order_id)
                 detail = link.adapter.parse_order_detail(self.transport.call(link, call))
                 accepted, duplicates, failed = self.ingest(link, [detail])
-            except (PlatformError, MappingError) as exc:
-                self._fetch_failed(shop_id, order_id, attempts, exc.message, now)
+            except (BaoDanError, ValueError) as exc:  # refused, unreachable, or unmappable: retried later
+                self._fetch_failed(shop_id, order_id, attempts, str(exc), now)
                 continue
             if failed:
                 self._fetch_failed(shop_id, order_id, attempts, failed[0][1], now)
@@ -107,7 +108,7 @@ class ChannelSync:
         with self.db.read() as s:
             rows = fetchall(s, "SELECT synced_to FROM channel_cursor WHERE shop_id = ?", (link.shop_id,))
         start = (read_time(rows[0][0]) - PULL_OVERLAP) if rows else now - self.pull_lookback
-        end = now - PULL_LAG
+        end = now
         read = 0
         try:
             while start < end:
@@ -161,13 +162,15 @@ class ChannelSync:
             try:
                 if link is None:
                     raise PlatformError("the shop has no credentials", code="channel.not_configured")
+                with self.db.read() as s:
+                    carrier = carriers.platform_code(s, link.channel, body["carrier_code"])
                 self.transport.call(link, link.adapter.ship_call(
                     link.creds, platform_order_id=body["platform_order_id"], waybill_no=body["waybill_no"],
-                    carrier_code=body["carrier_code"], lines=body.get("lines") or []))
-            except PlatformError as exc:
+                    carrier_code=carrier, lines=body.get("lines") or []))
+            except (BaoDanError, ValueError) as exc:  # the platform refused, or the call cannot be made yet
                 with self.db.write() as s:
                     execute(s, "UPDATE channel_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
-                            (attempts + 1, db_time(dialect_of(s), now + backoff(attempts + 1)), exc.message[:500],
+                            (attempts + 1, db_time(dialect_of(s), now + backoff(attempts + 1)), str(exc)[:500],
                              outbox_id))
                 continue
             with self.db.write() as s:
@@ -206,9 +209,9 @@ class ChannelSync:
         for key in todo:
             try:
                 self._push_stock(links[key[0]], items[key], targets[key])
-            except PlatformError as exc:
+            except (BaoDanError, ValueError) as exc:
                 self._stock_retry.add(key)
-                self._record_stock(key, None, exc.message, now)
+                self._record_stock(key, None, str(exc), now)
                 continue
             self._stock_retry.discard(key)
             self._record_stock(key, targets[key], None, now)

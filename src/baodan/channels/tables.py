@@ -75,6 +75,15 @@ channel_allocation = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# A courier's code on each platform (BaoDan's code, e.g. ZTO → 快手 expressCode, 拼多多 logistics_id).
+channel_carrier = Table(
+    "channel_carrier", metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("carrier_code", String(32), primary_key=True),
+    Column("platform_code", String(32), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 shipment = Table(
     "shipment", metadata,
     Column("id", BigIntPK, Identity(), primary_key=True),

@@ -81,6 +81,13 @@ def upgrade() -> None:
     sa.Column('updated_at', _TIME, nullable=False),
     sa.PrimaryKeyConstraint('sku_id', 'shop_id', name=op.f('pk_channel_allocation'))
     )
+    op.create_table('channel_carrier',
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('carrier_code', sa.String(length=32), nullable=False),
+    sa.Column('platform_code', sa.String(length=32), nullable=False),
+    sa.Column('updated_at', _TIME, nullable=False),
+    sa.PrimaryKeyConstraint('channel', 'carrier_code', name=op.f('pk_channel_carrier'))
+    )
     op.create_table('shipment',
     sa.Column('id', _ID, sa.Identity(always=False), nullable=False),
     sa.Column('order_id', _ID, nullable=False),
@@ -120,6 +127,6 @@ def downgrade() -> None:
     for index, table in (('ix_channel_call_at', 'channel_call'), ('ix_shipment_order_id', 'shipment'),
                          ('ix_channel_outbox_due', 'channel_outbox'), ('ix_channel_fetch_next_at', 'channel_fetch')):
         op.drop_index(op.f(index), table_name=table)
-    for table in ('channel_call', 'shipment', 'channel_allocation', 'channel_stock', 'channel_outbox',
+    for table in ('channel_call', 'shipment', 'channel_carrier', 'channel_allocation', 'channel_stock', 'channel_outbox',
                   'channel_fetch', 'channel_cursor', 'shop_credential'):
         op.drop_table(table)
