@@ -174,3 +174,31 @@ def test_key_rotation_reseals_credentials_and_totp_secrets(runtime, db, client) 
     with db.read() as s:
         (sealed,) = fetchall(s, "SELECT secrets_sealed FROM shop_credential")[0]
     assert sealed.split(".")[1] == new.current and new.open(sealed)["app_secret"] == secret
+
+
+def test_a_platform_push_is_verified_with_its_shops_credentials_and_a_forgery_is_refused(runtime, db) -> None:
+    from datetime import UTC, datetime
+
+    from baodan.channels import credentials
+    from baodan.channels.base import PushNotice
+    from baodan.sim.config import default_credentials
+
+    ids = make_catalog(db, skus={"A": 5})
+    creds = default_credentials("douyin", shop_id="4463798")
+    credentials.save(db, runtime.pii, shop_id=ids["SHOP-A"], app_key=creds.app_key, app_secret=creds.app_secret,
+                     platform_shop_id=creds.shop_id, actor="system:test")
+    adapter = ADAPTERS["douyin"]
+    push = adapter.sign_push(creds, [PushNotice("6920000000000000001", "paid", platform_shop_id=creds.shop_id)],
+                             url="/webhooks/douyin", now=datetime.now(UTC))
+    anon = TestClient(create_app(runtime))
+    resp = anon.post("/webhooks/douyin", content=push.body, headers=push.headers, params=push.query)
+    assert (resp.status_code, resp.content) == (adapter.push_answer(True).status, adapter.push_answer(True).body)
+    with db.read() as s:  # the push named the order only: it waits for a detail call
+        assert fetchall(s, "SELECT platform_order_id FROM channel_fetch") == [("6920000000000000001",)]
+    forged = anon.post("/webhooks/douyin", content=push.body.replace(b"692", b"693"), headers=push.headers,
+                       params=push.query)
+    assert (forged.status_code, forged.content) == (adapter.push_answer(False).status, adapter.push_answer(False).body)
+    with db.read() as s:
+        assert fetchall(s, "SELECT count(*) FROM channel_fetch")[0][0] == 1
+        refused = audit.search(s, action="webhook.refused")
+    assert refused[0]["actor"] == "webhook:douyin" and refused[0]["target"] == "shop:SHOP-A"

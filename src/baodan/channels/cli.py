@@ -31,7 +31,10 @@ def connect(shop: Annotated[str, typer.Argument(help="BaoDan shop code")],
             base_url: Annotated[str | None, typer.Option(help="gateway root (a sandbox or the simulator); "
                                                          "default: the platform's production gateway")] = None,
             access_token: Annotated[str | None, typer.Option(help="an access token, where the platform uses one")]
-            = None) -> None:
+            = None,
+            extra: Annotated[list[str] | None, typer.Option(help="a platform specific KEY=VALUE (repeat), e.g. 快手 "
+                                                            "sign_secret=… message_secret=…, 微信 token=… "
+                                                            "encoding_aes_key=…")] = None) -> None:
     """Set a shop's platform credentials (replacing all of them)."""
     from baodan.channels import credentials
     from baodan.cli import CLI_ACTOR, CliError, _open_db, console, settings
@@ -39,11 +42,14 @@ def connect(shop: Annotated[str, typer.Argument(help="BaoDan shop code")],
 
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise CliError(f"--base-url must start with http:// or https://, not {base_url!r}", code="cli.invalid_option")
+    pairs = [item.partition("=") for item in extra or []]
+    if any(not key or not sep for key, sep, _ in pairs):
+        raise CliError("--extra takes KEY=VALUE", code="cli.invalid_option")
     db = _open_db()
     shop_id, channel = _shop(db, shop)
     credentials.save(db, PiiCipher.from_settings(settings()), shop_id=shop_id, app_key=app_key, app_secret=app_secret,
                      platform_shop_id=platform_shop_id, base_url=base_url, access_token=access_token,
-                     actor=CLI_ACTOR)
+                     extra={key: value for key, _, value in pairs}, actor=CLI_ACTOR)
     console.print(f"{shop} ({channel}) connected; push URL to register: <BaoDan URL>/webhooks/{channel}")
 
 
@@ -129,3 +135,38 @@ def pull(shop: Annotated[str, typer.Argument(help="BaoDan shop code")]) -> None:
         console.print(f"{shop}: {read} order(s) read into the inbox")
     finally:
         runtime.close()
+
+
+@channels_app.command("connect-sim")
+def connect_sim(url: Annotated[str, typer.Argument(help="the simulator, e.g. http://127.0.0.1:8700")]
+                = "http://127.0.0.1:8700") -> None:
+    """Connect the demo shops to a local `baodan sim` with its default credentials (what it prints at
+    start-up), and give 快手/拼多多/京东 courier codes the simulator accepts. For trying channels out."""
+    from baodan.channels import carriers, credentials
+    from baodan.cli import CLI_ACTOR, CliError, _open_db, console, settings
+    from baodan.core.db import fetchall
+    from baodan.identity.pii import PiiCipher
+    from baodan.sim.config import load_config
+
+    if not url.startswith(("http://", "https://")):
+        raise CliError(f"the simulator URL must start with http:// or https://, not {url!r}", code="cli.invalid_option")
+    db = _open_db()
+    pii = PiiCipher.from_settings(settings())
+    sim = load_config()
+    with db.read() as s:
+        shops = dict(fetchall(s, "SELECT code, id FROM shop"))
+    connected = []
+    for channel, platform in sim.platforms.items():
+        if platform.shop in shops:
+            creds = platform.credentials
+            credentials.save(db, pii, shop_id=shops[platform.shop], app_key=creds.app_key, app_secret=creds.app_secret,
+                             platform_shop_id=creds.shop_id, base_url=f"{url.rstrip('/')}/{channel}",
+                             access_token=creds.access_token, extra=dict(creds.extra), actor=CLI_ACTOR)
+            connected.append(f"{platform.shop} ({channel})")
+    if not connected:
+        raise CliError("no shop here matches the simulator's shops: run `baodan init --demo` first",
+                       code="channels.nothing_to_connect")
+    for channel in ("kuaishou", "pdd"):  # numeric courier codes: the simulator takes any number
+        carriers.save(db, channel, {"ZTO": "1", "YTO": "2", "STO": "3", "YUNDA": "4", "SF": "5"}, actor=CLI_ACTOR)
+    console.print(f"connected to the simulator at {url}: {', '.join(connected)}; start it with "
+                  f"`baodan sim --push-to http://127.0.0.1:8000`")
