@@ -56,6 +56,7 @@ class BatchResult:
     held: int = 0
     released: int = 0
     shipped: int = 0
+    superseded: int = 0
     seconds: float = 0.0
     received_at: list[str] = field(default_factory=list)  # UTC text keys
 
@@ -135,6 +136,7 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
                                reference=f"inbox:{events[0].id}-{events[-1].id}")
     orders.update_orders(session, [_update_row(c, dialect) for c in known])
     orders.insert_events(session, _history(changes.values(), dialect, clock.sql_text(clock.utcnow())))
+    result.superseded = _supersede(session, news, fresh)
 
     result.new_orders, result.updated_orders = len(fresh), len(known)
     for c in news:
@@ -145,6 +147,74 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
         result.released += c.outcome == "released"
         result.shipped += c.outcome == "shipped"
     return result
+
+
+def _supersede(session: Session, news: list[_Change], fresh: list[_Change]) -> int:
+    """Platform-side splits and merges (a seller splits an order in the platform's back office, and both the
+    original and its parts arrive; or merges several into one). The replacing order names what it
+    replaces (`supersedes`); the replaced orders are cancelled here and what they held is released, so
+    nothing ships twice. An original that arrives after its replacement is cancelled on arrival
+    (`order_supersede` remembers the claim). If an original already shipped, its replacements are held
+    with `superseded_after_shipping` for an operator instead of shipping again. Returns orders cancelled."""
+    claims: dict[OrderKey, list[int]] = {}  # replaced order → the orders replacing it
+    for c in news:
+        for old in (c.payload or {}).get("supersedes") or ():
+            if old != c.key[1]:
+                claims.setdefault((c.key[0], old), []).append(c.order_id)
+    dialect = dialect_of(session)
+
+    def where_in(sql: str, values: Any) -> list[tuple[Any, ...]]:
+        frag, param = in_list(dialect, sorted(values))
+        return fetchall(session, f"{sql} {frag}", (param,))
+
+    if claims:
+        known = {(ch, o) for ch, o in where_in("SELECT channel, platform_order_id FROM order_supersede "
+                                               "WHERE platform_order_id", {k[1] for k in claims})}
+        executemany(session, "INSERT INTO order_supersede (channel, platform_order_id, by_order_id) VALUES (?, ?, ?)",
+                    [(ch, o, by[0]) for (ch, o), by in claims.items() if (ch, o) not in known])
+    if fresh:  # originals arriving after their replacement
+        fresh_keys = {c.key for c in fresh}
+        for ch, o, by in where_in("SELECT channel, platform_order_id, by_order_id FROM order_supersede "
+                                  "WHERE platform_order_id", {c.key[1] for c in fresh}):
+            if (ch, o) in fresh_keys:
+                claims.setdefault((ch, o), [int(by)])
+    if not claims:
+        return 0
+    rows = [r for r in where_in("SELECT id, channel, platform_order_id, state, anomalies FROM sales_order "
+                                "WHERE platform_order_id", {k[1] for k in claims}) if (r[1], r[2]) in claims]
+    orders.lock_orders(session, [(r[1], r[2]) for r in rows])
+    cancel = {int(r[0]): (claims[(r[1], r[2])], r[3], r[4]) for r in rows
+              if r[3] not in (OrderState.cancelled, OrderState.shipped, OrderState.completed)}
+    shipped_parents = {by for r in rows if r[3] in (OrderState.shipped, OrderState.completed)
+                       for by in claims[(r[1], r[2])]}
+    hold = {int(r[0]): (r[1], r[2], r[3]) for r in where_in(
+        "SELECT id, platform_order_id, state, anomalies FROM sales_order WHERE id", shipped_parents)} \
+        if shipped_parents else {}
+    touched = {**{i: v[1] for i, v in cancel.items()}, **{i: v[1] for i, v in hold.items()}}
+    if touched:
+        allocation = inventory.plan_allocation(
+            session, demands=[], release_order_ids={i for i, st in touched.items() if st == OrderState.reserved},
+            drop_order_ids={i for i, st in touched.items() if st in (OrderState.awaiting_stock, OrderState.held)})
+        inventory.write_allocation(session, allocation, now=clock.utcnow(), reference="supersede")
+    at = clock.sql_text(clock.utcnow())
+    updates, history = [], []
+    for order_id, (by, _, anomalies) in cancel.items():
+        marks = sorted({*_json_list(anomalies), Anomaly.superseded.value})
+        updates.append((OrderState.cancelled.value, db_json(dialect, marks), db_time(dialect, at), order_id))
+        history.append((order_id, "superseded", db_time(dialect, at), db_json(dialect, {"by_order_ids": by})))
+    for order_id, (_, _, anomalies) in hold.items():
+        marks = sorted({*_json_list(anomalies), Anomaly.superseded_after_shipping.value})
+        updates.append((OrderState.held.value, db_json(dialect, marks), db_time(dialect, at), order_id))
+        history.append((order_id, "held", db_time(dialect, at),
+                        db_json(dialect, {"why": Anomaly.superseded_after_shipping.value})))
+    executemany(session, "UPDATE sales_order SET state = ?, anomalies = ?, warehouse_id = NULL, reserved_at = NULL, "
+                         "short_sku_ids = '[]', updated_at = ? WHERE id = ?", updates)
+    orders.insert_events(session, history)
+    return len(cancel)
+
+
+def _json_list(value: Any) -> list[str]:
+    return list(orjson.loads(value) if isinstance(value, str | bytes) else value or [])
 
 
 def _group(events: Sequence[InboxEvent]) -> dict[OrderKey, _Change]:

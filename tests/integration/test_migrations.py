@@ -23,7 +23,7 @@ MAIN_TABLES = {
     "order_event", "order_line", "inventory_backlog", "reservation",
     "app_user", "user_scope", "app_role", "user_session", "api_key", "audit_log", "shop_credential",
     "channel_cursor", "channel_fetch", "channel_outbox", "channel_stock", "channel_allocation", "shipment",
-    "channel_carrier",
+    "channel_carrier", "order_supersede",
     "channel_call",
 }
 # PostgreSQL only: on SQLite the inbox is a file of its own.

@@ -54,6 +54,8 @@ class Anomaly(StrEnum):
     amount_mismatch = "amount_mismatch"  # lines + shipping − discount ≠ paid total, or a line's sum is off
     missing_address = "missing_address"  # no receiver, or no province/city/address
     shipped_without_stock = "shipped_without_stock"  # platform says shipped but nothing was reserved
+    superseded = "superseded"  # the platform split or merged it into other orders: cancelled here
+    superseded_after_shipping = "superseded_after_shipping"  # its original already shipped: held, not shipped twice
 
 
 def is_newer(status: str, updated_at_key: str, than_status: str, than_updated_at_key: str) -> bool:

@@ -75,6 +75,9 @@ class CanonicalOrder(BaseModel):
     live_room_id: str | None = Field(default=None, max_length=64)
     buyer_message: str | None = Field(default=None, max_length=1000)
     seller_memo: str | None = Field(default=None, max_length=1000)
+    supersedes: list[Text64] | None = Field(default=None, max_length=50, description=(
+        "platform order ids (same channel) this order replaces: the platform split them into parts (each part "
+        "names the original) or merged them into this one; BaoDan cancels what they held, so nothing ships twice"))
 
     # Rules across fields, in as few Python calls per order as possible: intake validates thousands of
     # orders a second, and each validator pydantic calls back into Python costs about a microsecond (so

@@ -84,3 +84,12 @@ order_event = Table(
     Column("detail", Json, nullable=False),
     Index("ix_order_event_order", "order_id", "id"),
 )
+
+# Platform-side splits and merges: order (channel, platform_order_id) was replaced by order `by_order_id`.
+# Kept so an original that arrives after its replacement is cancelled on arrival.
+order_supersede = Table(
+    "order_supersede", metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("platform_order_id", String(64), primary_key=True),
+    Column("by_order_id", BigIntPK, nullable=False),
+)

@@ -84,7 +84,17 @@ def to_canonical(order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
         "live_room_id": None,
         "buyer_message": pick(order, "orderRemark", None),
         "seller_memo": pick(order, "venderRemark", None),
+        "supersedes": _parents(order),
     }
+
+
+def _parents(order: dict[str, Any]) -> list[str] | None:
+    """A split order (JD splits an order per warehouse or at the seller's request) names its original in
+    parentOrderId / directParentOrderId; "0" or its own id means none."""
+    own = text(order, "orderId")
+    parents = [str(p) for p in (order.get("directParentOrderId"), order.get("parentOrderId"))
+               if p not in (None, "", 0, "0") and str(p) != own]
+    return list(dict.fromkeys(parents)) or None
 
 
 def from_canonical(order: dict[str, Any], *, vender_id: str = "") -> dict[str, Any]:
@@ -114,6 +124,8 @@ def from_canonical(order: dict[str, Any], *, vender_id: str = "") -> dict[str, A
         "orderRemark": order.get("buyer_message") or "",
         "venderRemark": order.get("seller_memo") or "",
         "open_id_buyer": order.get("buyer_nick") or "",
+        **({"parentOrderId": order["supersedes"][0], "directParentOrderId": order["supersedes"][0]}
+           if order.get("supersedes") else {}),
         "consigneeInfo": {
             "fullname": receiver.get("name") or "",
             "mobile": receiver.get("phone") or "",

@@ -1,4 +1,5 @@
-"""channels: shop credentials (secrets sealed), sync state, stock allocation, shipments, call log
+"""channels: shop credentials (secrets sealed), sync state, stock allocation, shipments, call log, order
+supersessions (platform-side splits and merges)
 
 Revision ID: 0003
 Revises: 0002
@@ -117,6 +118,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_call'))
     )
     op.create_index(op.f('ix_channel_call_at'), 'channel_call', ['at'], unique=False)
+    op.create_table('order_supersede',
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('platform_order_id', sa.String(length=64), nullable=False),
+    sa.Column('by_order_id', _ID, nullable=False),
+    sa.PrimaryKeyConstraint('channel', 'platform_order_id', name=op.f('pk_order_supersede'))
+    )
     with op.batch_alter_table('sku_mapping', schema=None) as batch_op:
         batch_op.add_column(sa.Column('platform_product_id', sa.String(length=64), nullable=True))
 
@@ -127,6 +134,6 @@ def downgrade() -> None:
     for index, table in (('ix_channel_call_at', 'channel_call'), ('ix_shipment_order_id', 'shipment'),
                          ('ix_channel_outbox_due', 'channel_outbox'), ('ix_channel_fetch_next_at', 'channel_fetch')):
         op.drop_index(op.f(index), table_name=table)
-    for table in ('channel_call', 'shipment', 'channel_carrier', 'channel_allocation', 'channel_stock', 'channel_outbox',
+    for table in ('order_supersede', 'channel_call', 'shipment', 'channel_carrier', 'channel_allocation', 'channel_stock', 'channel_outbox',
                   'channel_fetch', 'channel_cursor', 'shop_credential'):
         op.drop_table(table)
