@@ -172,7 +172,7 @@ def _supersede(session: Session, news: list[_Change], fresh: list[_Change]) -> i
                                                "WHERE platform_order_id", {k[1] for k in claims})}
         executemany(session, "INSERT INTO order_supersede (channel, platform_order_id, by_order_id) VALUES (?, ?, ?)",
                     [(ch, o, by[0]) for (ch, o), by in claims.items() if (ch, o) not in known])
-    if fresh:  # originals arriving after their replacement
+    if fresh and (claims or fetchall(session, "SELECT 1 FROM order_supersede LIMIT 1")):  # originals after parts
         fresh_keys = {c.key for c in fresh}
         for ch, o, by in where_in("SELECT channel, platform_order_id, by_order_id FROM order_supersede "
                                   "WHERE platform_order_id", {c.key[1] for c in fresh}):
