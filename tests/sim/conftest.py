@@ -17,42 +17,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from baodan.channels.base import Adapter, Incoming
-from baodan.channels.registry import ADAPTERS, PLATFORMS
+from baodan.channels.base import Incoming
+from baodan.channels.registry import PLATFORMS
 from baodan.sim import Simulator, load_config
 from baodan.sim.config import SimConfig
 
-CONTRACT = ("sign", "read_response", "order_list_call", "parse_order_list", "order_detail_call",
-            "parse_order_detail", "ship_call", "stock_call", "stock_query_call", "parse_stock_query", "push_route",
-            "open_push", "push_answer", "handshake", "to_canonical", "check_request", "read_call",
-            "order_list_data", "order_detail_data", "stock_query_data", "envelope", "sign_push", "from_canonical",
-            "has_push", "stock_mode", "max_list_window")
-
-
-def conforms(adapter: Adapter) -> bool:
-    return all(hasattr(adapter, name) for name in CONTRACT)
-
-
-CONFORMING = [p for p in PLATFORMS if conforms(ADAPTERS[p])]
+# Every adapter fulfils contract v2 (tests/channels checks each one's members and parameters).
+CONFORMING = list(PLATFORMS)
 ID_BASE = 17_000_000_000_000
 
 
 def each_platform() -> list[Any]:
-    """Every platform, those whose adapter does not fulfil contract v2 yet skipped."""
-    return [pytest.param(p, marks=pytest.mark.skipif(p not in CONFORMING, reason=f"{p} adapter is not on contract v2"))
-            for p in PLATFORMS]
+    return list(PLATFORMS)
 
 
 def sim_config(**session: Any) -> SimConfig:
     config = load_config(port=0)
-    platforms = {p: c for p, c in config.platforms.items() if p in CONFORMING}
-    return replace(config, platforms=platforms, session=replace(config.session, **session))
+    return replace(config, session=replace(config.session, **session))
 
 
 @pytest.fixture
 def simulator() -> Iterator[Simulator]:
-    if not CONFORMING:
-        pytest.skip("no adapter fulfils contract v2 yet")
     with Simulator(sim_config(), id_base=ID_BASE) as sim:
         yield sim
 
