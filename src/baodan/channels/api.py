@@ -11,10 +11,13 @@ from sqlalchemy import select
 
 from baodan.catalog.errors import CatalogNotFound
 from baodan.catalog.tables import shop
-from baodan.channels import carriers, credentials
+from baodan.channels import carriers, credentials, stock
 from baodan.channels.registry import ADAPTERS
+from baodan.core import clock
+from baodan.core.db import db_time, dialect_of, execute, fetchall
 from baodan.core.errors import Invalid, NotFound
-from baodan.core.http import IdPath, runtime_of
+from baodan.core.http import MAX_ID, IdPath, runtime_of
+from baodan.identity import audit
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
 from baodan.identity.scope import Scope
@@ -106,3 +109,62 @@ def put_carriers(channel: str, body: Carriers, rt: Rt, me: Me, request: Request)
     """Set the platform's codes for couriers (from its own list, e.g. 拼多多 pdd.logistics.companies.get);
     the others keep theirs. Audited."""
     return carriers.save(rt.db, _platform(channel), body, actor=me.actor, ip=client_ip(request))
+
+
+class Allocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shop_id: int = Field(ge=1, le=MAX_ID)
+    percent: int | None = Field(default=None, ge=0, le=100, description="this shop sells at most this share")
+    cap: int | None = Field(default=None, ge=0, le=10**9, description="… and at most this many")
+    set_aside: int | None = Field(default=None, ge=0, le=10**9, description="units kept for this shop alone")
+
+
+class AllocationRead(Allocation):
+    platform_sku_id: str | None = None
+    sellable: int | None = Field(default=None, description="what the shop may sell now (pushed to its platform)")
+
+
+@router.get("/skus/{sku_id}/allocations", dependencies=[Depends(require("stock.read"))],
+            response_model=list[AllocationRead])
+def get_allocations(sku_id: IdPath, rt: Rt, me: Me) -> Any:
+    """How a SKU's stock is shared between the shops that sell it (one pool unless set otherwise), and
+    what each may sell now."""
+    scope = Scope.of(me)
+    with rt.db.read() as s:
+        rows = {r[0]: r[1:] for r in fetchall(s, "SELECT shop_id, percent, cap, set_aside FROM channel_allocation "
+                                                 "WHERE sku_id = ?", (sku_id,))}
+        items = [i for i in stock.listings(s, shop_ids=sorted({i for (i,) in fetchall(s, "SELECT id FROM shop")}))
+                 if i.sku_id == sku_id and scope.has_shop(i.shop_id)]
+        sellable = stock.sellable(s, items)
+    return [{"shop_id": i.shop_id, "platform_sku_id": i.platform_sku_id,
+             **dict(zip(("percent", "cap", "set_aside"), rows.get(i.shop_id, (None, None, None)), strict=True)),
+             "sellable": sellable[(i.shop_id, i.platform_sku_id)]} for i in items]
+
+
+@router.put("/skus/{sku_id}/allocations", dependencies=[Depends(require("catalog.write"))],
+            response_model=list[AllocationRead])
+def put_allocations(sku_id: IdPath, body: Annotated[list[Allocation], Field(max_length=100)], rt: Rt, me: Me,
+                    request: Request) -> Any:
+    """Replace how a SKU is shared between shops (an empty list: one shared pool again). Audited; the new
+    sellable quantities are pushed within a second or two."""
+    scope = Scope.of(me)
+    if any(not scope.has_shop(a.shop_id) for a in body):
+        raise CatalogNotFound("no such shop")
+    now = clock.utcnow()
+    with rt.db.write() as s:
+        dialect = dialect_of(s)
+        if not fetchall(s, "SELECT 1 FROM sku WHERE id = ?", (sku_id,)):
+            raise CatalogNotFound(f"no SKU {sku_id}")
+        before = [dict(zip(("shop_id", "percent", "cap", "set_aside"), r, strict=True)) for r in fetchall(
+            s, "SELECT shop_id, percent, cap, set_aside FROM channel_allocation WHERE sku_id = ? ORDER BY shop_id",
+            (sku_id,))]
+        execute(s, "DELETE FROM channel_allocation WHERE sku_id = ?", (sku_id,))
+        for a in body:
+            execute(s, "INSERT INTO channel_allocation (sku_id, shop_id, percent, cap, set_aside, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (sku_id, a.shop_id, a.percent, a.cap, a.set_aside,
+                                                     db_time(dialect, now)))
+        # touch the levels so the stock loop sees the SKU as changed and pushes the new quantities
+        execute(s, "UPDATE stock_level SET updated_at = ? WHERE sku_id = ?", (db_time(dialect, now), sku_id))
+        audit.record(s, actor=me.actor, action="settings.allocation", target=f"sku:{sku_id}", ip=client_ip(request),
+                     detail={"before": before, "after": [a.model_dump() for a in body]})
+    return get_allocations(sku_id, rt, me)

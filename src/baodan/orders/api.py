@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -17,7 +16,7 @@ from baodan.intake import services as intake
 from baodan.orders import queries, services, shipping
 from baodan.orders.filters import order_filter
 from baodan.orders.queries import OrderFilter
-from baodan.orders.schemas import BatchAccepted, OrderBatch, OrderDetail, OrderPage
+from baodan.orders.schemas import BatchAccepted, OrderBatch, OrderDetail, OrderPage, ShipmentRead
 
 router = APIRouter(tags=["orders"])
 Rt = Annotated[Any, Depends(runtime_of)]
@@ -137,15 +136,6 @@ class ShipRequest(BaseModel):
     carrier_code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
                               description="the courier's code as the platform knows it (e.g. ZTO, YTO, SF)")
     waybill_no: str = Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
-
-
-class ShipmentRead(BaseModel):
-    id: int
-    order_id: int
-    carrier_code: str
-    waybill_no: str
-    shipped_at: datetime
-    written_back_at: datetime | None
 
 
 @router.post("/orders/{order_id}/ship", dependencies=WRITE, response_model=ShipmentRead, responses={

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from baodan.catalog.tables import shop
+from baodan.channels.tables import shipment
 from baodan.core.errors import NotFound
 from baodan.identity.scope import EVERYTHING, Scope
 from baodan.inventory.tables import reservation
@@ -101,6 +102,9 @@ def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dic
     out["events"] = [r._asdict() for r in s.execute(
         select(order_event.c.kind, order_event.c.at, order_event.c.detail)
         .where(order_event.c.order_id == order_id).order_by(order_event.c.at, order_event.c.id))]
+    out["shipments"] = [r._asdict() for r in s.execute(
+        select(shipment.c.id, shipment.c.carrier_code, shipment.c.waybill_no, shipment.c.shipped_at,
+               shipment.c.written_back_at).where(shipment.c.order_id == order_id).order_by(shipment.c.id))]
     return out
 
 

@@ -162,10 +162,20 @@ class OrderRead(BaseModel):
     updated_at: datetime
 
 
+class ShipmentRead(BaseModel):
+    id: int
+    carrier_code: str
+    waybill_no: str
+    shipped_at: datetime
+    written_back_at: datetime | None
+
+
 class OrderDetail(OrderRead):
     lines: list[OrderLineRead]
     reservations: list[ReservationRead]
     events: list[OrderEventRead]
+    shipments: list[ShipmentRead] = Field(default_factory=list, description="parcels: courier and waybill "
+                                          "(tracking), and when the waybill was written back to the platform")
 
 
 class OrderPage(BaseModel):
