@@ -300,6 +300,7 @@ def test_documented_example_round_trips_except_the_buyer_nick_douyin_lacks():
     example = json.loads((Path(__file__).resolve().parents[2] / "docs/examples/order-batch.json").read_text())
     order = CanonicalOrder.model_validate(example["orders"][0]).model_dump(mode="python")
     order["receiver"] = {k: v for k, v in order["receiver"].items() if v is not None or k != "platform_cipher"}
+    del order["supersedes"]  # douyin has no split orders (parts are sub-orders of one parent)
     again = ADAPTER.to_canonical(ADAPTER.from_canonical(order, CREDS), shop_code=order["shop"])
     CanonicalOrder.model_validate(again)
     assert again == order | {"buyer_nick": None}
