@@ -36,6 +36,7 @@ from baodan.intake.inbox import Inbox
 
 log = logging.getLogger("baodan.channels")
 
+IDLE_WAIT_S = 5.0  # how long the loops sleep while no shop is connected
 PULL_OVERLAP = timedelta(minutes=2)  # re-read before the cursor: platforms index updates a little late
 FETCH_BATCH = 50
 
@@ -261,8 +262,17 @@ class ChannelSync:
                 log.exception("channel loop %s failed; restarting it", threading.current_thread().name)
                 stop.wait(5)
 
+    def _idle(self, stop: threading.Event) -> bool:
+        """No shop is connected: wait a while instead of polling (the worker has better things to do)."""
+        if self.links():
+            return False
+        stop.wait(IDLE_WAIT_S)
+        return True
+
     def _fetch_loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            if self._idle(stop):
+                continue
             done = self.fetch_once()
             self.call_log.flush()
             stop.wait(0.05 if done else 0.5)
@@ -283,6 +293,8 @@ class ChannelSync:
 
     def _writeback_loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            if self._idle(stop):
+                continue
             sent = self.writeback_once()
             self.call_log.flush()
             stop.wait(0.2 if sent else 1.0)
@@ -290,6 +302,8 @@ class ChannelSync:
     def _stock_loop(self, stop: threading.Event) -> None:
         last_full = time.monotonic()
         while not stop.is_set():
+            if self._idle(stop):
+                continue
             everything = time.monotonic() - last_full > 300  # a full reconcile every 5 minutes
             if everything:
                 last_full = time.monotonic()
