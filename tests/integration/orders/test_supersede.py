@@ -67,7 +67,7 @@ def test_a_merge_cancels_every_order_it_replaces(runtime, db) -> None:
 
 
 def test_parts_of_an_order_that_already_shipped_are_held_not_shipped_again(runtime, db) -> None:
-    ids = make_catalog(db, skus={"A": 10, "B": 10})
+    make_catalog(db, skus={"A": 10, "B": 10})
     submit(runtime, order("o1", [("A", 2), ("B", 1)]))
     drain(runtime)
     submit(runtime, order("o1", [("A", 2), ("B", 1)], status="shipped", updated_offset_s=10))
