@@ -245,6 +245,10 @@ class Simulation:
         return list(dict.fromkeys(known + pushed))
 
     def _serve_other(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
+        """A sign-in (token) call gets the shop's token; any other call the simulator does not play gets the
+        platform's invalid-arguments error naming the method (never a made-up success)."""
+        if "token" not in call.method.lower():
+            return None, _with(ERRORS[channel]["invalid"], f"the simulator does not serve {call.method}")
         creds = self.config.platforms[channel].credentials
         token = creds.access_token or ""
         return {"access_token": token, "expires_in": 7200, "refresh_token": f"{token[:20]}refresh",
@@ -265,7 +269,7 @@ def _merge(a: Any, b: Any) -> Any:
     return a
 
 
-def _with(error: tuple[str, str], exc: Exception) -> tuple[str, str]:
+def _with(error: tuple[str, str], exc: Exception | str) -> tuple[str, str]:
     return error[0], f"{error[1]}: {exc}"
 
 

@@ -5,8 +5,12 @@ to correct against a sandbox:
 
 - Requests: POST to `<base_url>/routerjson`, form-encoded: method, app_key, access_token, timestamp
   (`yyyy-MM-dd HH:mm:ss` Asia/Shanghai), v=2.0, format=json, `360buy_param_json` (every business parameter as
-  one compact JSON object) and sign. check_request also reads parameters from the query string (GET).
-- check_request refuses (BadSignature) a wrong app_key, an access_token other than the shop's, a wrong
+  one compact JSON object) and sign. check_request also reads parameters from the query string (GET, or a
+  POST with them all in the URL and no body, as JD's Python SDK jd-sdk 1.1.1 sends), and also takes the
+  timestamp form that SDK sends, `yyyy-MM-dd HH:mm:ss.SSS+HHMM` (`%Y-%m-%d %H:%M:%S.000%z`, local time
+  with its offset), read at that offset.
+- check_request refuses (BadSignature) a wrong app_key, a missing access_token (but on a sign-in call, a method naming a
+  token) or another shop's, a wrong
   sign, a timestamp more than 10 minutes from `now` (window [inf]) and a `360buy_param_json` that is not a
   JSON object; it returns that object as the call's parameters (`read_call` reads page numbers and times
   back from the text JD's own SDKs send).
@@ -203,14 +207,11 @@ class JdAdapter:
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
         params = _common.request_params(request)
-        _common.check_app_and_token(params, creds, app_field="app_key", token_field="access_token")
+        _common.check_app_and_token(params, creds, app_field="app_key", token_field="access_token",
+                                    method=params.get("method", ""))
         signing.check_sign(params, creds.app_secret)
         timestamp = params.get("timestamp", "")
-        try:
-            at = parse_time(timestamp, "timestamp")
-        except MappingError:
-            at = None
-        _common.check_fresh(at, now, timestamp)
+        _common.check_fresh(_parse_timestamp(timestamp), now, timestamp)
         try:
             business = json.loads(params.get(PARAM_JSON) or "{}")
         except ValueError:
@@ -270,3 +271,15 @@ def _raise(code: str, zh_desc: str, en_desc: str) -> None:
     raise PlatformError(f"JOS error {code} {zh_desc or en_desc}".strip(), platform_code=code,
                         retryable=any(word in text for word in BUSY_WORDS),
                         details={"code": code, "zh_desc": zh_desc, "en_desc": en_desc})
+
+
+def _parse_timestamp(value: str) -> datetime | None:
+    """A request timestamp: `yyyy-MM-dd HH:mm:ss` (Beijing), or jd-sdk's `yyyy-MM-dd HH:mm:ss.SSS+HHMM`."""
+    try:
+        return parse_time(value, "timestamp")
+    except MappingError:
+        pass
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f%z")
+    except ValueError:
+        return None

@@ -12,6 +12,12 @@ here in one place so they are easy to correct against a real sandbox:
   bare); a missing `signMethod` is read as `MD5` (the SDK default). Timestamps more than 10 minutes from
   `now` are refused. `check_request()` reads the parameters from the query and, for POST, the form body.
 - HTTP verb: GET for list/detail, POST (form) for the writes, as in the TypeScript SDK's verb table.
+- Sign-in (server side): `/oauth2/access_token` (`grant_type=code`, `code`) and `/oauth2/refresh_token`
+  (`grant_type=refresh_token`, `refresh_token`) are served, from the query or a form body, with `app_id` and
+  `app_secret` checked (the names both SDKs in the spec send; kwaixiaodian 1.0.3 sends OAuth's `client_id`/
+  `client_secret` and `grant_type=authorization_code` instead and is refused). The answer is flat:
+  `{"result":1, access_token, refresh_token, expires_in: 172800, refresh_token_expires_in: 15552000,
+  open_id, scopes}`; a refusal `{"result":0, "error", "error_msg"}`.
 - Paging: 快手 pages by cursor only. `order_list_call` without `cursor` starts with cursor ""; a later page
   (`page > 1`) without the `cursor` from the previous `OrderPage.next_cursor` raises ValueError. An answer
   cursor of "nomore" ends the list (`next_cursor` None). The update-time window (`max_list_window`) is 7
@@ -82,6 +88,8 @@ POST_METHODS = frozenset({"open.seller.order.goods.deliver", "open.item.sku.stoc
                           "open.seller.order.logistics.update", "open.order.goods.split.deliver"})
 VERSION = "1"
 END_CURSOR = "nomore"
+OAUTH_GRANTS = {"/oauth2/access_token": "code", "/oauth2/refresh_token": "refresh_token"}
+TOKEN_LIFETIME_S, REFRESH_LIFETIME_S = 172800, 15552000
 MAX_PAGE_SIZE = 50
 
 PUSH_KINDS = {
@@ -237,6 +245,9 @@ class KuaishouAdapter:
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
         fields = _common.request_params(request)
+        path = "/" + request.path.strip("/")
+        if path in OAUTH_GRANTS:
+            return _oauth_call(creds, path, fields)
         method = fields.get("method") or ""
         if fields.get("appkey") != creds.app_key:
             raise BadSignature("unknown appkey", details={"appkey": fields.get("appkey")})
@@ -297,6 +308,8 @@ class KuaishouAdapter:
         return {"skuList": [{"kwaiSkuId": id_value(platform_sku_id), "skuStock": quantity}]}
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
+        if call.method in OAUTH_GRANTS:
+            return compact_json(_oauth_answer(data, error)).encode()
         if error is None:
             answer = {"result": 1, "code": "0", "msg": "success", "sub_code": "", "sub_msg": "", "error_msg": "",
                       "data": data or {}}
@@ -332,3 +345,24 @@ class KuaishouAdapter:
 
 def _secret(creds: Credentials, name: str) -> str:
     return _common.extra_secret(creds, name, "kuaishou")
+
+
+def _oauth_call(creds: Credentials, path: str, fields: dict[str, str]) -> Call:
+    """An /oauth2/access_token or /oauth2/refresh_token call, its app_id, app_secret and grant_type checked."""
+    if fields.get("app_id") != creds.app_key:
+        raise BadSignature("unknown app_id", details={"app_id": fields.get("app_id")})
+    if not _common.sign_matches(fields.get("app_secret"), creds.app_secret, hex_digest=False):
+        raise BadSignature("app_secret does not match")
+    grant = OAUTH_GRANTS[path]
+    if fields.get("grant_type") != grant or not fields.get(grant):
+        raise BadSignature(f"{path} takes grant_type={grant} with {grant}")
+    return Call(path, {k: v for k, v in fields.items() if k != "app_secret"})
+
+
+def _oauth_answer(data: dict[str, Any] | None, error: tuple[str, str] | None) -> dict[str, Any]:
+    if error is not None:
+        return {"result": 0, "error": error[0], "error_msg": error[1]}
+    token = (data or {}).get("access_token", "")
+    return {"result": 1, "access_token": token, "refresh_token": (data or {}).get("refresh_token", ""),
+            "expires_in": TOKEN_LIFETIME_S, "refresh_token_expires_in": REFRESH_LIFETIME_S, "open_id": "",
+            "scopes": []}

@@ -8,7 +8,9 @@ to correct against a sandbox:
   lists are sent as compact JSON text, booleans as true/false. BaoDan never sends empty values, so the open
   question whether empty values are signed does not arise for its calls; check_request accepts either
   reading (the node SDK signs them, a PHP SDK does not).
-- check_request refuses (BadSignature) a wrong client_id, an access_token other than the shop's, a wrong
+- check_request refuses (BadSignature) a wrong client_id, a missing access_token (but on a sign-in call, a
+  `type` naming a token; pdd-sdk 1.0.8 sends its token as TOP's `session`, not a PDD parameter [inf]) or
+  another shop's, a wrong
   sign and a timestamp more than 10 minutes from `now` (window [inf]; a millisecond timestamp is read as
   such). Business parameters come back as text, JSON text (`[`/`{`) parsed; `read_call` reads numbers and
   times back from that text.
@@ -232,7 +234,8 @@ class PddAdapter:
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
         params = _common.request_params(request)
-        _common.check_app_and_token(params, creds, app_field="client_id", token_field="access_token")
+        _common.check_app_and_token(params, creds, app_field="client_id", token_field="access_token",
+                                    method=params.get("type", ""))
         signing.check_sign(params, creds.app_secret)
         _check_timestamp(params.get("timestamp", ""), now)
         if not params.get("type"):

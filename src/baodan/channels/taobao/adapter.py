@@ -8,7 +8,8 @@ to correct against a sandbox:
   signed, empty values dropped. `sign_method` is md5 unless `creds.extra["sign_method"]` names hmac or
   hmac-sha256. BaoDan sends `timestamp` as `yyyy-MM-dd HH:mm:ss` Asia/Shanghai; check_request also accepts
   the epoch-milliseconds form of the official Python SDK.
-- check_request refuses (BadSignature) a wrong app_key, a session other than the shop's access token, an
+- check_request refuses (BadSignature) a wrong app_key, a missing session (but on a sign-in call, a method naming a
+  token) or one other than the shop's access token, an
   unknown sign_method, a wrong sign, and a timestamp more than 10 minutes from `now` (window [inf]).
   `read_call` reads the business parameters back from their form text.
 - Answers: `{"<method without "taobao.", dots → underscores>_response": {...}}`; errors
@@ -249,7 +250,8 @@ class TaobaoAdapter:
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
         params = _common.request_params(request)
-        _common.check_app_and_token(params, creds, app_field="app_key", token_field="session")
+        _common.check_app_and_token(params, creds, app_field="app_key", token_field="session",
+                                    method=params.get("method", ""))
         signing.check_sign(params, creds.app_secret)
         _check_timestamp(params.get("timestamp", ""), now)
         if not params.get("method"):

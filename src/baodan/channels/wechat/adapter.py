@@ -10,6 +10,11 @@ here in one place so they are easy to correct against a real sandbox:
 - Rate limit: none is documented; `calls_per_second = 5` is a conservative guess.
 - Calls: no request signature. `Call.method` is the API path (`/channels/ec/order/get`); `sign()` POSTs the
   JSON body with `?access_token=`. `check_request()` only checks that token (the platform's own check).
+- Sign-in (server side): the token calls are served as WeChat's: `GET /cgi-bin/token?grant_type=
+  client_credential&appid=&secret=` (what wechatpy 1.8.18's `fetch_access_token` sends) and `POST
+  /cgi-bin/stable_token` with the same three as JSON. They need no access_token; the answer is
+  `{"access_token", "expires_in": 7200}` without errcode. A wrong grant_type is errcode 40002, a wrong appid
+  40013, a wrong secret 40125 (WeChat's codes; not re-verified here).
 - Errors: `errcode` 0 (or absent) is success and the rest of the answer is the data. Retryable: HTTP
   429/5xx, errcode -1 (系统繁忙) and 45011 (minute quota) — standard WeChat codes, not re-verified here.
 - Order list: `/order/list/get` by `update_time_range` (the SKIT model, not the flat doc-copy form), window
@@ -81,6 +86,8 @@ LIST_PATH = "/channels/ec/order/list/get"
 DETAIL_PATH = "/channels/ec/order/get"
 SHIP_PATH = "/channels/ec/order/delivery/send"
 STOCK_PATH = "/channels/ec/product/stock/update"
+TOKEN_PATHS = frozenset({"/cgi-bin/token", "/cgi-bin/stable_token"})
+TOKEN_LIFETIME_S = 7200
 
 PUSH_KINDS = {
     "channels_ec_order_new": "created",
@@ -240,6 +247,9 @@ class WechatAdapter:
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
+        path = "/" + request.path.strip("/")
+        if path in TOKEN_PATHS:
+            return _token_call(creds, path, request)
         token = request.query.get("access_token") or ""
         if not creds.access_token or not _common.sign_matches(token, creds.access_token, hex_digest=False):
             raise BadSignature("invalid access_token", details={"errcode": 40001})
@@ -279,6 +289,9 @@ class WechatAdapter:
         raise NotImplementedError("wechat stock is set absolutely: BaoDan reads no stock level")
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
+        if error is None and call.method in TOKEN_PATHS:
+            return compact_json({"access_token": (data or {}).get("access_token", ""),
+                                 "expires_in": TOKEN_LIFETIME_S}).encode()
         if error is None:
             return compact_json({"errcode": 0, "errmsg": "ok"} | (data or {})).encode()
         code, message = error
@@ -317,3 +330,22 @@ class WechatAdapter:
 
 def _secret(creds: Credentials, name: str) -> str:
     return _common.extra_secret(creds, name, "wechat")
+
+
+def _token_call(creds: Credentials, path: str, request: Incoming) -> Call:
+    """A /cgi-bin/token (query) or /cgi-bin/stable_token (JSON body) call, its appid and secret checked."""
+    params: dict[str, Any] = dict(request.query)
+    if request.body.strip():
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            raise BadSignature("body is not JSON", details={"errcode": 47001}) from None
+        if isinstance(body, dict):
+            params |= body
+    if params.get("grant_type") != "client_credential":
+        raise BadSignature("invalid grant_type", details={"errcode": 40002})
+    if params.get("appid") != creds.app_key:
+        raise BadSignature("invalid appid", details={"errcode": 40013})
+    if not _common.sign_matches(str(params.get("secret") or ""), creds.app_secret, hex_digest=False):
+        raise BadSignature("invalid appsecret", details={"errcode": 40125})
+    return Call(path, {k: v for k, v in params.items() if k != "secret"})
