@@ -137,10 +137,10 @@ def test_api_keys_are_created_shown_once_listed_without_secret_and_revoked(runti
     integrator = TestClient(create_app(runtime), headers={"Authorization": f"Bearer {key}"})
     assert integrator.get(f"{API}/orders").status_code == 200
     listed = client.get(f"{API}/api-keys").json()
-    assert [k["prefix"] for k in listed] == [prefix] and key.split("_")[2] not in str(listed)
+    assert [k["prefix"] for k in listed] == [prefix] and key.split("_", 2)[2] not in str(listed)
     assert listed[0]["last_used_at"] is not None
     with db.read() as s:
-        assert fetchall(s, "SELECT count(*) FROM api_key WHERE secret_hash = ?", (key.split("_")[2],))[0][0] == 0
+        assert fetchall(s, "SELECT count(*) FROM api_key WHERE secret_hash = ?", (key.split("_", 2)[2],))[0][0] == 0
     assert client.delete(f"{API}/api-keys/{prefix}").status_code == 204
     error_body(integrator.get(f"{API}/orders"), 401, "auth.invalid_key")
     error_body(client.delete(f"{API}/api-keys/{prefix}"), 404, "api_keys.not_found")
