@@ -92,6 +92,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     from rich.table import Table
 
     from baodan.cli import _open_db, console
+    from baodan.core import clock
 
     rows = sync_state(_open_db())
     if as_json:
@@ -100,11 +101,12 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     if not rows:
         console.print("no shop is connected: `baodan channels connect SHOP --app-key …`")
         return
-    table = Table("shop", "channel", "pulled up to", "fetch queue", "write-backs owed", "stock failing",
+    table = Table("shop", "channel", "pulled up to (上海)", "fetch queue", "write-backs owed", "stock failing",
                   "failed calls (1 h)", "last error")
     for r in rows:
         error = r["pull_error"] or r["fetch_error"] or r["writeback_error"] or ""
-        table.add_row(r["shop"], r["channel"], f"{r['synced_to']:%m-%d %H:%M:%S}" if r["synced_to"] else "-",
+        synced = f"{clock.to_shanghai(r['synced_to']):%m-%d %H:%M:%S}" if r["synced_to"] else "-"
+        table.add_row(r["shop"], r["channel"], synced,
                       str(r["fetch_queued"]), str(r["writebacks_owed"]), str(r["stock_failing"]),
                       f"{r['failed_calls_last_hour']}/{r['calls_last_hour']}", error[:60])
     console.print(table)
@@ -169,4 +171,4 @@ def connect_sim(url: Annotated[str, typer.Argument(help="the simulator, e.g. htt
     for channel in ("kuaishou", "pdd"):  # numeric courier codes: the simulator takes any number
         carriers.save(db, channel, {"ZTO": "1", "YTO": "2", "STO": "3", "YUNDA": "4", "SF": "5"}, actor=CLI_ACTOR)
     console.print(f"connected to the simulator at {url}: {', '.join(connected)}; start it with "
-                  f"`baodan sim --push-to http://127.0.0.1:8000`")
+                  "`baodan sim --push-to <BaoDan URL>` there", soft_wrap=True)

@@ -151,8 +151,11 @@ class Transport:
         `max_attempts` retryable failures."""
         last: PlatformError | None = None
         for attempt in range(1, self.max_attempts + 1):
+            try:
+                request = link.adapter.sign(link.creds, call, base_url=link.base_url, now=clock.utcnow())
+            except ValueError as exc:  # the shop's credentials lack what this platform needs
+                raise PlatformError(f"{link.shop_code}: {exc}", code="channel.misconfigured") from None
             self.bucket(link).acquire()
-            request = link.adapter.sign(link.creds, call, base_url=link.base_url, now=clock.utcnow())
             logged = {"method": request.http_method, "url": request.url, "query": mask(dict(request.query)),
                       "body": _body_for_log(request.body)}
             started = time.monotonic()
