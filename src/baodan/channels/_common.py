@@ -1,16 +1,20 @@
 """Pure helpers the platform adapters share: reading a platform object field by path (a missing field is a
 MappingError naming it), integer fen, platform timestamps as Asia/Shanghai times, the status lookup, compact
 JSON, and the pieces of the wire recipes that are the same on several platforms (answer parsing, timestamp
-tolerance, the sorted-parameter MD5 sign, form parameters, update-time windows, receiver ciphertexts)."""
+tolerance, the sorted-parameter MD5 sign, form parameters, update-time windows, receiver ciphertexts), the
+adapter members that are the same to the letter on several platforms (`AdapterDefaults`, `AbsoluteStock`),
+and the verification steps of the TOP-style routers and relays (淘宝, 拼多多, 京东)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +26,7 @@ from baodan.channels.base import (
     MappingError,
     PlatformError,
     PushAnswer,
+    PushNotice,
 )
 from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
@@ -302,6 +307,16 @@ def with_cipher(receiver: dict[str, Any], **ciphertexts: Any) -> dict[str, Any]:
 RECEIVER_LIMITS = {"name": 100, "phone": 32, "province": 32, "city": 32, "district": 32, "town": 64, "address": 300}
 
 
+@contextmanager
+def fields_under(where: str) -> Iterator[None]:
+    """A MappingError raised inside names its field under `where` (an order line: `item_list.0` + `.goods_price`)."""
+    try:
+        yield
+    except MappingError as exc:
+        field = f"{where}.{exc.details['field']}"
+        raise MappingError(f"order field {field}: {exc.message}", details={"field": field}) from None
+
+
 def receiver_fields(obj: Mapping[str, Any], fields: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
     """Each canonical receiver field from the first of its platform fields that is given and fits it."""
     return {key: next((obj[f] for f in names if obj.get(f) and len(str(obj[f])) <= RECEIVER_LIMITS[key]), None)
@@ -324,9 +339,109 @@ def check_app_and_token(params: Mapping[str, str], creds: Credentials, *, app_fi
         raise BadSignature(f"{token_field} is not this shop's")
 
 
+def listed_orders(data: Mapping[str, Any], orders_path: str, total_path: str) -> tuple[list[Any], int | None]:
+    """An order list answer's orders (none when absent; MappingError when not a list) and the total it counts."""
+    orders = pick(data, orders_path, [])
+    if not isinstance(orders, list):
+        raise MappingError(f"{orders_path} is not a list", details={"field": orders_path})
+    total = pick(data, total_path, None)
+    return orders, int(total) if total is not None else None
+
+
+def order_object(data: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """The order object of a detail answer; MappingError when it is missing or not an object."""
+    order = pick(data, path)
+    if not isinstance(order, dict):
+        raise MappingError(f"{path} is not an object", details={"field": path})
+    return order
+
+
+def message_content(content: Any, what: str, field: str) -> dict[str, Any]:
+    """A relayed TMC/PMC message's `content`: an object, or its JSON text; MappingError naming `field` else."""
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except ValueError:
+            raise MappingError(f"{what} content is not JSON", details={"field": field}) from None
+    if not isinstance(content, dict):
+        raise MappingError(f"{what} carries no content", details={"field": field})
+    return content
+
+
 def keyed_answer(answer: Mapping[str, Any], key: str, channel: str) -> dict[str, Any]:
     """The object under the method's response key (`trades_sold_increment_get_response` …)."""
     data = answer.get(key)
     if not isinstance(data, dict):
         raise PlatformError(f"{channel} answer has no {key}", details={"key": key})
     return data
+
+
+def check_top_request(creds: Credentials, request: Incoming, now: datetime, *, app_field: str, token_field: str,
+                      method_field: str, check_sign: Callable[[dict[str, str], str], None],
+                      check_timestamp: Callable[[str, datetime], None]) -> dict[str, str]:
+    """The parameters of a TOP-style call once verified, in this order: the app and the shop's token
+    (check_app_and_token), the sign (`check_sign(params, app_secret)`), then the timestamp
+    (`check_timestamp(value, now)`); each refuses with BadSignature."""
+    params = request_params(request)
+    check_app_and_token(params, creds, app_field=app_field, token_field=token_field,
+                        method=params.get(method_field, ""))
+    check_sign(params, creds.app_secret)
+    check_timestamp(params.get("timestamp", ""), now)
+    return params
+
+
+def named_method(params: Mapping[str, str], method_field: str) -> str:
+    """The method a TOP-style call names (`method`, PDD's `type`); BadSignature when it names none."""
+    if not params.get(method_field):
+        raise BadSignature(f"no {method_field} named")
+    return params[method_field]
+
+
+def open_relay(creds: Credentials, request: Incoming, now: datetime, *, relay: str, app_field: str,
+               check_sign: Callable[[], None], check_timestamp: Callable[[str, datetime], None],
+               notice: Callable[[Any], PushNotice | None]) -> list[PushNotice]:
+    """A relayed TMC/PMC push (`relay` names it): the query's `app_field` must be our app, then `check_sign()`
+    and `check_timestamp(query timestamp, now)` must pass (each refuses with BadSignature); the body's
+    messages (one, or an array) become notices through `notice`, which skips a message by returning None."""
+    if request.query.get(app_field) != creds.app_key:
+        raise BadSignature(f"{relay} names another {app_field}")
+    check_sign()
+    check_timestamp(request.query.get("timestamp", ""), now)
+    messages = json_messages(request.body, relay)
+    return [found for message in messages if (found := notice(message)) is not None]
+
+
+# -- adapter members that are the same to the letter on several platforms; an adapter that inherits them
+#    and differs on one defines that member itself
+
+class AdapterDefaults:
+    """No URL check (`handshake` None), the `{"success":true}` / HTTP 500 push answer of the TMC/PMC relays,
+    and `to_canonical` through the platform package's mapping module (the class attribute `mapping`)."""
+
+    mapping: ModuleType
+
+    def push_answer(self, ok: bool) -> PushAnswer:
+        return success_answer(ok)
+
+    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
+        return None
+
+    def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
+        return self.mapping.to_canonical(order, shop_code=shop_code)
+
+
+class AbsoluteStock:
+    """A platform whose stock_call sets the level: BaoDan reads none, so there is no stock query
+    (`stock_query_call` None) and the query's other members raise NotImplementedError(`no_stock_level`)."""
+
+    no_stock_level: str
+
+    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
+                         platform_product_id: str | None = None) -> Call | None:
+        return None
+
+    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
+        raise NotImplementedError(self.no_stock_level)
+
+    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
+        raise NotImplementedError(self.no_stock_level)

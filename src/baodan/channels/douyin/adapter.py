@@ -84,12 +84,14 @@ _PUSH_TIME_FIELDS = ("update_time", "cancel_time", "complete_time", "pay_time", 
                      "apply_time", "create_time")
 
 
-class DouyinAdapter:
+class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     channel = "douyin"
     calls_per_second = 5.0
     has_push = True
     max_list_window = timedelta(days=1)
     stock_mode = "absolute"
+    no_stock_level = "douyin sets stock absolutely: BaoDan reads no stock level"
+    mapping = mapping
 
     # client side
 
@@ -164,13 +166,6 @@ class DouyinAdapter:
             params["product_id"] = platform_product_id
         return Call("sku.syncStock", params)
 
-    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
-                         platform_product_id: str | None = None) -> Call | None:
-        return None  # stock is set absolutely
-
-    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
-        raise NotImplementedError("douyin sets stock absolutely: BaoDan reads no stock level")
-
     # push side
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -200,14 +195,6 @@ class DouyinAdapter:
         if ok:
             return PushAnswer(200, b'{"code":0,"msg":"success"}')
         return PushAnswer(500, b'{"code":1,"msg":"fail"}')
-
-    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
-        return None  # the registration check is a tag "0" push, answered by push_answer
-
-    # mapping
-
-    def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
-        return mapping.to_canonical(order, shop_code=shop_code)
 
     # server side (the simulator)
 
@@ -264,9 +251,6 @@ class DouyinAdapter:
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"shop_order_detail": order}
-
-    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
-        raise NotImplementedError("douyin sets stock absolutely: BaoDan reads no stock level")
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if error is None:

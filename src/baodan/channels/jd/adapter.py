@@ -62,7 +62,6 @@ from baodan.channels.base import (
     MappingError,
     OrderPage,
     PlatformError,
-    PushAnswer,
     PushNotice,
     PushRoute,
     ServedCall,
@@ -90,12 +89,14 @@ OPTIONAL_FIELDS = ",".join((
 ))
 
 
-class JdAdapter:
+class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     channel = "jd"
     calls_per_second = 10.0
     has_push = False
     max_list_window = timedelta(days=30)
     stock_mode = "absolute"
+    no_stock_level = "JD stock is set absolutely: BaoDan reads no stock level"
+    mapping = mapping
 
     # client side
 
@@ -147,12 +148,8 @@ class JdAdapter:
         })
 
     def parse_order_list(self, data: dict[str, Any], *, page: int, page_size: int) -> OrderPage:
-        orders = pick(data, "searchorderinfo_result.orderInfoList", [])
-        if not isinstance(orders, list):
-            raise MappingError("searchorderinfo_result.orderInfoList is not a list",
-                               details={"field": "searchorderinfo_result.orderInfoList"})
-        total = pick(data, "searchorderinfo_result.orderTotal", None)
-        total = int(total) if total is not None else None
+        orders, total = _common.listed_orders(data, "searchorderinfo_result.orderInfoList",
+                                              "searchorderinfo_result.orderTotal")
         more = _common.has_more(total, page, page_size) if total is not None else bool(orders)
         return OrderPage(orders=orders, has_more=more, total=total)
 
@@ -176,13 +173,6 @@ class JdAdapter:
             raise Invalid("an absolute stock number cannot be negative", code="channel.negative_stock")
         return Call(STOCK_METHOD, {"skuId": id_value(platform_sku_id), "stockNum": quantity})
 
-    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
-                         platform_product_id: str | None = None) -> Call | None:
-        return None  # the stock number is set absolutely
-
-    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
-        raise NotImplementedError("JD stock is set absolutely: BaoDan reads no stock level")
-
     # push side: JD documents none
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -192,35 +182,19 @@ class JdAdapter:
         raise BadSignature("JD pushes nothing BaoDan can verify; its orders come by the incremental pull",
                            code="webhook.no_push")
 
-    def push_answer(self, ok: bool) -> PushAnswer:
-        return _common.success_answer(ok)
-
-    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
-        return None
-
-    # mapping
-
-    def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
-        return mapping.to_canonical(order, shop_code=shop_code)
-
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
-        params = _common.request_params(request)
-        _common.check_app_and_token(params, creds, app_field="app_key", token_field="access_token",
-                                    method=params.get("method", ""))
-        signing.check_sign(params, creds.app_secret)
-        timestamp = params.get("timestamp", "")
-        _common.check_fresh(_parse_timestamp(timestamp), now, timestamp)
+        params = _common.check_top_request(creds, request, now, app_field="app_key", token_field="access_token",
+                                           method_field="method", check_sign=signing.check_sign,
+                                           check_timestamp=_check_timestamp)
         try:
             business = json.loads(params.get(PARAM_JSON) or "{}")
         except ValueError:
             business = None
         if not isinstance(business, dict):
             raise BadSignature(f"{PARAM_JSON} is not a JSON object")
-        if not params.get("method"):
-            raise BadSignature("no method named")
-        return Call(params["method"], business)
+        return Call(_common.named_method(params, "method"), business)
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
@@ -243,9 +217,6 @@ class JdAdapter:
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"orderDetailInfo": {"orderInfo": order, "apiResult": API_RESULT}}
-
-    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
-        raise NotImplementedError("JD stock is set absolutely: BaoDan reads no stock level")
 
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         raise NotImplementedError("JD documents no push; its orders come by the incremental pull")
@@ -271,6 +242,11 @@ def _raise(code: str, zh_desc: str, en_desc: str) -> None:
     raise PlatformError(f"JOS error {code} {zh_desc or en_desc}".strip(), platform_code=code,
                         retryable=any(word in text for word in BUSY_WORDS),
                         details={"code": code, "zh_desc": zh_desc, "en_desc": en_desc})
+
+
+def _check_timestamp(value: str, now: datetime) -> None:
+    """One of the two timestamp forms below, within 10 minutes of `now`."""
+    _common.check_fresh(_parse_timestamp(value), now, value)
 
 
 def _parse_timestamp(value: str) -> datetime | None:

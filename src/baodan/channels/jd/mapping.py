@@ -8,6 +8,7 @@ from typing import Any
 
 from baodan.channels._common import (
     count,
+    fields_under,
     lookup_status,
     parse_time,
     pick,
@@ -151,16 +152,13 @@ def from_canonical(order: dict[str, Any], *, vender_id: str = "") -> dict[str, A
 
 
 def _line(item: dict[str, Any], where: str) -> dict[str, Any]:
-    try:
+    with fields_under(where):
         quantity = count(item, "itemTotal")
         price = yuan_to_fen(pick(item, "jdPrice"), "jdPrice")
         sku_id = text(item, "skuId", None)
         sku_code = pick(item, "outerSkuId", None)  # "not guaranteed" by JD
         if not (sku_id or sku_code):
             raise MappingError("item names no SKU", details={"field": "skuId"})
-    except MappingError as exc:
-        field = f"{where}.{exc.details['field']}"
-        raise MappingError(f"order field {field}: {exc.message}", details={"field": field}) from None
     return {
         "platform_line_id": None,  # JD gives items no ids of their own
         "platform_sku_id": sku_id,

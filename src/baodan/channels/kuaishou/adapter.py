@@ -107,12 +107,13 @@ KIND_EVENTS = {"created": "kwaishop_order_addOrder", "paid": "kwaishop_order_pay
                "refund": "kwaishop_aftersales_addRefund"}
 
 
-class KuaishouAdapter:
+class KuaishouAdapter(_common.AdapterDefaults):
     channel = "kuaishou"
     calls_per_second = 5.0
     has_push = True
     max_list_window = timedelta(days=7)
     stock_mode = "delta"
+    mapping = mapping
 
     # client side
 
@@ -232,14 +233,6 @@ class KuaishouAdapter:
 
     def push_answer(self, ok: bool) -> PushAnswer:
         return PushAnswer(200, b'{"result":1}') if ok else PushAnswer(500, b'{"result":0}')
-
-    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
-        return None
-
-    # mapping
-
-    def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
-        return mapping.to_canonical(order, shop_code=shop_code)
 
     # server side (the simulator)
 

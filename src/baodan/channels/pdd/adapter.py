@@ -74,7 +74,6 @@ from baodan.channels.base import (
     MappingError,
     OrderPage,
     PlatformError,
-    PushAnswer,
     PushNotice,
     PushRoute,
     ServedCall,
@@ -112,12 +111,14 @@ SHIP_METHOD = "pdd.logistics.online.send"
 STOCK_METHOD = "pdd.goods.quantity.update"
 
 
-class PddAdapter:
+class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     channel = "pdd"
     calls_per_second = 50.0
     has_push = True
     max_list_window = timedelta(minutes=30)
     stock_mode = "absolute"
+    no_stock_level = "PDD stock is set in full: BaoDan reads no stock level"
+    mapping = mapping
 
     # client side
 
@@ -158,11 +159,7 @@ class PddAdapter:
         })
 
     def parse_order_list(self, data: dict[str, Any], *, page: int, page_size: int) -> OrderPage:
-        orders = pick(data, "order_sn_list", [])
-        if not isinstance(orders, list):
-            raise MappingError("order_sn_list is not a list", details={"field": "order_sn_list"})
-        total = pick(data, "total_count", None)
-        total = int(total) if total is not None else None
+        orders, total = _common.listed_orders(data, "order_sn_list", "total_count")
         more = bool(data["has_next"]) if "has_next" in data else _common.has_more(total, page, page_size)
         return OrderPage(orders=orders, has_more=more, total=total)
 
@@ -170,10 +167,7 @@ class PddAdapter:
         return Call(DETAIL_METHOD, {"order_sn": platform_order_id})
 
     def parse_order_detail(self, data: dict[str, Any]) -> dict[str, Any]:
-        order = pick(data, "order_info")
-        if not isinstance(order, dict):
-            raise MappingError("order_info is not an object", details={"field": "order_info"})
-        return order
+        return _common.order_object(data, "order_info")
 
     def ship_call(self, creds: Credentials, *, platform_order_id: str, waybill_no: str, carrier_code: str,
                   lines: list[dict[str, Any]]) -> Call:
@@ -192,13 +186,6 @@ class PddAdapter:
         return Call(STOCK_METHOD, {"goods_id": platform_product_id, "sku_id": platform_sku_id, "quantity": quantity,
                                    "update_type": 1})
 
-    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
-                         platform_product_id: str | None = None) -> Call | None:
-        return None  # a full update sets the level
-
-    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
-        raise NotImplementedError("PDD stock is set in full: BaoDan reads no stock level")
-
     # push side (the PMC relay)
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -210,38 +197,21 @@ class PddAdapter:
                          platform_shop_id=str(mall) if mall is not None else None)
 
     def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
-        if request.query.get("client_id") != creds.app_key:
-            raise BadSignature("PMC relay names another client_id")
-        timestamp = request.query.get("timestamp", "")
-        signing.check_message_sign(creds.app_key, timestamp, request.query.get("sign", ""), creds.app_secret,
-                                   body=request.body)
-        _check_timestamp(timestamp, now)
-        frames = _common.json_messages(request.body, "PMC relay")
-        return [notice for frame in frames if (notice := _notice(frame)) is not None]
-
-    def push_answer(self, ok: bool) -> PushAnswer:
-        return _common.success_answer(ok)
-
-    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
-        return None
-
-    # mapping
-
-    def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
-        return mapping.to_canonical(order, shop_code=shop_code)
+        query = request.query
+        return _common.open_relay(
+            creds, request, now, relay="PMC relay", app_field="client_id",
+            check_sign=lambda: signing.check_message_sign(creds.app_key, query.get("timestamp", ""),
+                                                          query.get("sign", ""), creds.app_secret, body=request.body),
+            check_timestamp=_check_timestamp, notice=_notice)
 
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
-        params = _common.request_params(request)
-        _common.check_app_and_token(params, creds, app_field="client_id", token_field="access_token",
-                                    method=params.get("type", ""))
-        signing.check_sign(params, creds.app_secret)
-        _check_timestamp(params.get("timestamp", ""), now)
-        if not params.get("type"):
-            raise BadSignature("no type named")
-        return Call(params["type"], {key: _param_value(value) for key, value in params.items()
-                                     if key not in SYSTEM_PARAMS})
+        params = _common.check_top_request(creds, request, now, app_field="client_id", token_field="access_token",
+                                           method_field="type", check_sign=signing.check_sign,
+                                           check_timestamp=_check_timestamp)
+        return Call(_common.named_method(params, "type"),
+                    {key: _param_value(value) for key, value in params.items() if key not in SYSTEM_PARAMS})
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
@@ -265,9 +235,6 @@ class PddAdapter:
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"order_info": order}
-
-    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
-        raise NotImplementedError("PDD stock is set in full: BaoDan reads no stock level")
 
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         """The PMC frames of `notices` relayed in one POST (one frame, or an array of them)."""
@@ -325,14 +292,7 @@ def _notice(frame: Any) -> PushNotice | None:
     topic = str(message.get("type", ""))
     if not topic.startswith(ORDER_TOPIC_PREFIXES):
         return None
-    content = message.get("content")
-    if isinstance(content, str):
-        try:
-            content = json.loads(content)
-        except ValueError:
-            raise MappingError(f"PMC {topic} content is not JSON", details={"field": "message.content"}) from None
-    if not isinstance(content, dict):
-        raise MappingError(f"PMC {topic} carries no content", details={"field": "message.content"})
+    content = _common.message_content(message.get("content"), f"PMC {topic}", "message.content")
     mall_id = message.get("mallID")
     if mall_id is not None and content.get("mall_id") is not None and str(mall_id) != str(content["mall_id"]):
         raise MappingError("PMC frame's mallID differs from its content's mall_id", details={"field": "mallID"})

@@ -8,6 +8,7 @@ from typing import Any
 
 from baodan.channels._common import (
     count,
+    fields_under,
     id_value,
     lookup_status,
     parse_time,
@@ -158,16 +159,13 @@ def from_canonical(order: dict[str, Any]) -> dict[str, Any]:
 
 
 def _line(item: dict[str, Any], where: str, *, gift: bool = False) -> dict[str, Any]:
-    try:
+    with fields_under(where):
         quantity = count(item, "goods_count")
         price = 0 if gift else yuan_to_fen(pick(item, "goods_price"), "goods_price")
         sku_id = text(item, "sku_id", None) or text(item, "goods_id", None)
         sku_code = pick(item, "outer_id", None) or pick(item, "outer_goods_id", None)
         if not (sku_id or sku_code):
             raise MappingError("item names no SKU", details={"field": "sku_id"})
-    except MappingError as exc:
-        field = f"{where}.{exc.details['field']}"
-        raise MappingError(f"order field {field}: {exc.message}", details={"field": field}) from None
     return {
         "platform_line_id": None,  # PDD gives items no ids of their own
         "platform_sku_id": sku_id,

@@ -71,7 +71,6 @@ from baodan.channels.base import (
     MappingError,
     OrderPage,
     PlatformError,
-    PushAnswer,
     PushNotice,
     PushRoute,
     ServedCall,
@@ -121,12 +120,14 @@ SHIP_METHOD = "taobao.logistics.offline.send"
 STOCK_METHOD = "taobao.item.quantity.update"
 
 
-class TaobaoAdapter:
+class TaobaoAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     channel = "taobao"
     calls_per_second = 10.0
     has_push = True
     max_list_window = timedelta(days=1)
     stock_mode = "absolute"
+    no_stock_level = "TOP stock is set in full: BaoDan reads no stock level"
+    mapping = mapping
 
     # client side
 
@@ -173,11 +174,7 @@ class TaobaoAdapter:
         })
 
     def parse_order_list(self, data: dict[str, Any], *, page: int, page_size: int) -> OrderPage:
-        trades = pick(data, "trades.trade", [])
-        if not isinstance(trades, list):
-            raise MappingError("trades.trade is not a list", details={"field": "trades.trade"})
-        total = pick(data, "total_results", None)
-        total = int(total) if total is not None else None
+        trades, total = _common.listed_orders(data, "trades.trade", "total_results")
         more = bool(data["has_next"]) if "has_next" in data else _common.has_more(total, page, page_size)
         return OrderPage(orders=trades, has_more=more, total=total)
 
@@ -185,10 +182,7 @@ class TaobaoAdapter:
         return Call(DETAIL_METHOD, {"fields": TRADE_FIELDS, "tid": platform_order_id})
 
     def parse_order_detail(self, data: dict[str, Any]) -> dict[str, Any]:
-        trade = pick(data, "trade")
-        if not isinstance(trade, dict):
-            raise MappingError("trade is not an object", details={"field": "trade"})
-        return trade
+        return _common.order_object(data, "trade")
 
     def ship_call(self, creds: Credentials, *, platform_order_id: str, waybill_no: str, carrier_code: str,
                   lines: list[dict[str, Any]]) -> Call:
@@ -209,13 +203,6 @@ class TaobaoAdapter:
         return Call(STOCK_METHOD, {"num_iid": platform_product_id, "sku_id": platform_sku_id, "quantity": quantity,
                                    "type": 1})
 
-    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
-                         platform_product_id: str | None = None) -> Call | None:
-        return None  # a full update sets the level
-
-    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
-        raise NotImplementedError("TOP stock is set in full: BaoDan reads no stock level")
-
     # push side (the TMC relay)
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -228,35 +215,19 @@ class TaobaoAdapter:
                          platform_shop_id=str(shop) if shop is not None else None)
 
     def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
-        if request.query.get("app_key") != creds.app_key:
-            raise BadSignature("TMC relay names another app_key")
-        signing.check_sign(request.query, creds.app_secret, body=request.body)
-        _check_timestamp(request.query.get("timestamp", ""), now)
-        messages = _common.json_messages(request.body, "TMC relay")
-        return [notice for message in messages if (notice := _notice(message)) is not None]
-
-    def push_answer(self, ok: bool) -> PushAnswer:
-        return _common.success_answer(ok)
-
-    def handshake(self, creds: Credentials, request: Incoming) -> PushAnswer | None:
-        return None
-
-    # mapping
-
-    def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
-        return mapping.to_canonical(order, shop_code=shop_code)
+        return _common.open_relay(
+            creds, request, now, relay="TMC relay", app_field="app_key",
+            check_sign=lambda: signing.check_sign(request.query, creds.app_secret, body=request.body),
+            check_timestamp=_check_timestamp, notice=_notice)
 
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
-        params = _common.request_params(request)
-        _common.check_app_and_token(params, creds, app_field="app_key", token_field="session",
-                                    method=params.get("method", ""))
-        signing.check_sign(params, creds.app_secret)
-        _check_timestamp(params.get("timestamp", ""), now)
-        if not params.get("method"):
-            raise BadSignature("no method named")
-        return Call(params["method"], {key: value for key, value in params.items() if key not in SYSTEM_PARAMS})
+        params = _common.check_top_request(creds, request, now, app_field="app_key", token_field="session",
+                                           method_field="method", check_sign=signing.check_sign,
+                                           check_timestamp=_check_timestamp)
+        return Call(_common.named_method(params, "method"),
+                    {key: value for key, value in params.items() if key not in SYSTEM_PARAMS})
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
@@ -281,9 +252,6 @@ class TaobaoAdapter:
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"trade": order}
-
-    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
-        raise NotImplementedError("TOP stock is set in full: BaoDan reads no stock level")
 
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         """The TMC messages of `notices` relayed in one POST (one message, or an array of them)."""
@@ -340,14 +308,7 @@ def _notice(message: Any) -> PushNotice | None:
     topic = str(message.get("topic", ""))
     if not topic.startswith(ORDER_TOPIC_PREFIXES):
         return None
-    content = message.get("content")
-    if isinstance(content, str):
-        try:
-            content = json.loads(content)
-        except ValueError:
-            raise MappingError(f"TMC {topic} content is not JSON", details={"field": "content"}) from None
-    if not isinstance(content, dict):
-        raise MappingError(f"TMC {topic} carries no content", details={"field": "content"})
+    content = _common.message_content(message.get("content"), f"TMC {topic}", "content")
     occurred = pick(message, "pub_time", None) or pick(content, "modified", None)
     shop = pick(message, "user_id", None) or pick(message, "user_nick", None)
     return PushNotice(

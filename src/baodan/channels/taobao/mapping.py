@@ -8,6 +8,7 @@ from typing import Any
 
 from baodan.channels._common import (
     count,
+    fields_under,
     id_value,
     lookup_status,
     parse_time,
@@ -131,7 +132,7 @@ def from_canonical(order: dict[str, Any], *, seller_nick: str = "") -> dict[str,
 
 
 def _line(sub: dict[str, Any], where: str) -> dict[str, Any]:
-    try:
+    with fields_under(where):
         quantity = count(sub, "num")
         price = yuan_to_fen(pick(sub, "price"), "price")
         amount = yuan_to_fen(pick(sub, "payment"), "payment")
@@ -141,9 +142,6 @@ def _line(sub: dict[str, Any], where: str) -> dict[str, Any]:
         if not (sku_id or sku_code):
             raise MappingError("sub-order names no SKU", details={"field": "sku_id"})
         line_id = text(sub, "oid")
-    except MappingError as exc:
-        field = f"{where}.{exc.details['field']}"
-        raise MappingError(f"order field {field}: {exc.message}", details={"field": field}) from None
     return {
         "platform_line_id": line_id,
         "platform_sku_id": sku_id,

@@ -106,12 +106,14 @@ KIND_EVENTS = {"created": "channels_ec_order_new", "paid": "channels_ec_order_pa
 AFTERSALE_INFO = "finder_shop_aftersale_status_update"
 
 
-class WechatAdapter:
+class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     channel = "wechat"
     calls_per_second = 5.0
     has_push = True
     max_list_window = timedelta(days=7)
     stock_mode = "absolute"
+    no_stock_level = "wechat stock is set absolutely: BaoDan reads no stock level"
+    mapping = mapping
 
     # client side
 
@@ -168,13 +170,6 @@ class WechatAdapter:
             raise ValueError("wechat stock updates need the product id")
         return Call(STOCK_PATH, {"product_id": platform_product_id, "sku_id": platform_sku_id, "diff_type": 3,
                                  "num": quantity})
-
-    def stock_query_call(self, creds: Credentials, *, platform_sku_id: str,
-                         platform_product_id: str | None = None) -> Call | None:
-        return None  # the level is set (diff_type 3), not changed
-
-    def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int:
-        raise NotImplementedError("wechat stock is set absolutely: BaoDan reads no stock level")
 
     # push side
 
@@ -239,11 +234,6 @@ class WechatAdapter:
             raise BadSignature("wechat push for another appid", details={"appid": appid})
         return message
 
-    # mapping
-
-    def to_canonical(self, order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
-        return mapping.to_canonical(order, shop_code=shop_code)
-
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
@@ -284,9 +274,6 @@ class WechatAdapter:
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"order": order}
-
-    def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
-        raise NotImplementedError("wechat stock is set absolutely: BaoDan reads no stock level")
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if error is None and call.method in TOKEN_PATHS:
