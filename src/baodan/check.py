@@ -23,6 +23,9 @@ ORPHANS = (
     ("inventory_backlog", "order_id", "sales_order"),
     ("inventory_backlog", "order_line_id", "order_line"),
     ("inventory_backlog", "sku_id", "sku"),
+    ("shipment", "order_id", "sales_order"),
+    ("channel_outbox", "shop_id", "shop"),
+    ("order_supersede", "by_order_id", "sales_order"),
 )
 
 
