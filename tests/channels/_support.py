@@ -4,6 +4,7 @@ push_route + open_push)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import json
@@ -83,6 +84,14 @@ def detail_round_trip(adapter: Any, creds: Credentials, order_id: str, order: di
     return adapter.parse_order_detail(adapter.read_response(call, 200, body))
 
 
+def assert_error_reads_back(adapter: Any, creds: Credentials, error: tuple[str, str], retryable: bool) -> None:
+    """envelope(error=…) → read_response raises a PlatformError with that code, retryable or not."""
+    call = adapter.order_detail_call(creds, "1")
+    with pytest.raises(base.PlatformError) as caught:
+        adapter.read_response(call, 200, adapter.envelope(call, None, error=error))
+    assert caught.value.platform_code == error[0] and caught.value.retryable is retryable
+
+
 def essentials(notice: PushNotice) -> tuple[Any, ...]:
     return (notice.platform_order_id, notice.kind, notice.platform_shop_id, notice.occurred_at, notice.order)
 
@@ -106,8 +115,50 @@ def flip(text: str) -> str:
     return text[:-1] + ("0" if text[-1] != "0" else "1")
 
 
-def assert_unmappable(convert: Callable[[], Any], field: str, match: str | None = None) -> None:
-    """The conversion raises a MappingError naming `field` (and matching `match`)."""
+def assert_unmappable(convert: Callable[[], Any], field: str, match: str | None = None, *,
+                      under: bool = False) -> None:
+    """The conversion raises a MappingError naming `field` (with `under`, `field` or a field below it), and
+    matching `match`."""
     with pytest.raises(MappingError, match=match) as caught:
         convert()
-    assert caught.value.details["field"] == field
+    assert caught.value.details["field"].startswith(field) if under else caught.value.details["field"] == field
+
+
+def without(order: dict[str, Any], path: str) -> dict[str, Any]:
+    """A deep copy of the order without the field at a dotted path (`order_detail.product_infos.1.sale_price`)."""
+    broken = copy.deepcopy(order)
+    *parents, leaf = path.split(".")
+    target: Any = broken
+    for key in parents:
+        target = target[int(key)] if key.isdigit() else target[key]
+    del target[leaf]
+    return broken
+
+
+def assert_missing_is_named(adapter: Any, order: dict[str, Any], path: str, *, shop_code: str = "S",
+                            under: bool = False) -> None:
+    """to_canonical of the order without the field at `path` raises a MappingError naming it (with `under`,
+    it or a field below it)."""
+    broken = without(order, path)
+    assert_unmappable(lambda: adapter.to_canonical(broken, shop_code=shop_code), path, under=under)
+
+
+def assert_rendered_statuses_read_back(mapping: Any, *, refunded_as: str = "refunded") -> None:
+    """Each status from_canonical renders reads back through the one status table (a canonical refunded as
+    `refunded_as`, on platforms without a refunded state)."""
+    for canonical, rendered in mapping.RENDERED_STATUS.items():
+        assert mapping.STATUS[str(rendered)] == (refunded_as if canonical == "refunded" else canonical)
+
+
+def list_served(adapter: Any, creds: Credentials, now: datetime, window: timedelta, *, page: int,
+                page_size: int) -> tuple[Call, ServedCall]:
+    """An order_list_call over the `window` before `now` and what read_call should make of it (for the
+    parametrised server-side tables)."""
+    return (adapter.order_list_call(creds, updated_from=now - window, updated_to=now, page=page, page_size=page_size),
+            ServedCall("order_list", updated_from=now - window, updated_to=now, page=page, page_size=page_size))
+
+
+def detail_served(adapter: Any, creds: Credentials, platform_order_id: str) -> tuple[Call, ServedCall]:
+    """An order_detail_call and what read_call should make of it."""
+    return (adapter.order_detail_call(creds, platform_order_id),
+            ServedCall("order_detail", platform_order_id=platform_order_id))

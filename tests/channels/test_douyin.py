@@ -244,8 +244,7 @@ def test_status_table(platform_status, canonical):
 
 
 def test_rendered_statuses_read_back_through_the_table():
-    for canonical, rendered in mapping.RENDERED_STATUS.items():
-        assert mapping.STATUS[str(rendered)] == ("cancelled" if canonical == "refunded" else canonical)
+    _support.assert_rendered_statuses_read_back(mapping, refunded_as="cancelled")
 
 
 def test_unknown_status_is_a_mapping_error_naming_it():
@@ -265,15 +264,7 @@ def test_missing_fields_fixture_names_the_first_missing_field():
 @pytest.mark.parametrize("path", ["order_id", "order_status", "create_time", "update_time", "pay_amount",
                                   "sku_order_list", "sku_order_list.0.item_num", "sku_order_list.0.origin_amount"])
 def test_each_required_field_missing_is_named(path):
-    raw = detail_order()
-    *parents, leaf = path.split(".")
-    target = raw
-    for key in parents:
-        target = target[int(key)] if key.isdigit() else target[key]
-    del target[leaf]
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(raw, shop_code="S")
-    assert caught.value.details["field"].startswith(path)
+    _support.assert_missing_is_named(ADAPTER, detail_order(), path, under=True)
 
 
 def test_empty_sku_order_list_and_float_amounts_are_refused():
@@ -337,10 +328,8 @@ def test_calls_name_the_documented_methods_and_parameters():
 
 
 @pytest.mark.parametrize("call, served", [
-    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=3, page_size=20),
-     ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=3, page_size=20)),
-    (ADAPTER.order_detail_call(CREDS, "6920000000000012345"),
-     ServedCall("order_detail", platform_order_id="6920000000000012345")),
+    _support.list_served(ADAPTER, CREDS, NOW, timedelta(hours=1), page=3, page_size=20),
+    _support.detail_served(ADAPTER, CREDS, "6920000000000012345"),
     (ADAPTER.ship_call(CREDS, platform_order_id="6920000000000012345", waybill_no="SF1", carrier_code="shunfeng",
                        lines=[]),
      ServedCall("ship", platform_order_id="6920000000000012345", waybill_no="SF1", carrier_code="shunfeng")),
@@ -379,10 +368,7 @@ def test_envelope_and_read_response_round_trip():
                                               (("isv.parameter-invalid", "参数不合法"), False),
                                               (("30002", "access_token已过期"), False)])
 def test_error_envelope_reads_back_as_platform_error(error, retryable):
-    call = ADAPTER.order_detail_call(CREDS, "1")
-    with pytest.raises(PlatformError) as caught:
-        ADAPTER.read_response(call, 200, ADAPTER.envelope(call, None, error=error))
-    assert caught.value.platform_code == error[0] and caught.value.retryable is retryable
+    _support.assert_error_reads_back(ADAPTER, CREDS, error, retryable)
 
 
 def test_legacy_envelope_and_http_errors():

@@ -28,6 +28,7 @@ from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
 from tests.channels import _support
+from tests.channels._support import assert_unmappable
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "jd"
 CREDS = Credentials(app_key="jd-test-app-key", app_secret="jd-test-secret", shop_id="10012345",
@@ -185,25 +186,19 @@ def test_the_status_table_covers_exactly_the_documented_states():
 
 
 def test_unknown_state_is_a_mapping_error_naming_it():
-    with pytest.raises(MappingError, match="WAIT_SOMETHING_NEW") as caught:
-        ADAPTER.to_canonical(order("unknown_status.json"), shop_code="JD-1")
-    assert caught.value.details["field"] == "orderState"
+    assert_unmappable(lambda: ADAPTER.to_canonical(order("unknown_status.json"), shop_code="JD-1"), "orderState",
+                      "WAIT_SOMETHING_NEW")
 
 
 def test_missing_item_price_is_a_mapping_error_naming_the_field():
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(order("missing_fields.json"), shop_code="JD-1")
-    assert caught.value.details["field"] == "itemInfoList.0.jdPrice"
+    assert_unmappable(lambda: ADAPTER.to_canonical(order("missing_fields.json"), shop_code="JD-1"),
+                      "itemInfoList.0.jdPrice")
 
 
 @pytest.mark.parametrize("field", ["orderId", "orderState", "orderStartTime", "modified", "orderPayment",
                                    "itemInfoList", "paymentConfirmTime"])
 def test_missing_order_field_is_a_mapping_error_naming_it(field):
-    broken = order()
-    del broken[field]
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(broken, shop_code="JD-1")
-    assert caught.value.details["field"] == field
+    _support.assert_missing_is_named(ADAPTER, order(), field, shop_code="JD-1")
 
 
 def test_a_zero_payment_time_means_not_paid():
@@ -307,9 +302,8 @@ def test_ship_and_stock_calls_name_jds_ids_as_numbers():
 
 
 @pytest.mark.parametrize("call, served", [
-    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(days=2), updated_to=NOW, page=3, page_size=20),
-     ServedCall("order_list", updated_from=NOW - timedelta(days=2), updated_to=NOW, page=3, page_size=20)),
-    (ADAPTER.order_detail_call(CREDS, "301234567890"), ServedCall("order_detail", platform_order_id="301234567890")),
+    _support.list_served(ADAPTER, CREDS, NOW, timedelta(days=2), page=3, page_size=20),
+    _support.detail_served(ADAPTER, CREDS, "301234567890"),
     (ADAPTER.ship_call(CREDS, platform_order_id="301234567890", waybill_no="SF1", carrier_code="467", lines=[]),
      ServedCall("ship", platform_order_id="301234567890", waybill_no="SF1", carrier_code="467")),
     (ADAPTER.stock_call(CREDS, platform_sku_id="100012345678", quantity=12),

@@ -228,8 +228,7 @@ def test_status_table(platform_status, canonical):
 
 
 def test_rendered_statuses_read_back_through_the_table():
-    for canonical, rendered in mapping.RENDERED_STATUS.items():
-        assert mapping.STATUS[str(rendered)] == ("cancelled" if canonical == "refunded" else canonical)
+    _support.assert_rendered_statuses_read_back(mapping, refunded_as="cancelled")
 
 
 def test_unknown_status_is_a_mapping_error_naming_it():
@@ -246,15 +245,7 @@ def test_missing_fields_fixture_names_the_missing_field():
                                   "orderBaseInfo.updateTime", "orderBaseInfo.totalFee", "orderItemInfo.num",
                                   "orderItemInfo.price", "orderItemInfo"])
 def test_each_required_field_missing_is_named(path):
-    raw = detail_order()
-    *parents, leaf = path.split(".")
-    target = raw
-    for key in parents:
-        target = target[key]
-    del target[leaf]
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(raw, shop_code="S")
-    assert caught.value.details["field"].startswith(path)
+    _support.assert_missing_is_named(ADAPTER, detail_order(), path, under=True)
 
 
 def test_float_and_yuan_amounts_are_refused():
@@ -334,8 +325,7 @@ def test_stock_query_reads_the_current_level_of_the_sku_from_the_item():
      ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, page_size=20)),
     (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=2, cursor="MTc5"),
      ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, cursor="MTc5")),
-    (ADAPTER.order_detail_call(CREDS, "2412345678901234"),
-     ServedCall("order_detail", platform_order_id="2412345678901234")),
+    _support.detail_served(ADAPTER, CREDS, "2412345678901234"),
     (ADAPTER.ship_call(CREDS, platform_order_id="2412345678901234", waybill_no="SF1", carrier_code="4", lines=[]),
      ServedCall("ship", platform_order_id="2412345678901234", waybill_no="SF1", carrier_code="4")),
     (ADAPTER.stock_call(CREDS, platform_sku_id="31234567890", quantity=7, platform_product_id="21234567890",

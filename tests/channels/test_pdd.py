@@ -28,7 +28,7 @@ from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
 from tests.channels import _support
-from tests.channels._support import assert_refused
+from tests.channels._support import assert_refused, assert_unmappable
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pdd"
 CREDS = Credentials(app_key="pdd-test-client", app_secret="pdd-test-secret", shop_id="100123",
@@ -245,25 +245,19 @@ def test_the_status_table_has_one_entry_per_documented_combination():
 
 
 def test_unknown_status_is_a_mapping_error_naming_it():
-    with pytest.raises(MappingError, match="7/1") as caught:
-        ADAPTER.to_canonical(order("unknown_status.json"), shop_code="PDD-1")
-    assert caught.value.details["field"] == "order_status/refund_status"
+    assert_unmappable(lambda: ADAPTER.to_canonical(order("unknown_status.json"), shop_code="PDD-1"),
+                      "order_status/refund_status", "7/1")
 
 
 def test_missing_item_price_is_a_mapping_error_naming_the_field():
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(order("missing_fields.json"), shop_code="PDD-1")
-    assert caught.value.details["field"] == "item_list.0.goods_price"
+    assert_unmappable(lambda: ADAPTER.to_canonical(order("missing_fields.json"), shop_code="PDD-1"),
+                      "item_list.0.goods_price")
 
 
 @pytest.mark.parametrize("field", ["order_sn", "order_status", "refund_status", "created_time", "updated_at",
                                    "pay_amount", "item_list"])
 def test_missing_order_field_is_a_mapping_error_naming_it(field):
-    broken = order()
-    del broken[field]
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(broken, shop_code="PDD-1")
-    assert caught.value.details["field"] == field
+    _support.assert_missing_is_named(ADAPTER, order(), field, shop_code="PDD-1")
 
 
 def test_paid_order_without_pay_or_confirm_time_is_a_mapping_error():
@@ -363,10 +357,8 @@ def test_stock_call_is_a_full_update_and_needs_the_goods_id():
 
 
 @pytest.mark.parametrize("call, served", [
-    (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(minutes=30), updated_to=NOW, page=3, page_size=20),
-     ServedCall("order_list", updated_from=NOW - timedelta(minutes=30), updated_to=NOW, page=3, page_size=20)),
-    (ADAPTER.order_detail_call(CREDS, "261125-339507978993455"),
-     ServedCall("order_detail", platform_order_id="261125-339507978993455")),
+    _support.list_served(ADAPTER, CREDS, NOW, timedelta(minutes=30), page=3, page_size=20),
+    _support.detail_served(ADAPTER, CREDS, "261125-339507978993455"),
     (ADAPTER.ship_call(CREDS, platform_order_id="261125-339507978993455", waybill_no="SF1", carrier_code="44",
                        lines=[]),
      ServedCall("ship", platform_order_id="261125-339507978993455", waybill_no="SF1", carrier_code="44")),

@@ -12,7 +12,6 @@ from baodan.channels.base import (
     Credentials,
     Incoming,
     MappingError,
-    PlatformError,
     PushNotice,
     PushRoute,
     ServedCall,
@@ -201,8 +200,7 @@ def test_status_table(platform_status, canonical):
 
 
 def test_rendered_statuses_read_back_through_the_table():
-    for canonical, rendered in mapping.RENDERED_STATUS.items():
-        assert mapping.STATUS[str(rendered)] == canonical
+    _support.assert_rendered_statuses_read_back(mapping)
 
 
 def test_unknown_status_is_a_mapping_error_naming_it():
@@ -223,15 +221,7 @@ def test_missing_fields_fixture_names_the_missing_field():
                                   "order_detail.product_infos", "order_detail.price_info.order_price",
                                   "order_detail.product_infos.1.sale_price"])
 def test_each_required_field_missing_is_named(path):
-    raw = detail_order()
-    *parents, leaf = path.split(".")
-    target = raw
-    for key in parents:
-        target = target[int(key)] if key.isdigit() else target[key]
-    del target[leaf]
-    with pytest.raises(MappingError) as caught:
-        ADAPTER.to_canonical(raw, shop_code="S")
-    assert caught.value.details["field"].startswith(path)
+    _support.assert_missing_is_named(ADAPTER, detail_order(), path, under=True)
 
 
 def test_float_amounts_are_refused():
@@ -288,8 +278,7 @@ def test_calls_name_the_documented_paths_and_parameters():
      ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, page_size=20)),
     (ADAPTER.order_list_call(CREDS, updated_from=NOW - timedelta(hours=1), updated_to=NOW, page=2, cursor="CMj"),
      ServedCall("order_list", updated_from=NOW - timedelta(hours=1), updated_to=NOW, cursor="CMj")),
-    (ADAPTER.order_detail_call(CREDS, "3705115058471208928"),
-     ServedCall("order_detail", platform_order_id="3705115058471208928")),
+    _support.detail_served(ADAPTER, CREDS, "3705115058471208928"),
     (ADAPTER.ship_call(CREDS, platform_order_id="3705115058471208928", waybill_no="SF1", carrier_code="SF",
                        lines=[]),
      ServedCall("ship", platform_order_id="3705115058471208928", waybill_no="SF1", carrier_code="SF")),
@@ -323,7 +312,4 @@ def test_envelope_and_read_response_round_trip():
                                               (("100002", "order not found"), False),
                                               (("40001", "invalid credential"), False)])
 def test_error_envelope_reads_back_as_platform_error(error, retryable):
-    call = ADAPTER.order_detail_call(CREDS, "1")
-    with pytest.raises(PlatformError) as caught:
-        ADAPTER.read_response(call, 200, ADAPTER.envelope(call, None, error=error))
-    assert caught.value.platform_code == error[0] and caught.value.retryable is retryable
+    _support.assert_error_reads_back(ADAPTER, CREDS, error, retryable)
