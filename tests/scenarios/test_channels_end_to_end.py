@@ -144,3 +144,39 @@ def test_the_pull_recovers_every_order_pushed_while_baodan_was_away(runtime, db)
     assert dupes == 0 and cursors == len(PLATFORMS)
     assert run_checks(db) == []
     assert all(ADAPTERS[p].has_push for p in PLATFORMS)
+
+
+def test_a_stock_change_reaches_the_platform_within_a_second_and_a_sell_out_goes_first(runtime, db) -> None:
+    import threading
+    import time
+
+    from baodan.inventory import services as inventory_services
+    from baodan.inventory.model import MoveKind
+
+    seed_catalog(db, sku_count=20, default_stock=40)
+    with _simulator(None) as sim:
+        _connect(db, runtime, sim)
+        sync = ChannelSync(runtime.db, runtime.inbox, runtime.shops, runtime.pii, stock_interval_s=0.2)
+        stop = threading.Event()
+        threads = sync.start(stop)
+        try:
+            deadline = time.monotonic() + 20
+            while not all(sim.store.stock_levels(p) for p in PLATFORMS):
+                assert time.monotonic() < deadline, "the first full push did not happen"
+                time.sleep(0.05)
+            with db.read() as s:
+                sku_id, wh = fetchall(s, "SELECT sku_id, warehouse_id FROM stock_level WHERE on_hand > 0 "
+                                         "ORDER BY sku_id LIMIT 1")[0]
+                code = fetchall(s, "SELECT code FROM sku WHERE id = ?", (sku_id,))[0][0]
+            platform_sku = f"DY-{code}"
+            changed_at = time.monotonic()
+            inventory_services.adjust_stock(db, sku_id=sku_id, warehouse_id=wh, set_to=0, kind=MoveKind.adjust)
+            while sim.store.stock_level("douyin", platform_sku) != 0:
+                assert time.monotonic() - changed_at < 5, "the sell-out was not pushed"
+                time.sleep(0.02)
+            elapsed = time.monotonic() - changed_at
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
+    assert elapsed < 1.0, f"the change took {elapsed:.2f} s to reach the platform"

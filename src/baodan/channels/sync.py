@@ -206,8 +206,13 @@ class ChannelSync:
             pushed = {(int(a), b): int(c) for a, b, c in fetchall(
                 s, "SELECT shop_id, platform_sku_id, pushed_qty FROM channel_stock")}
         todo = sorted((key for key in items if pushed.get(key) != targets[key]), key=lambda k: (targets[k] != 0, k))
-        sent = 0
-        for key in todo:
+        sent, started = 0, time.monotonic()
+        for index, key in enumerate(todo):
+            if sent and time.monotonic() - started > self.stock_interval_s:
+                # a long backlog (a first push, a reconcile): hand the rest to the next pass, so that a SKU
+                # selling out meanwhile is seen within a pass and goes to the front
+                self._stock_retry.update(todo[index:])
+                break
             try:
                 self._push_stock(links[key[0]], items[key], targets[key])
             except (BaoDanError, ValueError) as exc:
