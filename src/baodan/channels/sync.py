@@ -224,6 +224,11 @@ class ChannelSync:
             sent += 1
         return sent
 
+    @property
+    def stock_pending(self) -> int:
+        """Listings owed a push that a pass handed on (a backlog, or a push that failed)."""
+        return len(self._stock_retry)
+
     def _push_stock(self, link: ShopLink, item: stock_rules.Listing, quantity: int) -> None:
         adapter, current = link.adapter, None
         query = adapter.stock_query_call(link.creds, platform_sku_id=item.platform_sku_id,
