@@ -366,3 +366,24 @@ def test_two_sessions_of_one_shop_starting_at_the_same_moment_are_refused_with_4
     error_body(client.post(f"{API}/live-sessions", json=_session_body(title="again")), 409,
            "catalog.duplicate_code")
     assert len(_list(client, "live-sessions")) == 1
+
+
+def test_numbers_out_of_range_are_refused_as_bad_input(client) -> None:
+    """Found by the fuzzer: a price past 64 bits reached SQLite as an OverflowError (500)."""
+    resp = client.post("/api/v1/skus", json={"code": "BIG", "name": "big", "price_fen": 2**63})
+    assert resp.status_code == 422 and resp.json()["code"] == "request.invalid"
+
+
+def test_a_number_that_still_reaches_the_driver_out_of_range_is_a_422_not_a_500(runtime) -> None:
+    from fastapi.testclient import TestClient
+
+    from baodan.app import create_app
+
+    app = create_app(runtime)
+
+    @app.get("/overflow-probe", include_in_schema=False)
+    def probe() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    resp = TestClient(app).get("/overflow-probe")
+    assert resp.status_code == 422 and resp.json()["code"] == "request.out_of_range"

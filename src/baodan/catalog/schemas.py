@@ -77,8 +77,8 @@ class SkuCreate(_Strict):
     name: Name
     product: CodeStr | None = Field(default=None, description="product code")
     barcode: str | None = Field(default=None, max_length=64)
-    price_fen: int = Field(default=0, ge=0)
-    weight_g: int = Field(default=0, ge=0)
+    price_fen: int = Field(default=0, ge=0, le=10**12)
+    weight_g: int = Field(default=0, ge=0, le=10**8)
     components: list[BundlePart] = Field(default_factory=list, max_length=50,
                                          description="non-empty for a bundle (组合装)")
 

@@ -53,6 +53,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, codes.get(exc.status_code, f"request.http_{exc.status_code}"),
                               str(exc.detail))
 
+    @app.exception_handler(OverflowError)
+    async def _too_large(_: Request, exc: OverflowError) -> JSONResponse:
+        # a last line of defence: request models bound their numbers; one that slipped through to the
+        # database driver is still the caller's bad input, not a server error
+        log.warning("a number out of range reached the database: %s", exc)
+        return error_response(422, "request.out_of_range", "a number in the request is out of range")
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
