@@ -28,7 +28,7 @@ from baodan.channels.credentials import CredentialCache
 from baodan.channels.ingest import ChannelIntake, LinkDirectory, backoff, order_id_of
 from baodan.channels.transport import CallLog, ShopLink, Transport
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, execute, fetchall, read_json, read_time
+from baodan.core.db import Database, db_time, dialect_of, execute, executemany, fetchall, read_json, read_time
 from baodan.core.errors import BaoDanError
 from baodan.identity.pii import PiiCipher
 from baodan.intake import services as intake
@@ -36,6 +36,9 @@ from baodan.intake.inbox import Inbox
 
 log = logging.getLogger("baodan.channels")
 
+# Fetches and write-backs are leased, not locked through the platform call: a claimed row's next_at moves
+# LEASE ahead, so another worker process skips it, and a process killed mid-call leaves it to be retried.
+LEASE = timedelta(minutes=5)
 IDLE_WAIT_S = 5.0  # how long the loops sleep while no shop is connected
 PULL_OVERLAP = timedelta(minutes=2)  # re-read before the cursor: platforms index updates a little late
 FETCH_BATCH = 50
@@ -69,9 +72,12 @@ class ChannelSync:
     def fetch_once(self, *, now: datetime | None = None) -> int:
         """Read due queued orders by detail calls; returns how many went to the inbox."""
         now = now or clock.utcnow()
-        with self.db.read() as s:
+        with self.db.write() as s:
+            dialect = dialect_of(s)
             due = fetchall(s, "SELECT shop_id, platform_order_id, attempts FROM channel_fetch WHERE next_at <= ? "
-                              "ORDER BY next_at LIMIT ?", (db_time(dialect_of(s), now), FETCH_BATCH))
+                              f"ORDER BY next_at LIMIT ?{_skip_locked(dialect)}", (db_time(dialect, now), FETCH_BATCH))
+            executemany(s, "UPDATE channel_fetch SET next_at = ? WHERE shop_id = ? AND platform_order_id = ?",
+                        [(db_time(dialect, now + LEASE), shop_id, order_id) for shop_id, order_id, _ in due])
         done = 0
         for shop_id, order_id, attempts in due:
             link = self.link(int(shop_id))
@@ -153,9 +159,13 @@ class ChannelSync:
     def writeback_once(self, *, now: datetime | None = None) -> int:
         """Send due waybill write-backs; returns how many the platforms took."""
         now = now or clock.utcnow()
-        with self.db.read() as s:
+        with self.db.write() as s:
+            dialect = dialect_of(s)
             due = fetchall(s, "SELECT id, shop_id, ref, payload, attempts FROM channel_outbox WHERE done_at IS NULL "
-                              "AND next_at <= ? ORDER BY next_at LIMIT 50", (db_time(dialect_of(s), now),))
+                              f"AND next_at <= ? ORDER BY next_at LIMIT 50{_skip_locked(dialect)}",
+                           (db_time(dialect, now),))
+            executemany(s, "UPDATE channel_outbox SET next_at = ? WHERE id = ?",
+                        [(db_time(dialect, now + LEASE), row[0]) for row in due])
         sent = 0
         for outbox_id, shop_id, ref, payload, attempts in due:
             body = read_json(payload)
@@ -320,3 +330,8 @@ class ChannelSync:
             self.stock_once(everything=everything)
             self.call_log.flush()
             stop.wait(self.stock_interval_s)
+
+
+def _skip_locked(dialect: str) -> str:
+    """PostgreSQL: two processes claiming at once each take other rows (SQLite has one writer anyway)."""
+    return " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
