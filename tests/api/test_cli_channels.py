@@ -39,3 +39,18 @@ def test_bad_input_is_one_line_and_nothing_is_written(demo_copy: Path) -> None:
     ok(demo_copy, "channels", "connect", "DY-FLAGSHIP", "--app-key", "k", "--app-secret", "s", "--access-token", "t",
        "--base-url", "http://127.0.0.1:9/nowhere")
     failed_with(run(demo_copy, "channels", "pull", "DY-FLAGSHIP"), "channel.unreachable")
+
+
+def test_the_sync_state_over_http_keeps_to_the_callers_shops(runtime, db, client) -> None:
+    from baodan.channels import credentials
+    from baodan.identity import accounts
+    from tests.api.test_security import PASSWORD, _login, _two_shops
+
+    ids = _two_shops(runtime, db)
+    for shop in ("SHOP-A", "SHOP-B"):
+        credentials.save(db, runtime.pii, shop_id=ids[shop], app_key=f"k-{shop}", app_secret="s",
+                         actor="system:test")
+    assert {r["shop"] for r in client.get("/api/v1/channels/status").json()} == {"SHOP-A", "SHOP-B"}
+    accounts.create_user(db, username="a-ops", role="operator", password=PASSWORD, shop_ids=[ids["SHOP-A"]])
+    rows = _login(runtime, "a-ops").get("/api/v1/channels/status").json()
+    assert [r["shop"] for r in rows] == ["SHOP-A"] and rows[0]["fetch_queued"] == 0

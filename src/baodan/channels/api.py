@@ -13,6 +13,7 @@ from baodan.catalog.errors import CatalogNotFound
 from baodan.catalog.tables import shop
 from baodan.channels import carriers, credentials, stock
 from baodan.channels.registry import ADAPTERS
+from baodan.channels.status import sync_state
 from baodan.core import clock
 from baodan.core.db import db_time, dialect_of, execute, fetchall
 from baodan.core.errors import Invalid, NotFound
@@ -168,3 +169,32 @@ def put_allocations(sku_id: IdPath, body: Annotated[list[Allocation], Field(max_
         audit.record(s, actor=me.actor, action="settings.allocation", target=f"sku:{sku_id}", ip=client_ip(request),
                      detail={"before": before, "after": [a.model_dump() for a in body]})
     return get_allocations(sku_id, rt, me)
+
+
+class SyncState(BaseModel):
+    shop: str
+    channel: str
+    app_key: str | None
+    base_url: str | None
+    synced_to: datetime | None
+    last_pull_at: datetime | None
+    pull_error: str | None
+    fetch_queued: int
+    fetch_failing: int
+    fetch_error: str | None
+    writebacks_owed: int
+    writeback_error: str | None
+    stock_listings_pushed: int
+    stock_failing: int
+    calls_last_hour: int
+    failed_calls_last_hour: int
+
+
+@router.get("/channels/status", dependencies=[Depends(require("catalog.read"))], response_model=list[SyncState])
+def channels_status(rt: Rt, me: Me) -> Any:
+    """How each connected shop (of the caller's) is in step with its platform: how far the pull got, orders
+    waiting for a detail call, write-backs owed, failing stock pushes, failed calls in the last hour."""
+    scope = Scope.of(me)
+    with rt.db.read() as s:
+        codes = {code for shop_id, code in fetchall(s, "SELECT id, code FROM shop") if scope.has_shop(shop_id)}
+    return [row for row in sync_state(rt.db) if row["shop"] in codes]
