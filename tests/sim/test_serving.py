@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from baodan.channels.base import Call, Credentials, PlatformError
-from baodan.channels.registry import ADAPTERS
+from baodan.channels.registry import ADAPTERS, PLATFORMS
 from baodan.core import clock
 from baodan.core.errors import BaoDanError
 from baodan.sim import Simulator
 from baodan.sim.simulation import ERRORS
-from tests.sim.conftest import each_platform
 
 
 def call(sim: Simulator, channel: str, made: Call, *, creds: Credentials | None = None) -> dict[str, Any]:
@@ -53,7 +52,7 @@ def _stub_id(adapter: Any, stub: dict[str, Any]) -> str:
     return str(next(iter(stub.values())))
 
 
-@pytest.mark.parametrize("channel", each_platform())
+@pytest.mark.parametrize("channel", PLATFORMS)
 def test_order_list_pages_through_the_orders_updated_in_the_window_oldest_first(simulator: Simulator,
                                                                               channel: str) -> None:
     added = simulator.add_orders(channel, 7, seed=3)
@@ -65,7 +64,7 @@ def test_order_list_pages_through_the_orders_updated_in_the_window_oldest_first(
     assert listed == expected
 
 
-@pytest.mark.parametrize("channel", each_platform())
+@pytest.mark.parametrize("channel", PLATFORMS)
 def test_order_detail_reads_back_as_the_simulators_canonical_order(simulator: Simulator, channel: str) -> None:
     adapter, creds = ADAPTERS[channel], simulator.credentials(channel)
     order = simulator.add_orders(channel, 1, seed=5)[0]
@@ -81,7 +80,7 @@ def test_order_detail_reads_back_as_the_simulators_canonical_order(simulator: Si
     assert canonical["updated_at"] == order["updated_at"]
 
 
-@pytest.mark.parametrize("channel", each_platform())
+@pytest.mark.parametrize("channel", PLATFORMS)
 def test_an_unknown_order_gets_the_platforms_not_found_error(simulator: Simulator, channel: str) -> None:
     adapter, creds = ADAPTERS[channel], simulator.credentials(channel)
     with pytest.raises(PlatformError) as refused:
@@ -89,7 +88,7 @@ def test_an_unknown_order_gets_the_platforms_not_found_error(simulator: Simulato
     assert refused.value.platform_code in ERRORS[channel]["not_found"][0]
 
 
-@pytest.mark.parametrize("channel", each_platform())
+@pytest.mark.parametrize("channel", PLATFORMS)
 def test_ship_is_recorded_and_the_order_becomes_shipped_with_a_newer_update_time(simulator: Simulator,
                                                                              channel: str) -> None:
     adapter, creds = ADAPTERS[channel], simulator.credentials(channel)
@@ -112,7 +111,7 @@ def test_ship_is_recorded_and_the_order_becomes_shipped_with_a_newer_update_time
     assert [e.kind for e in simulator.store.events(channel)][-1] == "shipped"
 
 
-@pytest.mark.parametrize("channel", each_platform())
+@pytest.mark.parametrize("channel", PLATFORMS)
 def test_stock_push_is_recorded_and_the_level_kept(simulator: Simulator, channel: str) -> None:
     adapter, creds = ADAPTERS[channel], simulator.credentials(channel)
     sku = simulator.config.platforms[channel].skus[0]
@@ -133,7 +132,7 @@ def test_stock_push_is_recorded_and_the_level_kept(simulator: Simulator, channel
         assert adapter.parse_stock_query(call(simulator, channel, query), platform_sku_id=sku.platform_sku_id) == 37
 
 
-@pytest.mark.parametrize("channel", each_platform())
+@pytest.mark.parametrize("channel", PLATFORMS)
 def test_a_wrongly_signed_call_gets_the_platforms_error_envelope(simulator: Simulator, channel: str) -> None:
     adapter, creds = ADAPTERS[channel], simulator.credentials(channel)
     wrong = replace(creds, app_secret=creds.app_secret[::-1], access_token=(creds.access_token or "")[::-1],

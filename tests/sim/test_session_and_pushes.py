@@ -4,21 +4,22 @@ are retried for the budget, then dropped and recorded."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import replace
 
 import httpx
 
-from baodan.channels.registry import ADAPTERS
+from baodan.channels.registry import ADAPTERS, PLATFORMS
 from baodan.core import clock
 from baodan.sim import Simulator
-from tests.sim.conftest import CONFORMING, ID_BASE, Receiver, sim_config
+from tests.sim.conftest import ID_BASE, Receiver, sim_config
 
 QUICK = dict(follow_up_min_s=0.05, follow_up_max_s=0.2, out_of_order_delay_s=0.3)
 
 
 def test_a_session_makes_the_configured_orders_mostly_on_the_hot_skus(simulator: Simulator) -> None:
-    platforms = tuple(CONFORMING)
+    platforms = PLATFORMS
     simulator.start_session(orders=120, rate=2000, hot_skus=2, hot_share=0.8, seed=9, platforms=platforms, **QUICK)
     status = simulator.wait_session(10)
 
@@ -35,17 +36,17 @@ def test_a_session_makes_the_configured_orders_mostly_on_the_hot_skus(simulator:
 def test_the_same_seed_draws_the_same_session() -> None:
     def draw() -> list[tuple[str, str, tuple[tuple[str, int], ...]]]:
         with Simulator(sim_config(), id_base=ID_BASE) as sim:
-            sim.start_session(orders=40, rate=4000, seed=5, platforms=tuple(CONFORMING), **QUICK)
+            sim.start_session(orders=40, rate=4000, seed=5, platforms=PLATFORMS, **QUICK)
             sim.wait_session(10)
             return sorted((o["platform_order_id"], o["status"],
                            tuple((li["platform_sku_id"], li["quantity"]) for li in o["lines"]))
-                          for p in CONFORMING for o in sim.store.orders(p))
+                          for p in PLATFORMS for o in sim.store.orders(p))
 
     assert draw() == draw()
 
 
 def test_pushes_arrive_signed_and_open_with_the_adapters_push_side(receiver: Receiver) -> None:
-    pushing = [p for p in CONFORMING if ADAPTERS[p].has_push]
+    pushing = [p for p in PLATFORMS if ADAPTERS[p].has_push]
     config = sim_config(duplicate_ratio=0.2, out_of_order_ratio=0.2, cancel_ratio=0.1, refund_ratio=0.1,
                         address_change_ratio=0.1, **QUICK)
     config = replace(config, pushes=replace(config.pushes, push_to=receiver.url))
@@ -77,7 +78,7 @@ def test_pushes_arrive_signed_and_open_with_the_adapters_push_side(receiver: Rec
 
 
 def test_while_pushes_are_paused_they_are_retried_then_dropped_and_recorded(receiver: Receiver) -> None:
-    channel = next(p for p in CONFORMING if ADAPTERS[p].has_push)
+    channel = next(p for p in PLATFORMS if ADAPTERS[p].has_push)
     config = sim_config(cancel_ratio=0, refund_ratio=0, address_change_ratio=0, unpaid_first_ratio=0,
                         duplicate_ratio=0, out_of_order_ratio=0)
     config = replace(config, pushes=replace(config.pushes, push_to=receiver.url, retry_budget_s=0.5,
@@ -102,7 +103,7 @@ def test_while_pushes_are_paused_they_are_retried_then_dropped_and_recorded(rece
 
 
 def test_a_refusing_receiver_gets_retries_until_it_answers(receiver: Receiver) -> None:
-    channel = next(p for p in CONFORMING if ADAPTERS[p].has_push)
+    channel = next(p for p in PLATFORMS if ADAPTERS[p].has_push)
     config = sim_config()
     config = replace(config, pushes=replace(config.pushes, push_to=receiver.url, retry_budget_s=5,
                                             first_retry_s=0.1, max_retry_s=0.2))
@@ -112,7 +113,7 @@ def test_a_refusing_receiver_gets_retries_until_it_answers(receiver: Receiver) -
         for _ in range(200):
             if sim.store.push_counts(channel).failed >= 2:
                 break
-            clock_sleep(0.02)
+            time.sleep(0.02)
         receiver.status = 200
         sim.wait_pushes(10)
         counts = sim.store.push_counts(channel)
@@ -120,12 +121,6 @@ def test_a_refusing_receiver_gets_retries_until_it_answers(receiver: Receiver) -
 
 
 def test_no_push_is_sent_without_a_push_url(simulator: Simulator) -> None:
-    channel = CONFORMING[0]
+    channel = PLATFORMS[0]
     simulator.add_orders(channel, 2)
     assert simulator.store.push_counts(channel).sent == 0 and simulator.simulation.pushes.pending == 0
-
-
-def clock_sleep(seconds: float) -> None:
-    import time
-
-    time.sleep(seconds)
