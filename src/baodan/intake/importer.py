@@ -152,6 +152,7 @@ _UNIT = re.compile(r"[(\[]([+-]?)(元|分|件|个|单)[)\]]$")
 _SPACES = re.compile(r"\s+")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _NULLS = frozenset({"", "-", "--", "—", "/", "null", "none", "nan", "无"})
+_PADDING = " \t\r\n\u3000\ufeff"
 
 
 def clean_cell(value: str) -> str:
@@ -163,9 +164,6 @@ def clean_cell(value: str) -> str:
             text = text[2:-1]
         text = text.lstrip("`'").strip(_PADDING)
     return text
-
-
-_PADDING = " \t\r\n\u3000\ufeff"
 
 
 def normalise_header(value: str) -> tuple[str, str | None]:
@@ -293,17 +291,13 @@ def _xlsx_text(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
+    if isinstance(value, int):  # bool too: "True"
         return str(value)
     if isinstance(value, float):  # shortest repr round-trips the decimal the cell shows; no arithmetic
         return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
+    if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
 
@@ -626,6 +620,11 @@ def _validation_errors(mapping: Mapping, group: _Group, exc: ValidationError) ->
 # ------------------------------------------------------------------------------------------ reading orders
 
 
+def _skipped(cells: Sequence[str]) -> bool:
+    """A blank row or a comment line (# …): neither a header nor data."""
+    return not any(c.strip() for c in cells) or cells[0].lstrip("\ufeff \t").startswith("#")
+
+
 class OrderReader:
     """Streams a file's rows as canonical orders; `errors` fills as it goes. Finds the header row among
     the first rows (skipping comment/title lines) and the template: the named one, or the built-in
@@ -657,7 +656,7 @@ class OrderReader:
         for number, cells in self.source.rows:
             if number > HEADER_SCAN_ROWS:
                 break
-            if not any(c.strip() for c in cells) or cells[0].lstrip("\ufeff \t").startswith("#"):
+            if _skipped(cells):
                 continue
             for template in candidates:
                 mapping = Mapping(template, cells, number)
@@ -673,7 +672,7 @@ class OrderReader:
                                 f"{HEADER_SCAN_ROWS} rows; missing column(s): "
                                 + ", ".join(t.header_of(name) for name in t.missing),
                                 details={"template": t.template.name, "missing": [t.header_of(n) for n in t.missing]})
-        if closest is None and best is None:
+        if closest is None:
             raise EmptyFile(f"{self.filename} has no rows", details={"filename": self.filename})
         raise UnknownFormat(f"{self.filename}: no header row in the first {HEADER_SCAN_ROWS} rows matches a "
                             f"template ({', '.join(TEMPLATES)}); name one with --template/?template=",
@@ -686,7 +685,7 @@ class OrderReader:
         sent: dict[str, int] = {}  # order number → its first row, for orders already yielded
         current: _Group | None = None
         for number, cells in self.source.rows:
-            if not any(c.strip() for c in cells) or cells[0].lstrip("\ufeff \t").startswith("#"):
+            if _skipped(cells):
                 continue
             row = self.mapping.parse(number, cells)
             if limit_rows is not None and self.rows_read >= limit_rows and (
@@ -771,10 +770,6 @@ class ImportResult:
     preview: list[MappedOrder] = field(default_factory=list)
     dry_run: bool = False
 
-    @property
-    def taken_rows(self) -> int:
-        return self.rows - len({e.row for e in self.rejected})
-
 
 def resolve_shop(shops: intake.ShopDirectory, code: str, *, scope: Scope = EVERYTHING) -> str:
     """The channel the shop sells on; another's shop is no shop at all to this caller (UnknownShop)."""
@@ -808,7 +803,7 @@ def import_orders(stream: BinaryIO, *, filename: str, shop: str, inbox: Inbox | 
         if batch and not result.dry_run:
             assert inbox is not None
             appended = intake.accept_orders(inbox, shops, batch, pii=pii, scope=scope,
-                                            max_orders=max(batch_size, len(batch)))
+                                            max_orders=batch_size)
             result.accepted += appended.accepted
             result.duplicates += appended.duplicates
         batch.clear()
