@@ -28,7 +28,7 @@ from baodan.channels.base import (
     PushAnswer,
     PushNotice,
 )
-from baodan.core.clock import SHANGHAI
+from baodan.core.clock import SHANGHAI, as_utc, to_shanghai
 from baodan.core.errors import Invalid
 
 _MISSING = object()
@@ -114,9 +114,7 @@ def to_epoch(value: datetime | str, *, ms: bool = False) -> int:
     """An aware (or Asia/Shanghai naive) time, or its ISO text, as unix seconds or milliseconds."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    return (value - _EPOCH) // timedelta(milliseconds=1 if ms else 1000)
+    return (as_utc(value) - _EPOCH) // timedelta(milliseconds=1 if ms else 1000)
 
 
 def lookup_status(table: Mapping[Any, str], value: Any, *, channel: str, path: str) -> str:
@@ -159,9 +157,7 @@ def time_text(value: datetime | str) -> str:
     """An aware (or Asia/Shanghai naive) time, or its ISO text, as `yyyy-MM-dd HH:mm:ss` Beijing time."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(SHANGHAI).strftime(TIME_FORMAT)
+    return to_shanghai(value).strftime(TIME_FORMAT)
 
 
 def id_value(value: Any) -> Any:

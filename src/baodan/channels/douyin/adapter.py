@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from baodan.channels import _common
-from baodan.channels._common import compact_json, from_epoch, id_value, text, to_epoch
+from baodan.channels._common import compact_json, from_epoch, id_value, parse_time, text, to_epoch
 from baodan.channels.base import (
     BadSignature,
     Call,
@@ -62,7 +62,6 @@ from baodan.channels.base import (
     SignedRequest,
 )
 from baodan.channels.douyin import mapping, signing
-from baodan.core.clock import SHANGHAI
 
 GATEWAY = "https://openapi-fxg.jinritemai.com"
 SANDBOX_GATEWAY = "https://openapi-sandbox.jinritemai.com"
@@ -315,6 +314,6 @@ def _parse_timestamp(value: str) -> datetime | None:
     if value.isdigit():
         return from_epoch(value, "timestamp") if int(value) > 0 else None
     try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
-    except ValueError:
+        return parse_time(value, "timestamp")
+    except MappingError:
         return None
