@@ -62,27 +62,21 @@ class PushSender:
 
     def submit(self, push: Push, *, delay_s: float = 0.0) -> None:
         """Deliver `push` now or after `delay_s` (must be called on the server's event loop)."""
-        self._later(push, delay_s)
+        if delay_s <= 0:
+            self._queue.put_nowait(push)
+            return
+
+        def fire() -> None:
+            self._timers.discard(timer)
+            self._queue.put_nowait(push)
+
+        timer = asyncio.get_running_loop().call_later(delay_s, fire)
+        self._timers.add(timer)
 
     @property
     def pending(self) -> int:
         """Pushes waiting, retrying or being delivered."""
         return self._queue.qsize() + len(self._timers) + self._in_flight
-
-    def _later(self, push: Push, delay_s: float) -> None:
-        if delay_s <= 0:
-            self._queue.put_nowait(push)
-            return
-        loop = asyncio.get_running_loop()
-        holder: list[asyncio.TimerHandle] = []
-
-        def fire() -> None:
-            self._timers.discard(holder[0])
-            self._queue.put_nowait(push)
-
-        handle = loop.call_later(delay_s, fire)
-        holder.append(handle)
-        self._timers.add(handle)
 
     async def _work(self) -> None:
         while True:
@@ -115,7 +109,7 @@ class PushSender:
             log.info("%s push for order %s dropped after %d attempts: %s", push.channel, push.platform_order_id,
                      push.attempts, error)
             return
-        self._later(push, wait)
+        self.submit(push, delay_s=wait)
 
     async def _deliver(self, request: SignedRequest) -> str | None:
         assert self._client is not None

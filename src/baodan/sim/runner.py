@@ -48,8 +48,7 @@ class Simulator:
     def start(self, timeout_s: float = 10.0) -> Self:
         sock = _bind(self.config.host, self.config.port)
         self.url = f"http://{self.config.host}:{sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(create_app(self.simulation), log_level=self._log_level,
-                                                     access_log=False, lifespan="on"))
+        self._server = _server(self.simulation, self._log_level)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name="baodan-sim",
                                         daemon=True)
         self._thread.start()
@@ -142,14 +141,17 @@ def serve(config: SimConfig, *, echo: Callable[[str], None] = print) -> None:
          + (f"; session: {session.orders} orders at {session.rate:g}/s on "
             f"{', '.join(config.session_platforms())}, {session.hot_skus} hot SKUs, seed {session.seed}"
             if session.autostart and session.orders else "; no session"))
-    server = uvicorn.Server(uvicorn.Config(create_app(Simulation(config)), log_level="warning", access_log=False,
-                                           lifespan="on"))
-    server.run(sockets=[sock])
+    _server(Simulation(config), "warning").run(sockets=[sock])
 
 
 def credential_lines(config: SimConfig, url: str) -> Iterator[str]:
     for channel in config.platforms:
         yield credentials_line(config, channel, base_url=url + config.prefix(channel))
+
+
+def _server(simulation: Simulation, log_level: str) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn.Config(create_app(simulation), log_level=log_level, access_log=False,
+                                         lifespan="on"))
 
 
 def _bind(host: str, port: int) -> socket.socket:

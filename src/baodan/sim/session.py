@@ -24,11 +24,10 @@ Change = Callable[[dict[str, Any], datetime], str | None]
 
 
 class LiveSession:
-    def __init__(self, sim: Simulation, settings: SessionConfig, platforms: tuple[str, ...], *, id_base: int) -> None:
+    def __init__(self, sim: Simulation, settings: SessionConfig, platforms: tuple[str, ...]) -> None:
         self.sim = sim
         self.settings = settings
         self.platforms = platforms
-        self.id_base = id_base
         self.emitted = 0
         self.started_at: datetime | None = None
         self.finished_at: datetime | None = None
@@ -80,13 +79,11 @@ class LiveSession:
         self.finished_at = clock.utcnow()
 
     def _new_order(self) -> None:
-        s, rng, now = self.settings, self._rng, clock.utcnow()
+        s, rng = self.settings, self._rng
         channel = rng.choice(self.platforms)
-        platform = self.sim.config.platforms[channel]
-        platform_order_id = orders.order_id(channel, self.id_base + self.sim.store.next_order_no(channel), now=now)
         unpaid_first = channel in orders.SHOWS_UNPAID and rng.random() < s.unpaid_first_ratio
-        order = orders.new_order(rng, platform, platform_order_id=platform_order_id, now=now, paid=not unpaid_first,
-                                 hot_skus=s.hot_skus, hot_share=s.hot_share)
+        order = self.sim.draw_order(rng, channel, paid=not unpaid_first, settings=s)
+        platform_order_id = order["platform_order_id"]
         duplicate = rng.random() < s.duplicate_ratio
         out_of_order = rng.random() < s.out_of_order_ratio
         draw = rng.random()
@@ -110,16 +107,14 @@ class LiveSession:
             self._later(pay_delay + follow_delay, channel, platform_order_id, follow)
 
     def _later(self, delay_s: float, channel: str, platform_order_id: str, change: Change) -> None:
-        holder: list[asyncio.TimerHandle] = []
-
         def fire() -> None:
-            self._timers.discard(holder[0])
+            self._timers.discard(timer)
             self.sim.change(channel, platform_order_id, change)
             if not self._timers:
                 self._follow_ups_done.set()
 
-        holder.append(asyncio.get_running_loop().call_later(delay_s, fire))
-        self._timers.add(holder[0])
+        timer = asyncio.get_running_loop().call_later(delay_s, fire)
+        self._timers.add(timer)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -29,7 +29,7 @@ from baodan.channels.registry import ADAPTERS
 from baodan.core import clock
 from baodan.core.errors import Conflict
 from baodan.sim import orders
-from baodan.sim.config import SimConfig, check_session
+from baodan.sim.config import SessionConfig, SimConfig, check_session
 from baodan.sim.pushes import Push, PushSender
 from baodan.sim.session import LiveSession
 from baodan.sim.store import Key, SimStore, Writeback
@@ -96,22 +96,26 @@ class Simulation:
         platforms = tuple(overrides.pop("platforms", None) or ())
         settings = replace(self.config.session, **overrides)
         check_session(settings)
-        self.session = LiveSession(self, settings, self.config.session_platforms(platforms), id_base=self._id_base)
+        self.session = LiveSession(self, settings, self.config.session_platforms(platforms))
         self.session.start()
         return self.session
 
     # order changes, each pushed
 
+    def draw_order(self, rng: random.Random, channel: str, *, paid: bool, settings: SessionConfig) -> dict[str, Any]:
+        """A buyer's new order on `channel` under its next order number, drawn from `rng` (not yet kept)."""
+        now = clock.utcnow()
+        order_id = orders.order_id(channel, self._id_base + self.store.next_order_no(channel), now=now)
+        return orders.new_order(rng, self.config.platforms[channel], platform_order_id=order_id, now=now, paid=paid,
+                                hot_skus=settings.hot_skus, hot_share=settings.hot_share)
+
     def add_orders(self, channel: str, count: int, *, seed: int = 0, paid: bool = True) -> list[dict[str, Any]]:
-        rng, platform, s = random.Random(seed), self.config.platforms[channel], self.config.session
+        rng = random.Random(seed)
         added = []
         for _ in range(count):
-            now = clock.utcnow()
-            order_id = orders.order_id(channel, self._id_base + self.store.next_order_no(channel), now=now)
-            order = orders.new_order(rng, platform, platform_order_id=order_id, now=now, paid=paid,
-                                     hot_skus=s.hot_skus, hot_share=s.hot_share)
+            order = self.draw_order(rng, channel, paid=paid, settings=self.config.session)
             self.add_order(order, kind="paid" if paid else "created")
-            added.append(self.store.order(channel, order_id))
+            added.append(self.store.order(channel, order["platform_order_id"]))
         return added
 
     def add_order(self, order: dict[str, Any], *, kind: str, delay_s: float = 0.0, duplicate: bool = False) -> None:
@@ -256,9 +260,8 @@ class Simulation:
 
     @staticmethod
     def _error(channel: str, which: str, exc: BadSignature) -> tuple[str, str]:
-        code, message = ERRORS[channel][which]
         given = exc.details.get("errcode") if isinstance(exc.details, dict) else None  # where an adapter names one
-        return (str(given), exc.message) if given is not None else (code, f"{message}: {exc.message}")
+        return (str(given), exc.message) if given is not None else _with(ERRORS[channel][which], exc.message)
 
 
 def _merge(a: Any, b: Any) -> Any:
