@@ -602,13 +602,15 @@ def import_orders(file: Annotated[str, typer.Argument(help="the .csv or .xlsx fi
 
 
 def _print_import_preview(rows: list[dict[str, Any]]) -> None:
+    from baodan.core.money import fen_to_yuan
+
     table = Table("行 row", "订单号", "状态", "付款时间", "SKU", "商品", "数量", "单价(元)", "金额(元)", "实付(元)",
                   "收件人")
     for r in rows:
         table.add_row(str(r["row"]), r["platform_order_id"], r["status"], (r["paid_at"] or "-")[:19],
                       r["sku_code"] or r["platform_sku_id"] or "-", r["title"] or "", str(r["quantity"]),
-                      f"{r['unit_price_fen'] / 100:.2f}", f"{r['amount_fen'] / 100:.2f}",
-                      f"{r['paid_total_fen'] / 100:.2f}", r["receiver"] or "-")
+                      fen_to_yuan(r["unit_price_fen"]), fen_to_yuan(r["amount_fen"]),
+                      fen_to_yuan(r["paid_total_fen"]), r["receiver"] or "-")
     console.print(table)
 
 
