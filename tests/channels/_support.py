@@ -105,6 +105,15 @@ def push_round_trip(adapter: Any, creds: Credentials, now: datetime, notices: li
     return request
 
 
+def assert_reads_no_stock(adapter: Any, creds: Credentials) -> None:
+    """An absolute-stock adapter has no stock query: no call, and the query's other members refuse."""
+    assert adapter.stock_query_call(creds, platform_sku_id="1", platform_product_id="2") is None
+    with pytest.raises(NotImplementedError):
+        adapter.parse_stock_query({}, platform_sku_id="1")
+    with pytest.raises(NotImplementedError):
+        adapter.stock_query_data(platform_sku_id="1", quantity=1)
+
+
 def assert_refused(adapter: Any, creds: Credentials, request: Incoming, now: datetime) -> None:
     with pytest.raises(BadSignature):
         adapter.open_push(creds, request, now=now)

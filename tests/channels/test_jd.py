@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -28,24 +27,19 @@ from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
 from tests.channels import _support
-from tests.channels._support import assert_unmappable
+from tests.channels._support import as_incoming, assert_unmappable
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "jd"
 CREDS = Credentials(app_key="jd-test-app-key", app_secret="jd-test-secret", shop_id="10012345",
                     access_token="3f6e2a1b-jd-token")
 NOW = datetime(2026, 11, 25, 20, 15, 5, tzinfo=SHANGHAI)
 
 
 def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return _support.fixture("jd", name)
 
 
 def order(name: str = "order_detail.json") -> dict:
     return ADAPTER.parse_order_detail(load(name)["jingdong_pop_order_enGet_responce"])
-
-
-def as_incoming(request) -> Incoming:
-    return Incoming(request.http_method, request.url, request.query, request.headers, request.body or b"")
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
@@ -324,8 +318,4 @@ def test_order_list_and_detail_data_read_back_as_the_same_orders():
 
 
 def test_stock_is_set_absolutely_so_nothing_reads_it():
-    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1", platform_product_id="2") is None
-    with pytest.raises(NotImplementedError):
-        ADAPTER.parse_stock_query({}, platform_sku_id="1")
-    with pytest.raises(NotImplementedError):
-        ADAPTER.stock_query_data(platform_sku_id="1", quantity=1)
+    _support.assert_reads_no_stock(ADAPTER, CREDS)

@@ -359,12 +359,8 @@ def test_envelope_and_read_response_round_trip():
                                               (("28", "access_token已过期"), False),
                                               (("isv.param-invalid", "参数错误"), False)])
 def test_error_envelope_reads_back_as_platform_error(error, retryable):
-    call = ADAPTER.order_detail_call(CREDS, "1")
-    body = ADAPTER.envelope(call, None, error=error)
-    assert json.loads(body)["result"] != 1
-    with pytest.raises(PlatformError) as caught:
-        ADAPTER.read_response(call, 200, body)
-    assert caught.value.platform_code == error[0] and caught.value.retryable is retryable
+    assert json.loads(ADAPTER.envelope(ADAPTER.order_detail_call(CREDS, "1"), None, error=error))["result"] != 1
+    _support.assert_error_reads_back(ADAPTER, CREDS, error, retryable)
 
 
 def test_http_errors_are_retryable():

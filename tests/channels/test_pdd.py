@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
@@ -28,9 +27,8 @@ from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
 from tests.channels import _support
-from tests.channels._support import assert_refused, assert_unmappable
+from tests.channels._support import as_incoming, assert_refused, assert_unmappable
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "pdd"
 CREDS = Credentials(app_key="pdd-test-client", app_secret="pdd-test-secret", shop_id="100123",
                     access_token="b7e0c1a2d3f4token")
 NOW = datetime(2026, 11, 25, 20, 15, 5, tzinfo=SHANGHAI)
@@ -41,7 +39,7 @@ RELAY_QUERY = {"client_id": "pdd-test-client", "timestamp": "1795608904323",
 
 
 def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return _support.fixture("pdd", name)
 
 
 def order(name: str = "order_detail.json") -> dict:
@@ -54,10 +52,6 @@ def incoming(body: bytes, query: dict[str, str], content_type: str = "applicatio
 
 def form(body: bytes) -> Incoming:
     return incoming(body, {}, "application/x-www-form-urlencoded")
-
-
-def as_incoming(request) -> Incoming:
-    return Incoming(request.http_method, request.url, request.query, request.headers, request.body or b"")
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
@@ -138,7 +132,7 @@ def test_check_request_refuses_another_client_or_another_shops_token():
 # push (the PMC relay)
 
 def relayed(name: str = "pmc_trade_confirmed.json", query: dict[str, str] = RELAY_QUERY) -> Incoming:
-    return incoming((FIXTURES / name).read_bytes(), query)
+    return incoming(_support.fixture_bytes("pdd", name), query)
 
 
 def test_open_push_verifies_the_relayed_frame_and_reads_the_order_it_names():
@@ -166,7 +160,7 @@ def test_open_push_skips_control_frames_and_refuses_a_mall_mismatch():
 
     frames = [{"commandType": "HeartBeat"}, {"commandType": "Ack", "id": 1}]
     assert ADAPTER.open_push(CREDS, signed(json.dumps(frames).encode()), now=NOW) == []
-    frame = json.loads((FIXTURES / "pmc_trade_confirmed.json").read_text())
+    frame = _support.fixture("pdd", "pmc_trade_confirmed.json")
     frame["message"]["mallID"] = 999
     with pytest.raises(MappingError):
         ADAPTER.open_push(CREDS, signed(json.dumps(frame).encode()), now=NOW)
@@ -381,8 +375,4 @@ def test_order_list_and_detail_data_read_back_as_the_same_orders():
 
 
 def test_stock_is_set_absolutely_so_nothing_reads_it():
-    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1", platform_product_id="2") is None
-    with pytest.raises(NotImplementedError):
-        ADAPTER.parse_stock_query({}, platform_sku_id="1")
-    with pytest.raises(NotImplementedError):
-        ADAPTER.stock_query_data(platform_sku_id="1", quantity=1)
+    _support.assert_reads_no_stock(ADAPTER, CREDS)

@@ -7,7 +7,6 @@ import hmac
 import json
 from copy import deepcopy
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
@@ -30,9 +29,8 @@ from baodan.core.clock import SHANGHAI
 from baodan.core.errors import Invalid
 from baodan.orders.schemas import CanonicalOrder
 from tests.channels import _support
-from tests.channels._support import assert_refused, assert_unmappable
+from tests.channels._support import as_incoming, assert_refused, assert_unmappable
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "taobao"
 CREDS = Credentials(app_key="23456789", app_secret="tb-test-secret", shop_id="2200123456789",
                     access_token="6100a1b2c3d4e5f6session")
 NOW = datetime(2026, 11, 25, 20, 15, 5, tzinfo=SHANGHAI)
@@ -44,7 +42,7 @@ RELAY_QUERY = {"app_key": "23456789", "sign_method": "md5", "timestamp": "2026-1
 
 
 def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return _support.fixture("taobao", name)
 
 
 def trade(name: str = "order_detail.json") -> dict:
@@ -53,10 +51,6 @@ def trade(name: str = "order_detail.json") -> dict:
 
 def incoming(body: bytes, query: dict[str, str], content_type: str = "application/json") -> Incoming:
     return Incoming("POST", "/webhooks/taobao", query, {"content-type": content_type}, body)
-
-
-def as_incoming(request) -> Incoming:
-    return Incoming(request.http_method, request.url, request.query, request.headers, request.body or b"")
 
 
 def test_adapter_has_every_member_of_the_contract_with_the_same_parameters():
@@ -156,7 +150,7 @@ def test_check_request_refuses_another_app_or_another_shops_session():
 # push (the TMC relay)
 
 def relayed(name: str = "tmc_trade_buyer_pay.json", query: dict[str, str] = RELAY_QUERY) -> Incoming:
-    return incoming((FIXTURES / name).read_bytes(), query)
+    return incoming(_support.fixture_bytes("taobao", name), query)
 
 
 def test_open_push_verifies_the_relayed_message_and_reads_the_order_it_names():
@@ -185,7 +179,7 @@ def test_sign_push_round_trips_through_open_push_and_skips_other_topics():
     assert_refused(ADAPTER, CREDS, _support.changed(request, body=request.body.replace(b"0011", b"0013")), NOW)
     assert_refused(ADAPTER, CREDS, request, NOW + timedelta(minutes=11))
     item = PushNotice("1", "other", raw={"topic": "taobao_item_ItemUpdate"})
-    single = _support.as_incoming(ADAPTER.sign_push(CREDS, [item], url="/hook", now=NOW))
+    single = as_incoming(ADAPTER.sign_push(CREDS, [item], url="/hook", now=NOW))
     assert ADAPTER.open_push(CREDS, single, now=NOW) == []
 
 
@@ -399,8 +393,4 @@ def test_order_list_and_detail_data_read_back_as_the_same_orders():
 
 
 def test_stock_is_set_absolutely_so_nothing_reads_it():
-    assert ADAPTER.stock_query_call(CREDS, platform_sku_id="1", platform_product_id="2") is None
-    with pytest.raises(NotImplementedError):
-        ADAPTER.parse_stock_query({}, platform_sku_id="1")
-    with pytest.raises(NotImplementedError):
-        ADAPTER.stock_query_data(platform_sku_id="1", quantity=1)
+    _support.assert_reads_no_stock(ADAPTER, CREDS)
