@@ -173,7 +173,7 @@ def default_credentials(channel: str, *, shop_id: str) -> Credentials:
     token = _hex(channel, "access_token", 40)
     extra: dict[str, str] = {}
     if channel == "douyin":
-        app_key, app_secret = _digits(channel, "app_key", 19), str(uuid.UUID(_hex(channel, "app_secret", 32)))
+        app_key, app_secret = _digits(channel, "app_key", 19), str(uuid.UUID(secret_hex))
     elif channel == "kuaishou":
         app_key, app_secret = "ks" + _digits(channel, "app_key", 18), secret_hex
         extra = {"sign_secret": _hex(channel, "sign_secret", 32),
@@ -254,7 +254,7 @@ def _from_raw(raw: dict[str, Any]) -> SimConfig:
         if table.get("enabled", True) is False:
             platforms.pop(channel, None)
             continue
-        platforms[channel] = _platform(platforms[channel] if channel in platforms else default_platform(channel), table)
+        platforms[channel] = _platform(platforms[channel], table)
     extra_keys = set(sim) - {"host", "port"}
     if extra_keys:
         raise ValueError(f"unknown [sim] keys: {', '.join(sorted(extra_keys))}")
@@ -275,11 +275,12 @@ def _platform(base: PlatformConfig, table: dict[str, Any]) -> PlatformConfig:
                         shop_id=str(table.get("shop_id", creds.shop_id)),
                         access_token=table.get("access_token", creds.access_token),
                         extra={**creds.extra, **{k: str(v) for k, v in (table.get("extra") or {}).items()}})
-    skus = base.skus if "skus" not in table and shop == base.shop else demo_skus(shop)
     if "skus" in table:
         skus = tuple(_sku(item) for item in table["skus"])
         if not skus:
             raise ValueError(f"[platforms.{base.channel}] skus is empty")
+    else:
+        skus = base.skus if shop == base.shop else demo_skus(shop)
     return PlatformConfig(channel=base.channel, shop=shop, credentials=creds, skus=skus,
                           push_url=table.get("push_url", base.push_url),
                           initial_stock=int(table.get("initial_stock", base.initial_stock)),
@@ -332,11 +333,11 @@ def _bytes(channel: str, name: str, n: int) -> bytes:
 
 
 def _hex(channel: str, name: str, n: int) -> str:
-    return hashlib.sha256(f"baodan-sim:{channel}:{name}".encode()).hexdigest()[:n]
+    return _bytes(channel, name, 32).hex()[:n]
 
 
 def _digits(channel: str, name: str, n: int) -> str:
-    digits = str(int.from_bytes(hashlib.sha256(f"baodan-sim:{channel}:{name}".encode()).digest(), "big"))
+    digits = str(int.from_bytes(_bytes(channel, name, 32), "big"))
     return str(int(digits[0]) % 9 + 1) + digits[1:n]
 
 
