@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from baodan.catalog import repository as catalog
 from baodan.core import clock
-from baodan.core.db import Database, db_json, db_time, dialect_of, executemany, fetchall, in_list
+from baodan.core.db import Database, db_json, db_time, dialect_of, executemany, fetchall, in_list, read_json
 from baodan.intake.inbox import Inbox, InboxEvent
 from baodan.inventory import repository as stock
 from baodan.inventory import services as inventory
@@ -180,9 +180,9 @@ def _supersede(session: Session, news: list[_Change], fresh: list[_Change]) -> i
                 claims.setdefault((ch, o), [int(by)])
     if not claims:
         return 0
+    orders.lock_orders(session, claims.keys())  # before reading their state: another worker may hold them
     rows = [r for r in where_in("SELECT id, channel, platform_order_id, state, anomalies FROM sales_order "
                                 "WHERE platform_order_id", {k[1] for k in claims}) if (r[1], r[2]) in claims]
-    orders.lock_orders(session, [(r[1], r[2]) for r in rows])
     cancel = {int(r[0]): (claims[(r[1], r[2])], r[3], r[4]) for r in rows
               if r[3] not in (OrderState.cancelled, OrderState.shipped, OrderState.completed)}
     shipped_parents = {by for r in rows if r[3] in (OrderState.shipped, OrderState.completed)
@@ -199,11 +199,11 @@ def _supersede(session: Session, news: list[_Change], fresh: list[_Change]) -> i
     at = clock.sql_text(clock.utcnow())
     updates, history = [], []
     for order_id, (by, _, anomalies) in cancel.items():
-        marks = sorted({*_json_list(anomalies), Anomaly.superseded.value})
+        marks = sorted({*(read_json(anomalies) or ()), Anomaly.superseded.value})
         updates.append((OrderState.cancelled.value, db_json(dialect, marks), db_time(dialect, at), order_id))
         history.append((order_id, "superseded", db_time(dialect, at), db_json(dialect, {"by_order_ids": by})))
     for order_id, (_, _, anomalies) in hold.items():
-        marks = sorted({*_json_list(anomalies), Anomaly.superseded_after_shipping.value})
+        marks = sorted({*(read_json(anomalies) or ()), Anomaly.superseded_after_shipping.value})
         updates.append((OrderState.held.value, db_json(dialect, marks), db_time(dialect, at), order_id))
         history.append((order_id, "held", db_time(dialect, at),
                         db_json(dialect, {"why": Anomaly.superseded_after_shipping.value})))
@@ -211,10 +211,6 @@ def _supersede(session: Session, news: list[_Change], fresh: list[_Change]) -> i
                          "short_sku_ids = '[]', updated_at = ? WHERE id = ?", updates)
     orders.insert_events(session, history)
     return len(cancel)
-
-
-def _json_list(value: Any) -> list[str]:
-    return list(orjson.loads(value) if isinstance(value, str | bytes) else value or [])
 
 
 def _group(events: Sequence[InboxEvent]) -> dict[OrderKey, _Change]:

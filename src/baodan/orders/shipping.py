@@ -28,12 +28,11 @@ def ship_order(db: Database, *, order_id: int, carrier_code: str, waybill_no: st
     now = clock.utcnow()
     with db.write() as s:
         dialect = dialect_of(s)
-        rows = fetchall(s, "SELECT channel, platform_order_id, shop_id, state, warehouse_id FROM sales_order "
-                           "WHERE id = ?", (order_id,))
+        rows = fetchall(s, "SELECT channel, platform_order_id, shop_id FROM sales_order WHERE id = ?", (order_id,))
         if not rows or not scope.has_shop(rows[0][2]):
             raise OrderNotFound(f"no order {order_id}")
-        channel, platform_order_id, shop_id, _, _ = rows[0]
-        repository.lock_orders(s, [(channel, platform_order_id)])
+        channel, platform_order_id, shop_id = rows[0]
+        repository.lock_orders(s, [(channel, platform_order_id)])  # then read the state it holds
         ((state, warehouse_id),) = fetchall(s, "SELECT state, warehouse_id FROM sales_order WHERE id = ?", (order_id,))
         done = _shipment(s, order_id)
         if done is not None:
