@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, execute, fetchall
+from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall
 from baodan.core.errors import Invalid
 from baodan.identity import audit
 
@@ -54,11 +54,10 @@ def save(db: Database, channel: str, mapping: dict[str, str], *, actor: str, ip:
     with db.write() as s:
         dialect = dialect_of(s)
         before = codes(s, channel)
-        for carrier, code in mapping.items():
-            if not execute(s, "UPDATE channel_carrier SET platform_code = ?, updated_at = ? WHERE channel = ? "
-                              "AND carrier_code = ?", (code, db_time(dialect, now), channel, carrier)):
-                execute(s, "INSERT INTO channel_carrier (channel, carrier_code, platform_code, updated_at) "
-                           "VALUES (?, ?, ?, ?)", (channel, carrier, code, db_time(dialect, now)))
+        executemany(s, "INSERT INTO channel_carrier (channel, carrier_code, platform_code, updated_at) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (channel, carrier_code) DO UPDATE SET "
+                       "platform_code = excluded.platform_code, updated_at = excluded.updated_at",
+                    [(channel, carrier, code, db_time(dialect, now)) for carrier, code in mapping.items()])
         audit.record(s, actor=actor, action="settings.carriers", target=f"channel:{channel}", ip=ip,
                      detail={"changes": {c: {"before": before.get(c), "after": v} for c, v in mapping.items()
                                          if before.get(c) != v}})

@@ -34,13 +34,12 @@ def save(db: Database, pii: PiiCipher, *, shop_id: int, app_key: str, app_secret
             raise NotFound(f"no shop {shop_id}", code="catalog.not_found")
         old = fetchall(s, "SELECT app_key, platform_shop_id, base_url FROM shop_credential WHERE shop_id = ?",
                        (shop_id,))
-        values = (app_key, platform_shop_id, base_url, sealed, actor, db_time(dialect, now), shop_id)
-        if old:
-            execute(s, "UPDATE shop_credential SET app_key = ?, platform_shop_id = ?, base_url = ?, "
-                       "secrets_sealed = ?, updated_by = ?, updated_at = ? WHERE shop_id = ?", values)
-        else:
-            execute(s, "INSERT INTO shop_credential (app_key, platform_shop_id, base_url, secrets_sealed, updated_by, "
-                       "updated_at, shop_id) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        execute(s, "INSERT INTO shop_credential (app_key, platform_shop_id, base_url, secrets_sealed, updated_by, "
+                   "updated_at, shop_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id) DO UPDATE SET "
+                   "app_key = excluded.app_key, platform_shop_id = excluded.platform_shop_id, "
+                   "base_url = excluded.base_url, secrets_sealed = excluded.secrets_sealed, "
+                   "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                (app_key, platform_shop_id, base_url, sealed, actor, db_time(dialect, now), shop_id))
         audit.record(s, actor=actor, action="settings.shop_credentials", target=f"shop:{shop_id}", ip=ip,
                      detail={"before": dict(zip(("app_key", "platform_shop_id", "base_url"), old[0], strict=True))
                              if old else None,

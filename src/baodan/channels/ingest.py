@@ -18,7 +18,7 @@ from baodan.channels.credentials import CredentialCache
 from baodan.channels.registry import ADAPTERS
 from baodan.channels.transport import ShopLink
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, execute, fetchall
+from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall
 from baodan.identity.pii import PiiCipher
 from baodan.identity.scope import Scope
 from baodan.intake import services as intake
@@ -104,14 +104,14 @@ class ChannelIntake:
         now = clock.utcnow()
         with self.db.write() as s:
             dialect = dialect_of(s)
+            rows = []
             for order_id in dict.fromkeys(order_ids):
                 error = (errors or {}).get(order_id)
-                if not execute(s, "UPDATE channel_fetch SET last_error = coalesce(?, last_error) "
-                                  "WHERE shop_id = ? AND platform_order_id = ?", (error, shop_id, order_id)):
-                    execute(s, "INSERT INTO channel_fetch (shop_id, platform_order_id, requested_at, next_at, "
-                               "attempts, last_error) VALUES (?, ?, ?, ?, 0, ?)",
-                            (shop_id, order_id, db_time(dialect, now),
+                rows.append((shop_id, order_id, db_time(dialect, now),
                              db_time(dialect, now + (backoff(1) if error else timedelta(0))), error))
+            executemany(s, "INSERT INTO channel_fetch (shop_id, platform_order_id, requested_at, next_at, attempts, "
+                           "last_error) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (shop_id, platform_order_id) "
+                           "DO UPDATE SET last_error = coalesce(excluded.last_error, channel_fetch.last_error)", rows)
 
 
 def order_id_of(link: ShopLink, raw: dict[str, Any]) -> str:

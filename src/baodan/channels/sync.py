@@ -59,7 +59,7 @@ class ChannelSync:
         self.pull_lookback = pull_lookback
         self.stock_interval_s = stock_interval_s
         self._stock_since: datetime | None = None
-        self._stock_retry: set[tuple[int, str]] = set()
+        self._stock_retry: dict[tuple[int, str], stock_rules.Listing] = {}  # owed a push from an earlier pass
 
     def links(self, *, fresh: bool = False) -> list[ShopLink]:
         return self.directory.all(fresh=fresh)
@@ -149,9 +149,10 @@ class ChannelSync:
             if synced_to is None:
                 execute(s, "UPDATE channel_cursor SET last_run_at = ?, last_error = ? WHERE shop_id = ?",
                         (db_time(dialect, now), error[:500] if error else None, shop_id))
-            elif not execute(s, "UPDATE channel_cursor SET synced_to = ?, last_run_at = ?, last_error = NULL "
-                                "WHERE shop_id = ?", (db_time(dialect, synced_to), db_time(dialect, now), shop_id)):
-                execute(s, "INSERT INTO channel_cursor (shop_id, synced_to, last_run_at) VALUES (?, ?, ?)",
+            else:
+                execute(s, "INSERT INTO channel_cursor (shop_id, synced_to, last_run_at) VALUES (?, ?, ?) "
+                           "ON CONFLICT (shop_id) DO UPDATE SET synced_to = excluded.synced_to, "
+                           "last_run_at = excluded.last_run_at, last_error = NULL",
                         (shop_id, db_time(dialect, synced_to), db_time(dialect, now)))
 
     # ------------------------------------------------------------------------------------ write-back
@@ -209,9 +210,7 @@ class ChannelSync:
                                                           "WHERE updated_at >= ?", (db_time(dialect_of(s), since),))}
             items = {(i.shop_id, i.platform_sku_id): i
                      for i in stock_rules.listings(s, shop_ids=links.keys(), sku_ids=changed)}
-            if self._stock_retry:  # pushes that failed last time, whether or not their stock moved since
-                items.update({(i.shop_id, i.platform_sku_id): i for i in stock_rules.listings(s, shop_ids=links.keys())
-                              if (i.shop_id, i.platform_sku_id) in self._stock_retry})
+            items.update((k, v) for k, v in self._stock_retry.items() if k[0] in links)  # handed on or failed
             targets = stock_rules.sellable(s, items.values())
             pushed = {(int(a), b): int(c) for a, b, c in fetchall(
                 s, "SELECT shop_id, platform_sku_id, pushed_qty FROM channel_stock")}
@@ -221,15 +220,15 @@ class ChannelSync:
             if sent and time.monotonic() - started > self.stock_interval_s:
                 # a long backlog (a first push, a reconcile): hand the rest to the next pass, so that a SKU
                 # selling out meanwhile is seen within a pass and goes to the front
-                self._stock_retry.update(todo[index:])
+                self._stock_retry.update((k, items[k]) for k in todo[index:])
                 break
             try:
                 self._push_stock(links[key[0]], items[key], targets[key])
             except (BaoDanError, ValueError) as exc:
-                self._stock_retry.add(key)
+                self._stock_retry[key] = items[key]
                 self._record_stock(key, None, str(exc), now)
                 continue
-            self._stock_retry.discard(key)
+            self._stock_retry.pop(key, None)
             self._record_stock(key, targets[key], None, now)
             sent += 1
         return sent
@@ -258,10 +257,11 @@ class ChannelSync:
             if quantity is None:
                 execute(s, "UPDATE channel_stock SET last_error = ? WHERE shop_id = ? AND platform_sku_id = ?",
                         ((error or "")[:500], *key))
-            elif not execute(s, "UPDATE channel_stock SET pushed_qty = ?, pushed_at = ?, last_error = NULL "
-                                "WHERE shop_id = ? AND platform_sku_id = ?", (quantity, db_time(dialect, now), *key)):
+            else:
                 execute(s, "INSERT INTO channel_stock (shop_id, platform_sku_id, pushed_qty, pushed_at) "
-                           "VALUES (?, ?, ?, ?)", (*key, quantity, db_time(dialect, now)))
+                           "VALUES (?, ?, ?, ?) ON CONFLICT (shop_id, platform_sku_id) DO UPDATE SET "
+                           "pushed_qty = excluded.pushed_qty, pushed_at = excluded.pushed_at, last_error = NULL",
+                        (*key, quantity, db_time(dialect, now)))
 
     # ----------------------------------------------------------------------------------------- loops
 
