@@ -134,8 +134,8 @@ def get_allocations(sku_id: IdPath, rt: Rt, me: Me) -> Any:
     with rt.db.read() as s:
         rows = {r[0]: r[1:] for r in fetchall(s, "SELECT shop_id, percent, cap, set_aside FROM channel_allocation "
                                                  "WHERE sku_id = ?", (sku_id,))}
-        items = [i for i in stock.listings(s, shop_ids=sorted({i for (i,) in fetchall(s, "SELECT id FROM shop")}))
-                 if i.sku_id == sku_id and scope.has_shop(i.shop_id)]
+        shop_ids = [i for (i,) in fetchall(s, "SELECT id FROM shop") if scope.has_shop(i)]
+        items = [i for i in stock.listings(s, shop_ids=shop_ids, sku_ids=[sku_id]) if i.sku_id == sku_id]
         sellable = stock.sellable(s, items)
     return [{"shop_id": i.shop_id, "platform_sku_id": i.platform_sku_id,
              **dict(zip(("percent", "cap", "set_aside"), rows.get(i.shop_id, (None, None, None)), strict=True)),

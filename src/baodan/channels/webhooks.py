@@ -87,8 +87,7 @@ async def platform_push(platform: str, request: Request) -> Response:
     """A platform's order push (抖店, 快手, 淘宝 TMC relay, 拼多多 PMC relay, 微信小店): register
     `<BaoDan URL>/webhooks/<platform>` as the push URL in the platform's back office. Verified with the
     credentials of the shop (app) it names; answered in the platform's own success/failure shape."""
-    incoming = Incoming("POST", request.url.path, dict(request.query_params),
-                        {k.lower(): v for k, v in request.headers.items()}, await request.body())
+    incoming = _incoming(request, await request.body())
     answer = await run_in_threadpool(_accept_platform, request.app.state.runtime, platform, incoming,
                                      client_ip(request))
     return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
@@ -97,14 +96,18 @@ async def platform_push(platform: str, request: Request) -> Response:
 @router.get("/{platform}", dependencies=[Depends(public)])
 async def platform_handshake(platform: str, request: Request) -> Response:
     """A platform's check of the push URL (e.g. WeChat's echostr), answered as the platform expects."""
-    incoming = Incoming("GET", request.url.path, dict(request.query_params),
-                        {k.lower(): v for k, v in request.headers.items()}, b"")
+    incoming = _incoming(request, b"")
     rt = request.app.state.runtime
     for link in _candidates(rt, platform, incoming):
         answer = link.adapter.handshake(link.creds, incoming)
         if answer is not None:
             return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
     raise NotFound(f"no {platform} shop answers a URL check here", code="webhook.unknown_platform")
+
+
+def _incoming(request: Request, body: bytes) -> Incoming:
+    return Incoming(request.method, request.url.path, dict(request.query_params),
+                    {k.lower(): v for k, v in request.headers.items()}, body)
 
 
 def _candidates(rt: Any, platform: str, incoming: Incoming) -> list[ShopLink]:
@@ -134,7 +137,11 @@ def _accept_platform(rt: Any, platform: str, incoming: Incoming, ip: str | None)
     if notices is None:
         refused(rt, channel=platform, shop=(links[0].shop_code if len(links) == 1 else "?"), ip=ip, why=why)
         return adapter.push_answer(False)
-    by_shop = {k.creds.shop_id: k for k in links if k.creds.shop_id}
+    # a notice may name another shop of the same app (one app, several shops); never one whose
+    # credentials did not verify this push
+    by_shop = {k.creds.shop_id: k for k in links
+               if k.creds.shop_id and (k.creds.app_key, k.creds.app_secret) == (verified.creds.app_key,
+                                                                                verified.creds.app_secret)}
     full: dict[int, list[dict[str, Any]]] = {}
     named: dict[int, list[str]] = {}
     targets: dict[int, ShopLink] = {}
