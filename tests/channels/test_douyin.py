@@ -380,3 +380,10 @@ def test_legacy_envelope_and_http_errors():
     with pytest.raises(PlatformError) as caught:
         ADAPTER.read_response(call, 503, b"<html>busy</html>")
     assert caught.value.retryable
+
+
+def test_an_absurd_timestamp_reads_as_no_time_not_a_crash():
+    from baodan.channels.douyin.adapter import _parse_timestamp
+
+    assert [_parse_timestamp(v) for v in ("9" * 20, "0", "not a time")] == [None, None, None]
+    assert _parse_timestamp("1764650000") is not None

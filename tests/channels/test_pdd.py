@@ -376,3 +376,14 @@ def test_order_list_and_detail_data_read_back_as_the_same_orders():
 
 def test_stock_is_set_absolutely_so_nothing_reads_it():
     _support.assert_reads_no_stock(ADAPTER, CREDS)
+
+
+def test_an_absurd_timestamp_is_a_bad_signature_not_a_crash():
+    from datetime import UTC, datetime
+
+    from baodan.channels.base import BadSignature
+    from baodan.channels.pdd.adapter import _check_timestamp
+
+    for value in ("9" * 20, "0", "abc", ""):
+        with pytest.raises(BadSignature):
+            _check_timestamp(value, datetime.now(UTC))

@@ -105,9 +105,13 @@ def from_epoch(value: Any, path: str, *, ms: bool = False) -> datetime:
         number = int(value)
     except ValueError:
         raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path}) from None
-    if number <= 0:
-        raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path})
-    return (_EPOCH + timedelta(milliseconds=number) if ms else _EPOCH + timedelta(seconds=number)).astimezone(SHANGHAI)
+    try:
+        if number <= 0:
+            raise OverflowError
+        return (_EPOCH + timedelta(milliseconds=number) if ms else _EPOCH + timedelta(seconds=number)).astimezone(
+            SHANGHAI)
+    except OverflowError:  # zero, negative, or past year 9999
+        raise MappingError(f"{path} is not a unix timestamp: {value!r}", details={"field": path}) from None
 
 
 def to_epoch(value: datetime | str, *, ms: bool = False) -> int:

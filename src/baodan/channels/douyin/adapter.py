@@ -311,9 +311,7 @@ def _retryable(code: str, sub_code: str) -> bool:
 
 
 def _parse_timestamp(value: str) -> datetime | None:
-    if value.isdigit():
-        return from_epoch(value, "timestamp") if int(value) > 0 else None
     try:
-        return parse_time(value, "timestamp")
-    except MappingError:
+        return from_epoch(value, "timestamp") if value.isdigit() else parse_time(value, "timestamp")
+    except MappingError:  # malformed, zero or absurdly large: no readable time
         return None

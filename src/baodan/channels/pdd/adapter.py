@@ -279,7 +279,10 @@ def _param_value(value: str) -> Any:
 
 def _check_timestamp(value: str, now: datetime) -> None:
     """Unix seconds (or milliseconds), within 10 minutes of `now`."""
-    at = from_epoch(value, "timestamp", ms=int(value) > 10**11) if value.isdigit() and int(value) > 0 else None
+    try:
+        at = from_epoch(value, "timestamp", ms=value.isdigit() and int(value) > 10**11)
+    except MappingError:  # not digits, zero, or absurdly large
+        at = None
     _common.check_fresh(at, now, value)
 
 
