@@ -130,10 +130,7 @@ class PiiCipher:
     def seal_receiver(self, receiver: dict[str, Any] | None) -> SealedReceiver | None:
         if receiver is None:
             return None
-        public: dict[str, Any] = {k: receiver.get(k) for k in REGION_FIELDS if receiver.get(k) is not None}
-        public["name"] = mask_name(receiver.get("name"))
-        public["phone"] = mask_phone(receiver.get("phone"))
-        public["address"] = mask_address(receiver.get("address"))
+        public = mask_receiver(receiver)
         fields = {k: receiver.get(k) for k in SEALED_FIELDS}
         if receiver.get("platform_cipher"):
             fields["platform_cipher"] = receiver["platform_cipher"]
@@ -222,6 +219,16 @@ def normalise_phone(phone: str | None) -> str:
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits
+
+
+def mask_receiver(receiver: dict[str, Any]) -> dict[str, Any]:
+    """What may be shown of a receiver: the region as given, name, phone and address masked; nothing else
+    (never `platform_cipher`)."""
+    public: dict[str, Any] = {k: receiver.get(k) for k in REGION_FIELDS if receiver.get(k) is not None}
+    public["name"] = mask_name(receiver.get("name"))
+    public["phone"] = mask_phone(receiver.get("phone"))
+    public["address"] = mask_address(receiver.get("address"))
+    return public
 
 
 def mask_phone(phone: str | None) -> str | None:

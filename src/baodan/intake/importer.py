@@ -51,7 +51,7 @@ from pydantic import ValidationError
 
 from baodan.core.clock import SHANGHAI
 from baodan.core.errors import BaoDanError
-from baodan.identity.pii import PiiCipher, mask_address, mask_name, mask_phone
+from baodan.identity.pii import PiiCipher, mask_receiver
 from baodan.identity.scope import EVERYTHING, Scope
 from baodan.intake import services as intake
 from baodan.intake.errors import UnknownShop
@@ -831,7 +831,9 @@ def preview_rows(mapped: Iterable[MappedOrder]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for item in mapped:
         order = item.order
-        receiver = order.receiver
+        shown = mask_receiver(order.receiver.model_dump()) if order.receiver is not None else None
+        receiver = None if shown is None else " ".join(
+            shown[k] for k in ("name", "phone", "province", "city", "district", "address") if shown.get(k))
         for row, line in zip(item.rows, order.lines, strict=False):
             out.append({
                 "row": row, "platform_order_id": order.platform_order_id, "status": order.status.value,
@@ -840,9 +842,7 @@ def preview_rows(mapped: Iterable[MappedOrder]) -> list[dict[str, Any]]:
                 "platform_sku_id": line.platform_sku_id, "title": line.title, "quantity": line.quantity,
                 "unit_price_fen": line.unit_price_fen, "amount_fen": line.amount_fen,
                 "paid_total_fen": order.paid_total_fen,
-                "receiver": None if receiver is None else " ".join(p for p in (
-                    mask_name(receiver.name), mask_phone(receiver.phone), receiver.province, receiver.city,
-                    receiver.district, mask_address(receiver.address)) if p)})
+                "receiver": receiver})
     return out
 
 
@@ -850,8 +850,7 @@ def masked_order(order: CanonicalOrder) -> dict[str, Any]:
     """A previewed order as JSON, the receiver's name, phone and address masked."""
     body = order.model_dump(mode="json")
     if body.get("receiver"):
-        r = body["receiver"]
-        r["name"], r["phone"], r["address"] = mask_name(r["name"]), mask_phone(r["phone"]), mask_address(r["address"])
+        body["receiver"] = mask_receiver(body["receiver"])  # as every answer shows it: no ciphertext either
     return body
 
 
