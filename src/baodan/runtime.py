@@ -102,7 +102,7 @@ class Runtime:
         sync = ChannelSync(self.db, self.inbox, self.shops, self.pii, pull_interval_s=self.settings.pull_interval_s,
                            pull_lookback=timedelta(hours=self.settings.pull_lookback_hours),
                            stock_interval_s=self.settings.stock_push_interval_ms / 1000,
-                           max_orders=self.settings.max_orders_per_request)
+                           directory=self.links, intake=self.channel_intake)
         self.threads += sync.start(stop)
 
     def start_worker_thread(self) -> None:

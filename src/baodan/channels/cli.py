@@ -90,7 +90,8 @@ def pull(shop: Annotated[str, typer.Argument(help="BaoDan shop code")]) -> None:
     runtime = Runtime.open(settings())
     try:
         shop_id, _ = _shop(runtime.db, shop)
-        sync = ChannelSync(runtime.db, runtime.inbox, runtime.shops, runtime.pii)
+        sync = ChannelSync(runtime.db, runtime.inbox, runtime.shops, runtime.pii, directory=runtime.links,
+                           intake=runtime.channel_intake)
         link = sync.link(shop_id)
         if link is None:
             raise CliError(f"shop {shop!r} is not connected to a platform: `baodan channels connect {shop} …`",

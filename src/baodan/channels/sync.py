@@ -48,12 +48,14 @@ class ChannelSync:
     def __init__(self, db: Database, inbox: Inbox, shops: intake.ShopDirectory, pii: PiiCipher, *,
                  transport: Transport | None = None, pull_interval_s: float = 60.0,
                  pull_lookback: timedelta = timedelta(hours=24), stock_interval_s: float = 0.2,
-                 max_orders: int = 5000) -> None:
+                 max_orders: int = 5000, directory: LinkDirectory | None = None,
+                 intake: ChannelIntake | None = None) -> None:
+        """`directory` and `intake`: a runtime's own, so a process keeps one credential cache."""
         self.db = db
         self.call_log = CallLog(db)
         self.transport = transport or Transport(self.call_log)
-        self.directory = LinkDirectory(db, CredentialCache(db, pii))
-        self.intake = ChannelIntake(db, inbox, shops, pii, max_orders=max_orders)
+        self.directory = directory or LinkDirectory(db, CredentialCache(db, pii))
+        self.intake = intake or ChannelIntake(db, inbox, shops, pii, max_orders=max_orders)
         self.ingest, self.request_fetch = self.intake.ingest, self.intake.request_fetch
         self.pull_interval_s = pull_interval_s
         self.pull_lookback = pull_lookback
