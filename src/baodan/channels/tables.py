@@ -2,7 +2,7 @@
 orders to fetch, write-backs and stock pushes owed), per-channel stock allocation, shipments, and the
 log of every call made to a platform."""
 
-from sqlalchemy import Boolean, Column, Identity, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, Identity, Index, Integer, String, Table, UniqueConstraint
 
 from baodan.core.db import BigIntPK, Json, UtcDateTime, metadata
 
@@ -15,6 +15,9 @@ shop_credential = Table(
     Column("secrets_sealed", String(4000), nullable=False),  # app secret, tokens: sealed like PII
     Column("updated_by", String(100), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("token_expires_at", UtcDateTime),  # when the sealed access token stops working (None: not known)
+    Column("refresh_expires_at", UtcDateTime),  # when the sealed refresh token does
+    Column("calls_per_second", Float),  # the shop's granted call rate where raised above the adapter's default
 )
 
 # Incremental pull: every order updated up to `synced_to` has been read into the inbox.
