@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from baodan.catalog import schemas as catalog_schemas
 from baodan.catalog import services as catalog
+from baodan.channels.transport import CallLog, Transport
 from baodan.core.db import fetchall
 from baodan.identity import accounts, audit
 from tests.api.test_security import PASSWORD, _login
@@ -44,3 +45,24 @@ def test_a_skus_stock_can_be_shared_between_shops_and_each_sees_its_sellable(run
         assert fetchall(s, "SELECT count(*) FROM channel_allocation")[0][0] == 0
     error_body(client.put(url, json=[{"shop_id": b, "percent": 101}]), 422, "request.invalid")
     error_body(client.put(f"{API}/skus/99999/allocations", json=[]), 404, "catalog.not_found")
+
+
+def test_a_shops_granted_call_rate_is_set_shown_and_used_by_the_transport(runtime, db, client) -> None:
+    shop_id = make_catalog(db, skus={"A": 1})["SHOP-A"]
+    transport = Transport(CallLog(db))
+    body = {"app_key": "dy-app", "app_secret": "secret-12345", "platform_shop_id": "777"}
+    assert client.put(f"{API}/shops/{shop_id}/credentials", json=body).json()["calls_per_second"] is None
+    link = runtime.links.of_channel("douyin")[0]
+    assert transport.bucket(link).rate == link.adapter.calls_per_second  # the default
+    saved = client.put(f"{API}/shops/{shop_id}/credentials", json={**body, "calls_per_second": 200}).json()
+    assert saved["calls_per_second"] == 200
+    assert client.get(f"{API}/shops/{shop_id}/credentials").json()["calls_per_second"] == 200
+    link = runtime.links.of_channel("douyin")[0]
+    assert link.calls_per_second == 200 and transport.bucket(link).rate == 200
+    for wrong in (0, -1, 10_001):
+        error_body(client.put(f"{API}/shops/{shop_id}/credentials", json={**body, "calls_per_second": wrong}),
+                   422, "request.invalid")
+    with db.read() as s:
+        record = audit.search(s, action="settings.shop_credentials")[0]
+    detail = record["detail"]
+    assert detail["before"]["calls_per_second"] is None and detail["after"]["calls_per_second"] == 200

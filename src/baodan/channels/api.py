@@ -38,6 +38,8 @@ class CredentialsWrite(BaseModel):
         "the platform's gateway root; leave out for the production gateway (a simulator or sandbox: its URL)"))
     access_token: str | None = Field(default=None, max_length=2000, description="write-only")
     extra: dict[str, str] = Field(default_factory=dict, max_length=20, description="write-only platform specifics")
+    calls_per_second: float | None = Field(default=None, gt=0, le=credentials.MAX_CALLS_PER_SECOND, description=(
+        "the call rate the platform granted this shop, where above the default; leave out for the default"))
 
 
 class CredentialsRead(BaseModel):
@@ -46,6 +48,7 @@ class CredentialsRead(BaseModel):
     app_key: str | None
     platform_shop_id: str | None
     base_url: str | None = None
+    calls_per_second: float | None = None
     updated_by: str | None
     updated_at: datetime | None
     generated_secret: str | None = Field(default=None, description="only in the answer that generated it")
@@ -80,7 +83,8 @@ def put_credentials(shop_id: IdPath, body: CredentialsWrite, rt: Rt, me: Me, req
         secret = generated = credentials.new_secret()
     saved = credentials.save(rt.db, rt.pii, shop_id=shop_id, app_key=body.app_key, app_secret=secret,
                              platform_shop_id=body.platform_shop_id, base_url=body.base_url,
-                             access_token=body.access_token, extra=body.extra, actor=me.actor, ip=client_ip(request))
+                             access_token=body.access_token, extra=body.extra,
+                             calls_per_second=body.calls_per_second, actor=me.actor, ip=client_ip(request))
     rt.credentials.forget(shop_id)
     rt.links.forget()
     return {**saved, "generated_secret": generated}

@@ -33,7 +33,9 @@ def connect(shop: Annotated[str, typer.Argument(help="BaoDan shop code")],
             = None,
             extra: Annotated[list[str] | None, typer.Option(help="a platform specific KEY=VALUE (repeat), e.g. 快手 "
                                                             "sign_secret=… message_secret=…, 微信 token=… "
-                                                            "encoding_aes_key=…")] = None) -> None:
+                                                            "encoding_aes_key=…")] = None,
+            calls_per_second: Annotated[float | None, typer.Option(
+                help="the call rate the platform granted this shop, where above the default")] = None) -> None:
     """Set a shop's platform credentials (replacing all of them)."""
     from baodan.channels import credentials
     from baodan.cli import CLI_ACTOR, CliError, _open_db, console, settings
@@ -48,7 +50,8 @@ def connect(shop: Annotated[str, typer.Argument(help="BaoDan shop code")],
     shop_id, channel = _shop(db, shop)
     credentials.save(db, PiiCipher.from_settings(settings()), shop_id=shop_id, app_key=app_key, app_secret=app_secret,
                      platform_shop_id=platform_shop_id, base_url=base_url, access_token=access_token,
-                     extra={key: value for key, _, value in pairs}, actor=CLI_ACTOR)
+                     extra={key: value for key, _, value in pairs}, calls_per_second=calls_per_second,
+                     actor=CLI_ACTOR)
     console.print(f"{shop} ({channel}) connected; push URL to register: <BaoDan URL>/webhooks/{channel}")
 
 

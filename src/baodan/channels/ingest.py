@@ -54,14 +54,15 @@ class LinkDirectory:
             if not fresh and time.monotonic() - self._links[0] < self.ttl_s:
                 return self._links[1]
         with self.db.read() as s:
-            rows = fetchall(s, "SELECT s.id, s.code, s.channel, c.base_url FROM shop s JOIN shop_credential c "
+            rows = fetchall(s, "SELECT s.id, s.code, s.channel, c.base_url, c.calls_per_second FROM shop s "
+                               "JOIN shop_credential c "
                                "ON c.shop_id = s.id WHERE s.active = ? ORDER BY s.id", (True,))
         links = []
-        for shop_id, code, channel, base_url in rows:
+        for shop_id, code, channel, base_url, rate in rows:
             creds = self.credentials.get(int(shop_id))
             if channel in ADAPTERS and creds is not None:
                 links.append(ShopLink(int(shop_id), code, channel, ADAPTERS[channel], creds,
-                                      base_url or GATEWAYS[channel]))
+                                      base_url or GATEWAYS[channel], float(rate) if rate else None))
         with self._lock:
             self._links = (time.monotonic(), links)
         return links

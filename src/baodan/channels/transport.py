@@ -41,6 +41,7 @@ class ShopLink:
     adapter: Adapter
     creds: Credentials
     base_url: str
+    calls_per_second: float | None = None  # the shop's granted rate; None: the adapter's default
 
 
 class TokenBucket:
@@ -141,9 +142,10 @@ class Transport:
 
     def bucket(self, link: ShopLink) -> TokenBucket:
         with self._lock:
+            rate = link.calls_per_second or link.adapter.calls_per_second
             bucket = self._buckets.get(link.shop_id)
-            if bucket is None:
-                bucket = self._buckets[link.shop_id] = TokenBucket(link.adapter.calls_per_second, sleep=self._sleep)
+            if bucket is None or bucket.rate != max(rate, 0.01):  # new, or the shop's rate changed
+                bucket = self._buckets[link.shop_id] = TokenBucket(rate, sleep=self._sleep)
             return bucket
 
     def call(self, link: ShopLink, call: Call) -> dict[str, Any]:
