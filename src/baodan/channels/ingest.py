@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -75,15 +75,21 @@ class LinkDirectory:
             self._links = (-1e9, [])
 
 
+class Ingested(NamedTuple):
+    accepted: int
+    duplicates: int
+    failed: list[tuple[str, str]]  # unmappable: (platform order id, reason)
+    taken: list[str]  # the platform order ids that went to the inbox (new or already there)
+
+
 class ChannelIntake:
     def __init__(self, db: Database, inbox: Inbox, shops: intake.ShopDirectory, pii: PiiCipher, *,
                  max_orders: int = 5000) -> None:
         self.db, self.inbox, self.shops, self.pii, self.max_orders = db, inbox, shops, pii, max_orders
 
-    def ingest(self, link: ShopLink,
-               platform_orders: Iterable[dict[str, Any]]) -> tuple[int, int, list[tuple[str, str]]]:
-        """Map platform order objects to canonical orders and put them in the inbox. Returns (accepted,
-        duplicates, unmappable (order id, reason)); the unmappable ones are queued for a detail fetch."""
+    def ingest(self, link: ShopLink, platform_orders: Iterable[dict[str, Any]]) -> Ingested:
+        """Map platform order objects to canonical orders and put them in the inbox; the unmappable ones
+        are queued for a detail fetch with the reason."""
         orders: list[CanonicalOrder] = []
         failed: list[tuple[str, str]] = []
         for raw in platform_orders:
@@ -98,21 +104,28 @@ class ChannelIntake:
             accepted, duplicates = accepted + result.accepted, duplicates + result.duplicates
         if failed:
             self.request_fetch(link.shop_id, [oid for oid, _ in failed], errors=dict(failed))
-        return accepted, duplicates, failed
+        return Ingested(accepted, duplicates, failed, [o.platform_order_id for o in orders])
 
-    def request_fetch(self, shop_id: int, order_ids: Iterable[str], *, errors: dict[str, str] | None = None) -> None:
-        """Queue orders for a detail call (an order already queued stays queued once)."""
+    def request_fetch(self, shop_id: int, order_ids: Iterable[str], *, errors: dict[str, str] | None = None,
+                      updated: Mapping[str, datetime | None] | None = None) -> None:
+        """Queue orders for a detail call (an order already queued stays queued once, remembering the
+        newest request). `updated`: the update time a push stated per order, where it stated one."""
         now = clock.utcnow()
         with self.db.write() as s:
             dialect = dialect_of(s)
             rows = []
             for order_id in dict.fromkeys(order_ids):
                 error = (errors or {}).get(order_id)
+                stated = (updated or {}).get(order_id)
                 rows.append((shop_id, order_id, db_time(dialect, now),
+                             db_time(dialect, stated) if stated is not None else None,
                              db_time(dialect, now + (backoff(1) if error else timedelta(0))), error))
-            executemany(s, "INSERT INTO channel_fetch (shop_id, platform_order_id, requested_at, next_at, attempts, "
-                           "last_error) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (shop_id, platform_order_id) "
-                           "DO UPDATE SET last_error = coalesce(excluded.last_error, channel_fetch.last_error)", rows)
+            executemany(s, "INSERT INTO channel_fetch (shop_id, platform_order_id, requested_at, updated_at, "
+                           "next_at, attempts, last_error) VALUES (?, ?, ?, ?, ?, 0, ?) "
+                           "ON CONFLICT (shop_id, platform_order_id) DO UPDATE SET "
+                           "requested_at = excluded.requested_at, "
+                           "updated_at = coalesce(excluded.updated_at, channel_fetch.updated_at), "
+                           "last_error = coalesce(excluded.last_error, channel_fetch.last_error)", rows)
 
 
 def order_id_of(link: ShopLink, raw: dict[str, Any]) -> str:

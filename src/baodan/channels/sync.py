@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from baodan.channels import carriers
 from baodan.channels import stock as stock_rules
-from baodan.channels.base import PlatformError
+from baodan.channels.base import OrderPage, PlatformError
 from baodan.channels.credentials import CredentialCache
 from baodan.channels.ingest import ChannelIntake, LinkDirectory, backoff, order_id_of
 from baodan.channels.transport import CallLog, ShopLink, Transport
@@ -42,6 +43,12 @@ LEASE = timedelta(minutes=5)
 IDLE_WAIT_S = 5.0  # how long the loops sleep while no shop is connected
 PULL_OVERLAP = timedelta(minutes=2)  # re-read before the cursor: platforms index updates a little late
 FETCH_BATCH = 50
+# A shop with at least BULK_FETCH due orders (a live session) is read by its order list, a page of orders a
+# call, from the oldest update time its pushes stated, instead of one detail call an order; what the list
+# does not show (the platform indexes late) is left to detail calls.
+BULK_FETCH = 20
+BULK_MARGIN = timedelta(seconds=2)  # platforms' update times are in whole seconds, pushes a moment later
+LIST_PAGE_SIZE = 50  # within every platform's page limit
 
 
 class ChannelSync:
@@ -72,8 +79,71 @@ class ChannelSync:
     # ----------------------------------------------------------------------------------------- fetch
 
     def fetch_once(self, *, now: datetime | None = None) -> int:
-        """Read due queued orders by detail calls; returns how many went to the inbox."""
+        """Read due queued orders (by the order list for shops with many, else by detail calls); returns
+        how many went to the inbox."""
         now = now or clock.utcnow()
+        with self.db.read() as s:
+            deep = {int(shop_id): read_time(oldest) for shop_id, count, oldest in fetchall(
+                s, "SELECT shop_id, count(*), min(coalesce(updated_at, requested_at)) FROM channel_fetch "
+                   "WHERE next_at <= ? AND attempts = 0 GROUP BY shop_id", (db_time(dialect_of(s), now),))
+                if count >= BULK_FETCH}
+        done = 0
+        for shop_id, oldest in deep.items():
+            link = self.link(shop_id)
+            if link is not None:
+                done += self._fetch_by_list(link, oldest)
+        return done + self._fetch_by_detail(now)
+
+    def _fetch_by_list(self, link: ShopLink, oldest: datetime) -> int:
+        """Read a shop's queued orders by listing what was updated since the oldest of them; each listed
+        order leaves the queue (unless a newer push came meanwhile), the rest go to detail calls."""
+        started = clock.utcnow()
+        done = 0
+        try:
+            start = oldest - BULK_MARGIN
+            while start < started:
+                end = min(started, start + link.adapter.max_list_window)
+                done += self._list_window(link, start, end, queued_before=started)
+                start = end
+        except (BaoDanError, ValueError) as exc:  # refused or unreachable: detail calls take over
+            log.warning("listing the queued orders of shop %s failed: %s", link.shop_code, exc)
+        with self.db.write() as s:
+            execute(s, "UPDATE channel_fetch SET attempts = 1 WHERE shop_id = ? AND attempts = 0 AND requested_at <= ?",
+                    (link.shop_id, db_time(dialect_of(s), started)))
+        return done
+
+    def _list_window(self, link: ShopLink, start: datetime, end: datetime, *, queued_before: datetime) -> int:
+        done = 0
+        for result in self._pages(link, start, end):
+            if result.ids_only:  # the list names orders only: no gain over detail calls
+                return done
+            done += self._take_listed(link, result.orders, queued_before=queued_before)
+        return done
+
+    def _pages(self, link: ShopLink, start: datetime, end: datetime) -> Iterator[OrderPage]:
+        """The shop's order list for updates within [start, end], page by page."""
+        page, cursor = 1, None
+        while True:
+            call = link.adapter.order_list_call(link.creds, updated_from=start, updated_to=end, page=page,
+                                                cursor=cursor, page_size=LIST_PAGE_SIZE)
+            result = link.adapter.parse_order_list(self.transport.call(link, call), page=page,
+                                                   page_size=LIST_PAGE_SIZE)
+            yield result
+            if not result.has_more or not result.orders:
+                return
+            page, cursor = page + 1, result.next_cursor
+
+    def _take_listed(self, link: ShopLink, orders: list[dict[str, Any]], *, queued_before: datetime) -> int:
+        """Listed orders into the inbox; those queued for a fetch before `queued_before` are done with
+        (an unmappable one stays queued with its reason)."""
+        result = self.ingest(link, orders)
+        with self.db.write() as s:
+            queued = db_time(dialect_of(s), queued_before)
+            executemany(s, "DELETE FROM channel_fetch WHERE shop_id = ? AND platform_order_id = ? "
+                           "AND requested_at <= ?", [(link.shop_id, order_id, queued) for order_id in result.taken])
+        return result.accepted + result.duplicates
+
+    def _fetch_by_detail(self, now: datetime) -> int:
         with self.db.write() as s:
             dialect = dialect_of(s)
             due = fetchall(s, "SELECT shop_id, platform_order_id, attempts FROM channel_fetch WHERE next_at <= ? "
@@ -89,7 +159,7 @@ class ChannelSync:
             try:
                 call = link.adapter.order_detail_call(link.creds, order_id)
                 detail = link.adapter.parse_order_detail(self.transport.call(link, call))
-                accepted, duplicates, failed = self.ingest(link, [detail])
+                accepted, duplicates, failed, _ = self.ingest(link, [detail])
             except (BaoDanError, ValueError) as exc:  # refused, unreachable, or unmappable: retried later
                 self._fetch_failed(shop_id, order_id, attempts, str(exc), now)
                 continue
@@ -122,7 +192,7 @@ class ChannelSync:
         try:
             while start < end:
                 window_end = min(end, start + link.adapter.max_list_window)
-                read += self._pull_window(link, start, window_end)
+                read += self._pull_window(link, start, window_end, queued_before=now)
                 self._save_cursor(link.shop_id, window_end, None, now)
                 start = window_end
         except PlatformError as exc:
@@ -130,20 +200,15 @@ class ChannelSync:
             raise
         return read
 
-    def _pull_window(self, link: ShopLink, start: datetime, end: datetime) -> int:
-        page, cursor, read, size = 1, None, 0, 50
-        while True:
-            call = link.adapter.order_list_call(link.creds, updated_from=start, updated_to=end, page=page,
-                                                cursor=cursor, page_size=size)
-            result = link.adapter.parse_order_list(self.transport.call(link, call), page=page, page_size=size)
+    def _pull_window(self, link: ShopLink, start: datetime, end: datetime, *, queued_before: datetime) -> int:
+        read = 0
+        for result in self._pages(link, start, end):
             if result.ids_only:
                 self.request_fetch(link.shop_id, [order_id_of(link, o) for o in result.orders])
             else:
-                self.ingest(link, result.orders)
+                self._take_listed(link, result.orders, queued_before=queued_before)
             read += len(result.orders)
-            if not result.has_more or not result.orders:
-                return read
-            page, cursor = page + 1, result.next_cursor
+        return read
 
     def _save_cursor(self, shop_id: int, synced_to: datetime | None, error: str | None, now: datetime) -> None:
         with self.db.write() as s:

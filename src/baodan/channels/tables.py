@@ -35,6 +35,7 @@ channel_fetch = Table(
     Column("shop_id", BigIntPK, primary_key=True),
     Column("platform_order_id", String(64), primary_key=True),
     Column("requested_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),  # the order's update time as the push stated it (None: not stated)
     Column("next_at", UtcDateTime, nullable=False, index=True),
     Column("attempts", Integer, nullable=False),
     Column("last_error", String(500)),

@@ -143,7 +143,7 @@ def _accept_platform(rt: Any, platform: str, incoming: Incoming, ip: str | None)
                if k.creds.shop_id and (k.creds.app_key, k.creds.app_secret) == (verified.creds.app_key,
                                                                                 verified.creds.app_secret)}
     full: dict[int, list[dict[str, Any]]] = {}
-    named: dict[int, list[str]] = {}
+    named: dict[int, dict[str, Any]] = {}  # shop → order id → the update time the push stated
     targets: dict[int, ShopLink] = {}
     for notice in notices:
         link = by_shop.get(notice.platform_shop_id or "", verified)
@@ -151,9 +151,11 @@ def _accept_platform(rt: Any, platform: str, incoming: Incoming, ip: str | None)
         if notice.order is not None:
             full.setdefault(link.shop_id, []).append(notice.order)
         else:
-            named.setdefault(link.shop_id, []).append(notice.platform_order_id)
+            stated = named.setdefault(link.shop_id, {})
+            stated[notice.platform_order_id] = max(filter(None, (stated.get(notice.platform_order_id),
+                                                                 notice.occurred_at)), default=None)
     for shop_id, orders in full.items():
         rt.channel_intake.ingest(targets[shop_id], orders)
-    for shop_id, order_ids in named.items():
-        rt.channel_intake.request_fetch(shop_id, order_ids)
+    for shop_id, stated in named.items():
+        rt.channel_intake.request_fetch(shop_id, stated, updated=stated)
     return adapter.push_answer(True)
