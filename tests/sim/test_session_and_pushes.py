@@ -124,3 +124,22 @@ def test_no_push_is_sent_without_a_push_url(simulator: Simulator) -> None:
     channel = PLATFORMS[0]
     simulator.add_orders(channel, 2)
     assert simulator.store.push_counts(channel).sent == 0 and simulator.simulation.pushes.pending == 0
+
+
+def test_batched_pushes_carry_several_notices_where_the_platform_does_and_one_elsewhere(receiver: Receiver) -> None:
+    config = sim_config()
+    config = replace(config, pushes=replace(config.pushes, push_to=receiver.url, batch=10, linger_s=0.05))
+    with Simulator(config, id_base=ID_BASE) as sim:
+        douyin = sim.add_orders("douyin", 25, seed=1)
+        kuaishou = sim.add_orders("kuaishou", 3, seed=1)
+        sim.wait_pushes(10)
+        received = receiver.received()
+        creds = {p: sim.credentials(p) for p in ("douyin", "kuaishou")}
+    notices = {p: [len(ADAPTERS[p].open_push(creds[p], r, now=clock.utcnow())) for c, r in received if c == p]
+               for p in creds}
+    assert sorted(notices["douyin"]) == [5, 10, 10]  # two full batches, the rest after linger_s
+    assert notices["kuaishou"] == [1, 1, 1]  # 快手 pushes one message a request
+    opened = [n.platform_order_id for c, r in received if c == "douyin"
+              for n in ADAPTERS["douyin"].open_push(creds["douyin"], r, now=clock.utcnow())]
+    assert sorted(opened) == sorted(o["platform_order_id"] for o in douyin)
+    assert len(kuaishou) == 3

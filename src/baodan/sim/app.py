@@ -45,7 +45,7 @@ def create_app(sim: Simulation) -> Starlette:
         return Response(body, status, media_type="application/json;charset=UTF-8")
 
     async def status(request: Request) -> Response:
-        return _json({"platforms": sim.store.status(), "pending_pushes": sim.pushes.pending,
+        return _json({"platforms": sim.store.status(), "pending_pushes": sim.pending_pushes,
                       "pushes_paused": sim.pushes.paused, "session": sim.session.status() if sim.session else None})
 
     async def list_orders(request: Request) -> Response:

@@ -84,6 +84,11 @@ class PushConfig:
     max_retry_s: float = 10.0
     timeout_s: float = 5.0
     concurrency: int = 32
+    # up to `batch` notices in one push where the platform's push carries several (抖店's array, the TMC
+    # relay), sent when full or `linger_s` after the first; 1: a push per notice. Duplicates and held-back
+    # (out-of-order) notices always go alone.
+    batch: int = 1
+    linger_s: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,8 @@ def _from_raw(raw: dict[str, Any]) -> SimConfig:
     if session.platforms:
         session = replace(session, platforms=tuple(session.platforms))
     pushes = PushConfig(**_known(PushConfig, raw.get("pushes") or {}, "pushes"))
+    if pushes.batch < 1 or pushes.linger_s < 0 or pushes.concurrency < 1:
+        raise ValueError("[pushes] batch and concurrency must be at least 1, linger_s at least 0")
     if "push_to" in sim:
         pushes = replace(pushes, push_to=sim.pop("push_to"))
     platforms = dict(base.platforms)

@@ -26,6 +26,7 @@ class Push:
     platform_order_id: str
     kind: str
     request: SignedRequest
+    batched: tuple[tuple[str, str], ...] = ()  # the other (order id, kind) notices this push carries
     duplicate: bool = False
     attempts: int = 0
     first_attempt: float | None = None  # monotonic
@@ -104,8 +105,9 @@ class PushSender:
         self._store.count_push(push.channel, "failed")
         wait = min(self._config.first_retry_s * 2 ** (push.attempts - 1), self._config.max_retry_s)
         if now - push.first_attempt + wait > self._config.retry_budget_s:
-            self._store.drop_push(push.channel, DroppedPush(push.platform_order_id, push.kind, push.attempts,
-                                                            error, push.first_attempt_at or clock.utcnow()))
+            for order_id, kind in ((push.platform_order_id, push.kind), *push.batched):
+                self._store.drop_push(push.channel, DroppedPush(order_id, kind, push.attempts, error,
+                                                                push.first_attempt_at or clock.utcnow()))
             log.info("%s push for order %s dropped after %d attempts: %s", push.channel, push.platform_order_id,
                      push.attempts, error)
             return

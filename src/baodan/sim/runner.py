@@ -92,7 +92,7 @@ class Simulator:
 
     def wait_pushes(self, timeout_s: float = 30.0) -> None:
         """Wait until no push is waiting, retrying or being delivered."""
-        self._wait(lambda: self._on_loop(lambda: self.simulation.pushes.pending) == 0, timeout_s,
+        self._wait(lambda: self._on_loop(lambda: self.simulation.pending_pushes) == 0, timeout_s,
                    "pushes still pending")
 
     def pause_pushes(self) -> None:

@@ -71,6 +71,8 @@ class Simulation:
         self.store = SimStore(list(config.platforms),
                               initial_stock={c: p.initial_stock for c, p in config.platforms.items()})
         self.pushes = PushSender(config.pushes, self.store)
+        self._gathered: dict[str, list[PushNotice]] = {}  # notices waiting for a batched push, per channel
+        self._batches: dict[str, bool] = {}  # whether each platform's push took several notices
         self.session: LiveSession | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         # order numbers start from the clock, so a restarted simulator does not reuse its order ids
@@ -144,20 +146,69 @@ class Simulation:
             notice = PushNotice(platform_order_id=order["platform_order_id"], kind=kind,
                                 platform_shop_id=creds.shop_id, occurred_at=order["updated_at"],
                                 order=adapter.from_canonical(order, creds))
-            request = self._sign_push(adapter, creds, notice, url)
-        except Exception:  # an adapter that cannot render or sign: the order stays for the pull
+        except Exception:  # an adapter that cannot render: the order stays for the pull
             log.exception("%s: cannot make the push for order %s", channel, order["platform_order_id"])
+            self.store.count_push(channel, "unsigned")
+            return
+        if self.config.pushes.batch > 1 and not delay_s and not duplicate and self._batches.get(channel, True):
+            self._gather(channel, notice)
+            return
+        self._push_one(channel, notice, delay_s=delay_s, duplicate=duplicate)
+
+    def _push_one(self, channel: str, notice: PushNotice, *, delay_s: float = 0.0, duplicate: bool = False) -> None:
+        adapter, creds = self.adapters[channel], self.config.platforms[channel].credentials
+        url = self.config.push_url(channel)
+        assert url is not None
+        try:
+            request = self._sign_push(adapter, creds, notice, url)
+        except Exception:  # an adapter that cannot sign: the order stays for the pull
+            log.exception("%s: cannot make the push for order %s", channel, notice.platform_order_id)
             self.store.count_push(channel, "unsigned")
             return
         if request is None:
             self.store.count_push(channel, "no_message")
             return
-        push = Push(channel, order["platform_order_id"], kind, request)
+        push = Push(channel, notice.platform_order_id, notice.kind, request)
         if delay_s:
             self.store.count_push(channel, "delayed")
         self.pushes.submit(push, delay_s=delay_s)
         if duplicate:
             self.pushes.submit(replace(push, duplicate=True), delay_s=delay_s + 0.05)
+
+    @property
+    def pending_pushes(self) -> int:
+        """Notices not yet delivered: gathered for a batch, waiting, retrying or being delivered."""
+        return sum(len(n) for n in self._gathered.values()) + self.pushes.pending
+
+    def _gather(self, channel: str, notice: PushNotice) -> None:
+        """Hold `notice` for the channel's next batched push: sent when full, or linger_s after the first."""
+        gathered = self._gathered.setdefault(channel, [])
+        gathered.append(notice)
+        if len(gathered) >= self.config.pushes.batch:
+            self._flush(channel)
+        elif len(gathered) == 1:
+            assert self.loop is not None
+            self.loop.call_later(self.config.pushes.linger_s, self._flush, channel)
+
+    def _flush(self, channel: str) -> None:
+        notices = self._gathered.pop(channel, [])
+        if not notices:
+            return
+        adapter, creds = self.adapters[channel], self.config.platforms[channel].credentials
+        url = self.config.push_url(channel)
+        assert url is not None
+        try:
+            request = adapter.sign_push(creds, notices, url=url, now=clock.utcnow())
+        except ValueError:  # the platform pushes one notice a request (or has no message for one of them)
+            if len(notices) > 1 and not self._batches.get(channel):
+                self._batches[channel] = False  # learnt: this platform does not batch
+            for notice in notices:
+                self._push_one(channel, notice)
+            return
+        self._batches[channel] = True
+        first, *rest = notices
+        self.pushes.submit(Push(channel, first.platform_order_id, first.kind, request,
+                                batched=tuple((n.platform_order_id, n.kind) for n in rest)))
 
     @staticmethod
     def _sign_push(adapter: Adapter, creds: Credentials, notice: PushNotice, url: str) -> SignedRequest | None:
