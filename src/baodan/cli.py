@@ -338,8 +338,16 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
                 db: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
                 database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (default: "
                                                                   "BAODAN_TEST_PG_URL or local test db)")] = None,
-                http: Annotated[bool, typer.Option("--http", help="post to a server over HTTP")] = False,
-                url: Annotated[str | None, typer.Option(help="with --http: a server already running "
+                http: Annotated[bool, typer.Option("--http", help=(
+                    "end to end over HTTP: a live session on the platform simulator pushes signed webhooks to a "
+                    "server, which reads the orders back from the platform (--via api: post canonical batches "
+                    "to /api/v1/orders/batch instead)"))] = False,
+                via: Annotated[str, typer.Option(help="with --http: platforms (the simulator) or api")] = "platforms",
+                platforms: Annotated[str, typer.Option(help="with --http: the simulated platforms, comma-separated "
+                                                       "(demo shops: douyin, kuaishou, taobao)")] = "douyin",
+                platform_rate: Annotated[float, typer.Option(min=1, max=10_000, help=(
+                    "with --http: the platform calls per second each shop may make (its granted quota)"))] = 200.0,
+                url: Annotated[str | None, typer.Option(help="with --http --via api: a server already running "
                                                          "(else one is started)")] = None,
                 clients: Annotated[int, typer.Option(min=1, max=64, help="concurrent senders")] = 4,
                 chunk: Annotated[int, typer.Option(min=1, max=5000, help="orders per request")] = 500,
@@ -348,16 +356,33 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
                 seed: Annotated[int, typer.Option()] = 42,
                 as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
     """Push a live-session burst through intake and worker; print throughput, latency and invariants."""
+    from baodan.bench import platforms as platform_surge
     from baodan.bench import surge
+    from baodan.channels.registry import ADAPTERS
 
     if db not in ("sqlite", "postgresql"):
         raise CliError(f"--db must be sqlite or postgresql, not {db!r}", code="cli.invalid_option")
+    if via not in ("platforms", "api"):
+        raise CliError(f"--via must be platforms or api, not {via!r}", code="cli.invalid_option")
+    if http and via == "platforms":
+        chosen = tuple(p.strip() for p in platforms.split(",") if p.strip())
+        unknown = [p for p in chosen if p not in ("douyin", "kuaishou", "taobao")]
+        if not chosen or unknown:
+            raise CliError(f"--platforms: the demo shops are on douyin, kuaishou and taobao, not {unknown or '∅'}",
+                           code="cli.invalid_option")
+        if not all(ADAPTERS[p].has_push for p in chosen):
+            raise CliError("--platforms: each must push orders", code="cli.invalid_option")
+        found = platform_surge.run(orders=orders, db_kind=db, database_url=database_url, platforms=chosen,
+                                   calls_per_second=platform_rate, seed=seed, progress=not as_json)
+        platform_surge.report(found, as_json=as_json, console=console)
+        if not found.ok:
+            raise CliError("invariants violated (see above)", code="bench.invariants")
+        return
     result = surge.run(orders=orders, db_kind=db, database_url=database_url, http=http, url=url, clients=clients,
                        chunk=chunk, workers=workers, seed=seed, progress=not as_json)
     surge.report(result, as_json=as_json, console=console)
     if not result.ok:
         raise CliError("invariants violated (see above)", code="bench.invariants")
-
 
 
 @app.command("sim")

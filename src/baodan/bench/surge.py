@@ -72,7 +72,7 @@ def run(*, orders: int, db_kind: str, database_url: str | None = None, http: boo
         clients: int = 4, chunk: int = 500, workers: int = 1, seed: int = 42, progress: bool = True) -> SurgeResult:
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     workdir = Path(tempfile.mkdtemp(prefix="baodan-surge-"))
-    db_url, cleanup = _fresh_database(db_kind, database_url, workdir)
+    db_url, cleanup = fresh_database(db_kind, database_url, workdir)
     try:
         db = Database(db_url)
         migrate.upgrade(db)
@@ -120,7 +120,7 @@ def report(result: SurgeResult, *, as_json: bool, console: Any) -> None:
 # ----------------------------------------------------------------------------------------- set-up
 
 
-def _fresh_database(kind: str, url: str | None, workdir: Path) -> tuple[str, Any]:
+def fresh_database(kind: str, url: str | None, workdir: Path) -> tuple[str, Any]:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}", lambda: None
     import psycopg
@@ -249,7 +249,7 @@ def _run_in_process(db: Database, db_url: str, plan: dict[str, Any], workdir: Pa
         for child in children:
             child.join(timeout=30)
         inbox.close()
-    return _Timing(started, accept_done, finished, _latencies_from_history(db),
+    return _Timing(started, accept_done, finished, latencies_from_history(db),
                    "to end of batch, from history", peak)
 
 
@@ -259,14 +259,14 @@ def _run_http(db: Database, db_url: str, workdir: Path, plan: dict[str, Any], *,
 
     server = None
     if url is None:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "BAODAN_DATABASE_URL": db_url, "BAODAN_DATA_DIR": str(workdir),
                "BAODAN_LOG_LEVEL": "WARNING"}
         with open(workdir / "server.log", "wb") as log:  # the child keeps its own copy of the descriptor
             server = subprocess.Popen([sys.executable, "-m", "baodan.cli", "serve", "--port", str(port)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=log)
-        _wait_until(lambda: _healthy(url), say=say, what="server to start", timeout_s=60)
+        _wait_until(lambda: healthy(url), say=say, what="server to start", timeout_s=60)
     from baodan.identity import accounts
 
     key = accounts.create_api_key(db, name="bench surge", permissions=["orders.write", "orders.read"],
@@ -291,14 +291,14 @@ def _run_http(db: Database, db_url: str, workdir: Path, plan: dict[str, Any], *,
             _wait_until(lambda: client.get("/api/v1/intake/status").json()["pending"] == 0 and _retry_idle(db),
                         say=say, what="server's worker to drain", poll_s=0.02)
         finished = time.perf_counter()
-        peak = _tree_peak_rss_mb(server.pid) if server else None  # the server and its worker process
+        peak = tree_peak_rss_mb(server.pid) if server else None  # the server and its worker process
     finally:
         for client in clients_open:
             client.close()
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-    return _Timing(started, accept_done, finished, _latencies_from_history(db), "to end of batch, from history",
+    return _Timing(started, accept_done, finished, latencies_from_history(db), "to end of batch, from history",
                    peak)
 
 
@@ -345,7 +345,7 @@ def _wait_until(condition: Any, *, say: Any, what: str, timeout_s: float = 1800,
         time.sleep(poll_s)
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
     import httpx
 
     try:
@@ -354,13 +354,13 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _tree_peak_rss_mb(pid: int) -> float | None:
+def tree_peak_rss_mb(pid: int) -> float | None:
     """Peak RSS of a process and its descendants (while they are alive)."""
     total = _process_peak_rss_mb(pid)
     if total is None:
@@ -374,7 +374,7 @@ def _tree_peak_rss_mb(pid: int) -> float | None:
             children = (task / "children").read_text().split()
         except OSError:
             continue
-        total += sum(_tree_peak_rss_mb(int(child)) or 0 for child in children)
+        total += sum(tree_peak_rss_mb(int(child)) or 0 for child in children)
     return total
 
 
@@ -388,7 +388,7 @@ def _process_peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def _latencies_from_history(db: Database) -> list[float]:
+def latencies_from_history(db: Database) -> list[float]:
     out = []
     with db.read() as s:
         for at, detail in fetchall(s, "SELECT at, detail FROM order_event WHERE kind = 'received'"):

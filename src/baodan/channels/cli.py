@@ -114,32 +114,16 @@ def pull(shop: Annotated[str, typer.Argument(help="BaoDan shop code")]) -> None:
 def connect_sim(url: Annotated[str, typer.Argument(help="the simulator, e.g. http://127.0.0.1:8700")]
                 = "http://127.0.0.1:8700") -> None:
     """Connect the demo shops to a local `baodan sim` with its default credentials (what it prints at
-    start-up), and give 快手/拼多多/京东 courier codes the simulator accepts. For trying channels out."""
-    from baodan.channels import carriers, credentials
+    start-up), and give 快手/拼多多 courier codes the simulator accepts. For trying channels out."""
     from baodan.cli import CLI_ACTOR, CliError, _open_db, console, settings
-    from baodan.core.db import fetchall
     from baodan.identity.pii import PiiCipher
-    from baodan.sim.config import load_config
+    from baodan.sim.connect import connect_shops
 
     if not url.startswith(("http://", "https://")):
         raise CliError(f"the simulator URL must start with http:// or https://, not {url!r}", code="cli.invalid_option")
-    db = _open_db()
-    pii = PiiCipher.from_settings(settings())
-    sim = load_config()
-    with db.read() as s:
-        shops = dict(fetchall(s, "SELECT code, id FROM shop"))
-    connected = []
-    for channel, platform in sim.platforms.items():
-        if platform.shop in shops:
-            creds = platform.credentials
-            credentials.save(db, pii, shop_id=shops[platform.shop], app_key=creds.app_key, app_secret=creds.app_secret,
-                             platform_shop_id=creds.shop_id, base_url=f"{url.rstrip('/')}/{channel}",
-                             access_token=creds.access_token, extra=dict(creds.extra), actor=CLI_ACTOR)
-            connected.append(f"{platform.shop} ({channel})")
+    connected = connect_shops(_open_db(), PiiCipher.from_settings(settings()), url, actor=CLI_ACTOR)
     if not connected:
         raise CliError("no shop here matches the simulator's shops: run `baodan init --demo` first",
                        code="channels.nothing_to_connect")
-    for channel in ("kuaishou", "pdd"):  # numeric courier codes: the simulator takes any number
-        carriers.save(db, channel, {"ZTO": "1", "YTO": "2", "STO": "3", "YUNDA": "4", "SF": "5"}, actor=CLI_ACTOR)
     console.print(f"connected to the simulator at {url}: {', '.join(connected)}; start it with "
                   "`baodan sim --push-to <BaoDan URL>` there", soft_wrap=True)

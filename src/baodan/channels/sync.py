@@ -47,7 +47,7 @@ FETCH_BATCH = 50
 # call, from the oldest update time its pushes stated, instead of one detail call an order; what the list
 # does not show (the platform indexes late) is left to detail calls.
 BULK_FETCH = 20
-BULK_MARGIN = timedelta(seconds=2)  # platforms' update times are in whole seconds, pushes a moment later
+BULK_MARGIN = timedelta(seconds=5)  # a push that states no update time came this long after the update at most
 LIST_PAGE_SIZE = 50  # within every platform's page limit
 
 
@@ -83,10 +83,12 @@ class ChannelSync:
         how many went to the inbox."""
         now = now or clock.utcnow()
         with self.db.read() as s:
-            deep = {int(shop_id): read_time(oldest) for shop_id, count, oldest in fetchall(
-                s, "SELECT shop_id, count(*), min(coalesce(updated_at, requested_at)) FROM channel_fetch "
-                   "WHERE next_at <= ? AND attempts = 0 GROUP BY shop_id", (db_time(dialect_of(s), now),))
-                if count >= BULK_FETCH}
+            deep = {int(shop_id): min(read_time(t) - margin for t, margin in ((stated, timedelta(0)),
+                                                                              (unstated, BULK_MARGIN)) if t)
+                    for shop_id, count, stated, unstated in fetchall(
+                        s, "SELECT shop_id, count(*), min(updated_at), min(CASE WHEN updated_at IS NULL "
+                           "THEN requested_at END) FROM channel_fetch WHERE next_at <= ? AND attempts = 0 "
+                           "GROUP BY shop_id", (db_time(dialect_of(s), now),)) if count >= BULK_FETCH}
         done = 0
         for shop_id, oldest in deep.items():
             link = self.link(shop_id)
@@ -100,7 +102,7 @@ class ChannelSync:
         started = clock.utcnow()
         done = 0
         try:
-            start = oldest - BULK_MARGIN
+            start = oldest
             while start < started:
                 end = min(started, start + link.adapter.max_list_window)
                 done += self._list_window(link, start, end, queued_before=started)

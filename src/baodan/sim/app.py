@@ -50,6 +50,9 @@ def create_app(sim: Simulation) -> Starlette:
 
     async def list_orders(request: Request) -> Response:
         channel = _channel(sim, request)
+        if request.query_params.get("view") == "status":  # every order's status only (large sessions)
+            statuses = sim.store.statuses(channel)
+            return _json({"platform": channel, "total": len(statuses), "statuses": statuses})
         limit = int(request.query_params.get("limit") or 1000)
         found = sim.store.orders(channel)
         return _json({"platform": channel, "total": len(found), "orders": found[-limit:] if limit else found})

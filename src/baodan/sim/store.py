@@ -152,6 +152,11 @@ class SimStore:
             orders = [copy.deepcopy(platform.orders[k[1]]) for k in page_keys]
             return orders, high - low, (page_keys[-1] if more and page_keys else None)
 
+    def statuses(self, channel: str) -> dict[str, str]:
+        """platform order id → its current status."""
+        with self._lock:
+            return {order_id: order["status"] for order_id, order in self.platforms[channel].orders.items()}
+
     def orders(self, channel: str) -> list[dict[str, Any]]:
         with self._lock:
             return [copy.deepcopy(o) for o in self.platforms[channel].orders.values()]
