@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,6 +82,7 @@ class ChannelSync:
         """Read due queued orders (by the order list for shops with many, else by detail calls); returns
         how many went to the inbox."""
         now = now or clock.utcnow()
+        self._settle_known()
         with self.db.read() as s:
             deep = {int(shop_id): min(read_time(t) - margin for t, margin in ((stated, timedelta(0)),
                                                                               (unstated, BULK_MARGIN)) if t)
@@ -93,25 +94,41 @@ class ChannelSync:
         for shop_id, oldest in deep.items():
             link = self.link(shop_id)
             if link is not None:
-                done += self._fetch_by_list(link, oldest)
-        return done + self._fetch_by_detail(now)
+                done += self._fetch_by_list(link, oldest, now=now)
+        return done + self._fetch_by_detail(now, listed_shops=deep.keys())
 
-    def _fetch_by_list(self, link: ShopLink, oldest: datetime) -> int:
-        """Read a shop's queued orders by listing what was updated since the oldest of them; each listed
-        order leaves the queue (unless a newer push came meanwhile), the rest go to detail calls."""
-        started = clock.utcnow()
+    def _settle_known(self) -> None:
+        """Queued orders BaoDan already holds in the state the push named (or a newer one) need no read:
+        a push that came late, after the order list or another push brought that state."""
+        with self.db.write() as s:
+            execute(s, "DELETE FROM channel_fetch WHERE updated_at IS NOT NULL AND EXISTS (SELECT 1 FROM sales_order o "
+                       "JOIN shop p ON p.channel = o.channel WHERE p.id = channel_fetch.shop_id "
+                       "AND o.platform_order_id = channel_fetch.platform_order_id "
+                       "AND o.platform_updated_at >= channel_fetch.updated_at)")
+
+    def _fetch_by_list(self, link: ShopLink, oldest: datetime, *, now: datetime) -> int:
+        """Read a shop's queued orders by listing what was updated from the oldest of them up to the last
+        whole second (platforms stamp updates in whole seconds: an unfinished second would be read again);
+        each listed order leaves the queue (unless a newer push came meanwhile), the rest of the window goes
+        to detail calls. Orders of the unfinished second wait for the next pass."""
+        started = now
+        until = started.replace(microsecond=0) - timedelta(microseconds=1)
+        if oldest > until:
+            return 0
         done = 0
         try:
             start = oldest
-            while start < started:
-                end = min(started, start + link.adapter.max_list_window)
+            while start < until:
+                end = min(until, start + link.adapter.max_list_window)
                 done += self._list_window(link, start, end, queued_before=started)
                 start = end
         except (BaoDanError, ValueError) as exc:  # refused or unreachable: detail calls take over
             log.warning("listing the queued orders of shop %s failed: %s", link.shop_code, exc)
         with self.db.write() as s:
-            execute(s, "UPDATE channel_fetch SET attempts = 1 WHERE shop_id = ? AND attempts = 0 AND requested_at <= ?",
-                    (link.shop_id, db_time(dialect_of(s), started)))
+            dialect = dialect_of(s)
+            execute(s, "UPDATE channel_fetch SET attempts = 1 WHERE shop_id = ? AND attempts = 0 AND requested_at <= ? "
+                       "AND coalesce(updated_at, requested_at) <= ?",
+                    (link.shop_id, db_time(dialect, started), db_time(dialect, until)))
         return done
 
     def _list_window(self, link: ShopLink, start: datetime, end: datetime, *, queued_before: datetime) -> int:
@@ -145,11 +162,15 @@ class ChannelSync:
                            "AND requested_at <= ?", [(link.shop_id, order_id, queued) for order_id in result.taken])
         return result.accepted + result.duplicates
 
-    def _fetch_by_detail(self, now: datetime) -> int:
+    def _fetch_by_detail(self, now: datetime, *, listed_shops: Iterable[int] = ()) -> int:
+        """Read due queued orders one detail call each (of `listed_shops`, only those their list missed)."""
+        listed = ",".join(str(int(shop_id)) for shop_id in listed_shops)
         with self.db.write() as s:
             dialect = dialect_of(s)
             due = fetchall(s, "SELECT shop_id, platform_order_id, attempts FROM channel_fetch WHERE next_at <= ? "
-                              f"ORDER BY next_at LIMIT ?{_skip_locked(dialect)}", (db_time(dialect, now), FETCH_BATCH))
+                              + (f"AND (attempts > 0 OR shop_id NOT IN ({listed})) " if listed else "")
+                              + f"ORDER BY next_at LIMIT ?{_skip_locked(dialect)}",
+                           (db_time(dialect, now), FETCH_BATCH))
             executemany(s, "UPDATE channel_fetch SET next_at = ? WHERE shop_id = ? AND platform_order_id = ?",
                         [(db_time(dialect, now + LEASE), shop_id, order_id) for shop_id, order_id, _ in due])
         done = 0

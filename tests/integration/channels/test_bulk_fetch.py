@@ -47,13 +47,17 @@ def test_a_deep_fetch_queue_is_read_by_the_list_and_the_rest_by_detail_calls(run
     sync.request_fetch(shop_id, [o["platform_order_id"] for o in orders],
                        updated={o["platform_order_id"]: o["updated_at"] for o in orders})
     sync.request_fetch(shop_id, [MISSING], updated={MISSING: clock.utcnow() - timedelta(hours=1)})
-    # the oldest stated update time is an hour ago: the list reads from there, and does not find MISSING
-    assert sync.fetch_once() == len(orders)
+    # the oldest stated update time is an hour ago: the list reads from there, and does not find MISSING;
+    # it reads whole seconds only (a second still going would be read again), so it waits for this one
+    assert sync.fetch_once() == 0
+    assert sync.fetch_once(now=clock.utcnow() + timedelta(seconds=1)) == len(orders)
     sync.call_log.flush()
     with db.read() as s:
         calls = dict(fetchall(s, "SELECT method, count(*) FROM channel_call GROUP BY method"))
         queued = fetchall(s, "SELECT platform_order_id, attempts, last_error FROM channel_fetch")
-    assert calls == {"order.searchList": 2, "order.orderDetail": 1}  # 70 orders: two pages, not 70 calls
+    # the first pass listed the hour before this second (an empty page); the second one 70 orders in two
+    # pages, not 70 detail calls
+    assert calls == {"order.searchList": 3, "order.orderDetail": 1}
     ((order_id, attempts, error),) = queued  # the one the list did not show: a detail call, then backoff
     assert order_id == MISSING and attempts == 2 and "订单不存在" in error
     drain(runtime)
@@ -86,3 +90,21 @@ def test_a_shallow_queue_is_read_by_detail_calls_and_a_newer_push_keeps_its_orde
     sync._take_listed(link, raw, queued_before=clock.utcnow())
     with db.read() as s:
         assert not fetchall(s, "SELECT 1 FROM channel_fetch")
+
+
+def test_a_late_push_for_a_state_baodan_holds_is_settled_without_a_call(runtime, db, douyin) -> None:
+    sim, shop_id = douyin
+    order = sim.add_orders("douyin", 1, seed=6)[0]
+    order_id = order["platform_order_id"]
+    sync = _sync(runtime)
+    sync.request_fetch(shop_id, [order_id], updated={order_id: order["updated_at"]})
+    assert sync.fetch_once() == 1
+    drain(runtime)
+    sync.request_fetch(shop_id, [order_id], updated={order_id: order["updated_at"]})  # the push, late
+    assert sync.fetch_once() == 0
+    newer = order["updated_at"] + timedelta(seconds=1)
+    sync.request_fetch(shop_id, [order_id], updated={order_id: newer})  # a change BaoDan has not seen
+    sync.fetch_once()
+    sync.call_log.flush()
+    with db.read() as s:
+        assert fetchall(s, "SELECT method, count(*) FROM channel_call GROUP BY method") == [("order.orderDetail", 2)]
