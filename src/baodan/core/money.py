@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from baodan.core.errors import Invalid
 
+MAX_YUAN = Decimal(10) ** 15  # far beyond any order; a fen amount stays within a signed 64-bit column
+
 
 def yuan_to_fen(value: str | int | Decimal) -> int:
     """'12.30' → 1230. Refuses floats and more than two decimals rather than round silently."""
@@ -15,6 +17,10 @@ def yuan_to_fen(value: str | int | Decimal) -> int:
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation as exc:
         raise Invalid(f"not an amount: {value!r}", code="money.invalid") from exc
+    if not amount.is_finite():
+        raise Invalid(f"not an amount: {value!r}", code="money.invalid")
+    if abs(amount) > MAX_YUAN:
+        raise Invalid(f"amount out of range: {value!r}", code="money.invalid")
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise Invalid(f"more than two decimals: {value!r}", code="money.invalid")
