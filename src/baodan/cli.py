@@ -609,11 +609,12 @@ def import_orders(file: Annotated[str, typer.Argument(help="the .csv or .xlsx fi
     bar = Progress(TextColumn("importing"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                    console=Console(stderr=True), disable=not sys.stderr.isatty(), transient=True)
     task = bar.add_task("import", total=None)
+    pii = PiiCipher.from_settings(settings())  # its own errors name the key file, not the spreadsheet
     try:
         with path.open("rb") as stream, bar:
             result = importer.import_orders(
                 stream, filename=path.name, shop=shop, inbox=inbox, shops=intake.ShopDirectory(db),
-                pii=PiiCipher.from_settings(settings()), template=template, preview=preview, dry_run=dry_run,
+                pii=pii, template=template, preview=preview, dry_run=dry_run,
                 progress=lambda done, total: bar.update(task, completed=done, total=total))
     except OSError as exc:
         raise CliError(f"cannot read {file}: {exc.strerror or exc}", code="import.unreadable") from exc
@@ -623,7 +624,7 @@ def import_orders(file: Annotated[str, typer.Argument(help="the .csv or .xlsx fi
         db.dispose()
     if preview is not None:
         _print_import_preview(importer.preview_rows(result.preview))
-    _print_import_report(result, errors)
+    _print_import_report(result, errors, previewed=preview is not None)
 
 
 def _print_import_preview(rows: list[dict[str, Any]]) -> None:
@@ -639,7 +640,7 @@ def _print_import_preview(rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _print_import_report(result: Any, errors_path: str | None) -> None:
+def _print_import_report(result: Any, errors_path: str | None, *, previewed: bool) -> None:
     from pathlib import Path
 
     from baodan.intake import importer
@@ -656,7 +657,7 @@ def _print_import_report(result: Any, errors_path: str | None) -> None:
     if errors_path:
         importer.write_error_report(result.rejected, Path(errors_path))
         console.print(f"error report: {errors_path} ({len(result.rejected)} row(s))", soft_wrap=True)
-    what = "preview" if result.preview else "dry run, nothing written" if result.dry_run else "into the inbox"
+    what = "preview" if previewed else "dry run, nothing written" if result.dry_run else "into the inbox"
     console.print(f"{result.filename}: template {result.template} ({result.kind}); {result.rows} data row(s), "
                   f"{result.orders} order(s) valid, {result.accepted} accepted, {result.duplicates} duplicate(s), "
                   f"{len({e.row for e in result.rejected})} row(s) not taken ({what})", soft_wrap=True)

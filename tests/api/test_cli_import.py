@@ -69,3 +69,10 @@ def test_a_file_where_nothing_can_be_taken_fails_with_one_line(demo_copy: Path, 
                 "intake.unknown_shop")
     failed_with(run(demo_copy, "import", "orders", str(FIXTURES / "pdd_orders_gbk.csv"), "--shop", "DY-FLAGSHIP"),
                 "import.channel_mismatch")
+
+
+def test_a_preview_with_no_valid_row_is_called_a_preview(demo_copy: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("订单号,商家编码,数量,单价\nX-1,A,zero,10\n", encoding="utf-8")
+    done = run(demo_copy, "import", "orders", str(bad), "--shop", "DY-FLAGSHIP", "--preview", "2")
+    assert "(preview)" in done.stdout and "dry run" not in done.stdout
