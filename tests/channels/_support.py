@@ -1,6 +1,6 @@
 """What the platform contract tests share: fixtures, the contract conformance check, and the round trips of
 the server side (sign → check_request → read_call, data → envelope → read_response → parse, sign_push →
-push_route + open_push)."""
+push_route + open_push), for orders and access tokens."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from typing import Any
 import pytest
 
 from baodan.channels import base
-from baodan.channels.base import BadSignature, Call, Credentials, Incoming, MappingError, PushNotice, ServedCall
+from baodan.channels.base import (
+    BadSignature,
+    Call,
+    Credentials,
+    Incoming,
+    MappingError,
+    PushNotice,
+    ServedCall,
+    Token,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PUSH_URL = "/webhooks/test"
@@ -171,3 +180,37 @@ def detail_served(adapter: Any, creds: Credentials, platform_order_id: str) -> t
     """An order_detail_call and what read_call should make of it."""
     return (adapter.order_detail_call(creds, platform_order_id),
             ServedCall("order_detail", platform_order_id=platform_order_id))
+
+
+# -- access tokens
+
+
+def assert_token_refresh(adapter: Any, creds: Credentials, now: datetime) -> Any:
+    """token_refresh_call → sign → check_request → read_call is the refresh of the shop's refresh token
+    (sent without an access token); token_data → envelope → read_response → parse_token gives the token
+    back (times to the second). Returns the signed request as the server saw it."""
+    call = adapter.token_refresh_call(creds)
+    assert call is not None
+    request = as_incoming(adapter.sign(creds, call, base_url="http://sim.local", now=now))
+    assert creds.access_token not in str(request.query) + (request.body or b"").decode(errors="replace")
+    checked = adapter.check_request(dataclasses.replace(creds, access_token=None), request, now=now)
+    assert checked.access_token is None
+    assert adapter.read_call(checked) == ServedCall("token_refresh", refresh_token=creds.refresh_token)
+    token = Token("new-access-token", now + timedelta(hours=2), "new-refresh-token", now + timedelta(days=30))
+    body = adapter.envelope(call, adapter.token_data(token, now=now))
+    parsed = adapter.parse_token(adapter.read_response(call, 200, body), now=now)
+    assert (parsed.access_token, parsed.expires_at) == (token.access_token, token.expires_at)
+    return request
+
+
+def assert_token_expired_reads_back(adapter: Any, creds: Credentials, error: tuple[str, str]) -> None:
+    """An order call answered with the platform's token-expired error is a PlatformError marked
+    token_expired (not retryable: it needs a new token first); another error is not marked."""
+    call = adapter.order_detail_call(creds, "1")
+    with pytest.raises(base.PlatformError) as caught:
+        adapter.read_response(call, 200, adapter.envelope(call, None, error=error))
+    assert caught.value.token_expired and not caught.value.retryable
+    with pytest.raises(base.PlatformError) as other:
+        adapter.read_response(call, 200, adapter.envelope(call, None, error=("66", "参数错误")))
+    assert not other.value.token_expired
+

@@ -16,6 +16,7 @@ from baodan.channels.base import (
     PlatformError,
     PushNotice,
     ServedCall,
+    Token,
 )
 from baodan.channels.douyin import ADAPTER, mapping, signing
 from baodan.core.clock import SHANGHAI
@@ -338,7 +339,10 @@ def test_calls_name_the_documented_methods_and_parameters():
      ServedCall("ship", platform_order_id="6920000000000012345", waybill_no="SF2", carrier_code="shunfeng")),
     (ADAPTER.stock_call(CREDS, platform_sku_id="1748000000000001", quantity=12, platform_product_id="3600000001"),
      ServedCall("stock", platform_sku_id="1748000000000001", platform_product_id="3600000001", quantity=12)),
-    (Call("token.refresh", {"grant_type": "refresh_token", "refresh_token": "r"}), ServedCall("other")),
+    (Call("token.refresh", {"grant_type": "refresh_token", "refresh_token": "r"}),
+     ServedCall("token_refresh", refresh_token="r")),
+    (Call("token.create", {"code": "", "grant_type": "authorization_self", "shop_id": "12345678"}),
+     ServedCall("token")),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
     _support.assert_served(ADAPTER, CREDS, NOW, call, served)
@@ -387,3 +391,32 @@ def test_an_absurd_timestamp_reads_as_no_time_not_a_crash():
 
     assert [_parse_timestamp(v) for v in ("9" * 20, "0", "not a time")] == [None, None, None]
     assert _parse_timestamp("1764650000") is not None
+
+
+# access token
+
+TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
+                          refresh_token="rt-douyin-0001")
+
+
+def test_token_refresh_is_signed_without_the_access_token_and_reads_back():
+    request = _support.assert_token_refresh(ADAPTER, TOKEN_CREDS, NOW)
+    assert request.path == "/token/refresh" and "access_token" not in request.query
+    assert json.loads(request.body) == {"grant_type": "refresh_token", "refresh_token": "rt-douyin-0001"}
+
+
+def test_parse_token_reads_expires_in_and_gives_the_refresh_token_the_specs_fourteen_days():
+    data = {"access_token": "a", "expires_in": 604800, "refresh_token": "r", "scope": "SCOPE", "shop_id": 12345678}
+    assert ADAPTER.parse_token(data, now=NOW) == Token("a", NOW + timedelta(days=7), "r", NOW + timedelta(days=14))
+    with pytest.raises(PlatformError):
+        ADAPTER.parse_token({"expires_in": 604800}, now=NOW)
+
+
+def test_without_a_refresh_token_there_is_no_refresh_call():
+    assert ADAPTER.token_refresh_call(CREDS) is None
+
+
+@pytest.mark.parametrize("error", [("30002", "access_token已过期"), ("30001", "access_token不存在"),
+                                   ("isv.access-token-expired", "access_token已过期")])
+def test_token_expired_answers_are_marked_for_a_refresh(error):
+    _support.assert_token_expired_reads_back(ADAPTER, CREDS, error)

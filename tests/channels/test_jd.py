@@ -19,6 +19,7 @@ from baodan.channels.base import (
     PushNotice,
     PushRoute,
     ServedCall,
+    Token,
 )
 from baodan.channels.jd import ADAPTER
 from baodan.channels.jd import mapping as jd_mapping
@@ -319,3 +320,44 @@ def test_order_list_and_detail_data_read_back_as_the_same_orders():
 
 def test_stock_is_set_absolutely_so_nothing_reads_it():
     _support.assert_reads_no_stock(ADAPTER, CREDS)
+
+
+# access token
+
+TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
+                          refresh_token="jd-refresh-token-0001")
+
+
+def test_token_refresh_goes_to_jds_oauth_host_with_the_app_key_and_secret():
+    request = _support.assert_token_refresh(ADAPTER, TOKEN_CREDS, NOW)
+    assert (request.http_method, request.path) == ("GET", "/oauth2/refresh_token")
+    assert request.query == {"app_key": CREDS.app_key, "app_secret": CREDS.app_secret,
+                             "grant_type": "refresh_token", "refresh_token": TOKEN_CREDS.refresh_token}
+    call = ADAPTER.token_refresh_call(TOKEN_CREDS)
+    assert ADAPTER.sign(TOKEN_CREDS, call, base_url="https://api.jd.com", now=NOW).url == \
+        "https://open-oauth.jd.com/oauth2/refresh_token"
+    assert ADAPTER.sign(TOKEN_CREDS, call, base_url="http://sim.local/jd", now=NOW).url == \
+        "http://sim.local/jd/oauth2/refresh_token"
+    assert ADAPTER.token_refresh_call(CREDS) is None
+
+
+def test_parse_token_reads_the_flat_oauth_answer_and_a_refusal():
+    call = ADAPTER.token_refresh_call(TOKEN_CREDS)
+    body = (b'{"access_token":"a","expires_in":31536000,"refresh_token":"r","scope":"snsapi_base","open_id":"o",'
+            b'"uid":"u","time":1795608905000,"token_type":"bearer","code":0}')
+    assert ADAPTER.parse_token(ADAPTER.read_response(call, 200, body), now=NOW) == \
+        Token("a", NOW + timedelta(days=365), "r", None)
+    with pytest.raises(PlatformError) as refused:
+        ADAPTER.read_response(call, 200, ADAPTER.envelope(call, None, error=("2013", "refresh_token已失效")))
+    assert refused.value.platform_code == "2013" and "refresh_token已失效" in refused.value.message
+
+
+def test_check_request_refuses_an_oauth_call_with_another_secret():
+    call = ADAPTER.token_refresh_call(TOKEN_CREDS)
+    request = as_incoming(ADAPTER.sign(TOKEN_CREDS, call, base_url="http://sim.local", now=NOW))
+    with pytest.raises(BadSignature):
+        ADAPTER.check_request(Credentials(CREDS.app_key, "another-secret"), request, now=NOW)
+
+
+def test_19_is_marked_for_a_refresh():
+    _support.assert_token_expired_reads_back(ADAPTER, CREDS, ("19", "token已过期或者不存在，请重新授权访问"))

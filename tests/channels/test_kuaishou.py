@@ -15,6 +15,7 @@ from baodan.channels.base import (
     PlatformError,
     PushNotice,
     ServedCall,
+    Token,
 )
 from baodan.channels.kuaishou import ADAPTER, mapping, signing
 from baodan.core.clock import SHANGHAI
@@ -367,3 +368,33 @@ def test_http_errors_are_retryable():
     with pytest.raises(PlatformError) as caught:
         ADAPTER.read_response(Call("open.order.detail", {}), 502, b"bad gateway")
     assert caught.value.retryable
+
+
+# access token
+
+TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
+                          extra=CREDS.extra, refresh_token="ChJvYXV0aC5yZWZyZXNoVG9rZW4")
+
+
+def test_token_refresh_posts_the_app_id_secret_and_refresh_token_as_a_form():
+    request = _support.assert_token_refresh(ADAPTER, TOKEN_CREDS, NOW)
+    assert request.http_method == "POST" and request.path == "/oauth2/refresh_token"
+    assert dict(parse_qsl(request.body.decode())) == {
+        "app_id": CREDS.app_key, "app_secret": CREDS.app_secret, "grant_type": "refresh_token",
+        "refresh_token": TOKEN_CREDS.refresh_token}
+
+
+def test_parse_token_reads_both_lifetimes_from_the_flat_answer():
+    call = ADAPTER.token_refresh_call(TOKEN_CREDS)
+    assert call is not None and ADAPTER.token_refresh_call(CREDS) is None
+    body = (b'{"result":1,"access_token":"a","refresh_token":"r","expires_in":172800,'
+            b'"refresh_token_expires_in":15552000,"open_id":"o","scopes":["merchant_order"]}')
+    token = ADAPTER.parse_token(ADAPTER.read_response(call, 200, body), now=NOW)
+    assert token == Token("a", NOW + timedelta(hours=48), "r", NOW + timedelta(days=180))
+    with pytest.raises(PlatformError) as refused:
+        ADAPTER.read_response(call, 200, b'{"result":0,"error":"invalid_grant","error_msg":"refresh_token expired"}')
+    assert refused.value.platform_code == "invalid_grant" and not refused.value.token_expired
+
+
+def test_token_expired_answers_are_marked_for_a_refresh():
+    _support.assert_token_expired_reads_back(ADAPTER, CREDS, ("28", "access_token已过期"))

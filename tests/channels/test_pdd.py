@@ -19,6 +19,7 @@ from baodan.channels.base import (
     PushNotice,
     PushRoute,
     ServedCall,
+    Token,
 )
 from baodan.channels.pdd import ADAPTER
 from baodan.channels.pdd import mapping as pdd_mapping
@@ -360,6 +361,7 @@ def test_stock_call_is_a_full_update_and_needs_the_goods_id():
      ServedCall("stock", platform_sku_id="1198765432101", platform_product_id="3298765432", quantity=12)),
     (Call("pdd.open.decrypt.batch", {"data_list": [{"data_tag": "1", "encrypted_data": "~x~"}]}),
      ServedCall("other")),
+    (Call("pdd.pop.auth.token.create", {"code": "c"}), ServedCall("token")),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
     _support.assert_served(ADAPTER, CREDS, NOW, call, served)
@@ -387,3 +389,30 @@ def test_an_absurd_timestamp_is_a_bad_signature_not_a_crash():
     for value in ("9" * 20, "0", "abc", ""):
         with pytest.raises(BadSignature):
             _check_timestamp(value, datetime.now(UTC))
+
+
+# access token
+
+TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
+                          refresh_token="c8f1d2e3refresh")
+
+
+def test_token_refresh_goes_through_the_router_without_the_access_token():
+    request = _support.assert_token_refresh(ADAPTER, TOKEN_CREDS, NOW)
+    form = dict(parse_qsl(request.body.decode()))
+    assert form["type"] == "pdd.pop.auth.token.refresh" and form["refresh_token"] == TOKEN_CREDS.refresh_token
+    assert "access_token" not in form and form["sign"] == sign_params(form, CREDS.app_secret)
+    assert ADAPTER.token_refresh_call(CREDS) is None
+
+
+def test_parse_token_reads_the_pop_auth_answer():
+    body = json.dumps({"pop_auth_token_refresh_response": {
+        "access_token": "a", "expires_at": 1795695305, "expires_in": 86400, "refresh_token": "r",
+        "refresh_token_expires_at": 1798200905, "refresh_token_expires_in": 2592000, "owner_id": "100123",
+        "owner_name": "店", "scope": ["pdd.order.information.get"]}}).encode()
+    token = ADAPTER.parse_token(ADAPTER.read_response(ADAPTER.token_refresh_call(TOKEN_CREDS), 200, body), now=NOW)
+    assert token == Token("a", NOW + timedelta(days=1), "r", NOW + timedelta(days=30))
+
+
+def test_10019_is_marked_for_a_refresh():
+    _support.assert_token_expired_reads_back(ADAPTER, CREDS, ("10019", "access_token已过期"))

@@ -21,6 +21,7 @@ from baodan.channels.base import (
     PushNotice,
     PushRoute,
     ServedCall,
+    Token,
 )
 from baodan.channels.taobao import ADAPTER
 from baodan.channels.taobao import mapping as tb_mapping
@@ -378,6 +379,7 @@ def test_round_trip_keeps_the_fixture_unchanged_where_taobao_has_the_field():
     (ADAPTER.stock_call(CREDS, platform_sku_id="5012345678901", quantity=12, platform_product_id="680012345678"),
      ServedCall("stock", platform_sku_id="5012345678901", platform_product_id="680012345678", quantity=12)),
     (Call("taobao.top.oaid.decrypt", {"query_list": [{"oaid": "x", "tid": "1"}]}), ServedCall("other")),
+    (Call("taobao.top.auth.token.create", {"code": "c"}), ServedCall("token")),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
     _support.assert_served(ADAPTER, CREDS, NOW, call, served)
@@ -394,3 +396,33 @@ def test_order_list_and_detail_data_read_back_as_the_same_orders():
 
 def test_stock_is_set_absolutely_so_nothing_reads_it():
     _support.assert_reads_no_stock(ADAPTER, CREDS)
+
+
+# access token
+
+TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
+                          refresh_token="6201d2e3f4refresh")
+
+
+def test_token_refresh_is_signed_without_the_session():
+    request = _support.assert_token_refresh(ADAPTER, TOKEN_CREDS, NOW)
+    assert request.query["method"] == "taobao.top.auth.token.refresh" and "session" not in request.query
+    assert dict(parse_qsl(request.body.decode())) == {"refresh_token": TOKEN_CREDS.refresh_token}
+    assert ADAPTER.token_refresh_call(CREDS) is None
+
+
+def test_parse_token_reads_the_token_result_json_text():
+    result = {"access_token": "a", "token_type": "Bearer", "expires_in": 86400, "refresh_token": "r",
+              "re_expires_in": 2592000, "taobao_user_nick": "店"}
+    body = json.dumps({"top_auth_token_refresh_response": {"token_result": json.dumps(result)}}).encode()
+    call = ADAPTER.token_refresh_call(TOKEN_CREDS)
+    token = ADAPTER.parse_token(ADAPTER.read_response(call, 200, body), now=NOW)
+    assert token == Token("a", NOW + timedelta(days=1), "r", NOW + timedelta(days=30))
+    with pytest.raises(PlatformError):
+        ADAPTER.parse_token({"token_result": "not json"}, now=NOW)
+
+
+@pytest.mark.parametrize("error", [("27", "Invalid session"), ("invalid-sessionkey", "SessionKey非法"),
+                                   ("isv.invalid-sessionkey", "SessionKey非法")])
+def test_an_invalid_session_is_marked_for_a_refresh(error):
+    _support.assert_token_expired_reads_back(ADAPTER, CREDS, error)

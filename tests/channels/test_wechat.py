@@ -15,6 +15,7 @@ from baodan.channels.base import (
     PushNotice,
     PushRoute,
     ServedCall,
+    Token,
 )
 from baodan.channels.wechat import ADAPTER, mapping, signing
 from baodan.core.clock import SHANGHAI
@@ -285,6 +286,7 @@ def test_calls_name_the_documented_paths_and_parameters():
     (ADAPTER.stock_call(CREDS, platform_sku_id="1751234567", quantity=12, platform_product_id="10000029995861"),
      ServedCall("stock", platform_sku_id="1751234567", platform_product_id="10000029995861", quantity=12)),
     (Call("/channels/ec/order/sensitiveinfo/decode", {"order_id": "1"}), ServedCall("other")),
+    (Call("/cgi-bin/token", {"grant_type": "client_credential", "appid": CREDS.app_key}), ServedCall("token_refresh")),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
     _support.assert_served(ADAPTER, CREDS, NOW, call, served)
@@ -313,3 +315,30 @@ def test_envelope_and_read_response_round_trip():
                                               (("40001", "invalid credential"), False)])
 def test_error_envelope_reads_back_as_platform_error(error, retryable):
     _support.assert_error_reads_back(ADAPTER, CREDS, error, retryable)
+
+
+# access token
+
+
+def test_a_new_token_is_minted_from_the_app_id_and_secret_without_the_old_one():
+    request = _support.assert_token_refresh(ADAPTER, CREDS, NOW)
+    assert (request.http_method, request.path) == ("GET", "/cgi-bin/token")
+    assert request.query == {"grant_type": "client_credential", "appid": CREDS.app_key, "secret": CREDS.app_secret}
+    data = ADAPTER.read_response(Call("/cgi-bin/token", {}), 200, b'{"access_token":"79_new","expires_in":7200}')
+    assert ADAPTER.parse_token(data, now=NOW) == Token("79_new", NOW + timedelta(seconds=7200))
+
+
+@pytest.mark.parametrize("error", [("42001", "access_token expired"), ("40001", "invalid credential"),
+                                   ("40014", "invalid access_token")])
+def test_token_expired_answers_are_marked_for_a_refresh(error):
+    _support.assert_token_expired_reads_back(ADAPTER, CREDS, error)
+
+
+def test_a_call_without_an_access_token_is_refused_even_when_the_server_checks_tokens_itself():
+    call = ADAPTER.order_detail_call(CREDS, "1")
+    request = as_incoming(ADAPTER.sign(CREDS, call, base_url="http://sim", now=NOW))
+    unchecked = Credentials(CREDS.app_key, CREDS.app_secret, extra=CREDS.extra)
+    assert ADAPTER.check_request(unchecked, request, now=NOW).access_token == CREDS.access_token
+    with pytest.raises(BadSignature) as caught:
+        ADAPTER.check_request(unchecked, changed(request, query={}), now=NOW)
+    assert caught.value.details == {"errcode": 41001}

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from baodan.catalog.errors import CatalogNotFound
@@ -40,6 +40,12 @@ class CredentialsWrite(BaseModel):
     extra: dict[str, str] = Field(default_factory=dict, max_length=20, description="write-only platform specifics")
     calls_per_second: float | None = Field(default=None, gt=0, le=credentials.MAX_CALLS_PER_SECOND, description=(
         "the call rate the platform granted this shop, where above the default; leave out for the default"))
+    refresh_token: str | None = Field(default=None, max_length=2000, description=(
+        "write-only; the platform's refresh token, where it has one: BaoDan renews the access token with it"))
+    token_expires_at: AwareDatetime | None = Field(default=None, description=(
+        "when the access token stops working (from the platform's expires_in); leave out if not known"))
+    refresh_expires_at: AwareDatetime | None = Field(default=None, description=(
+        "when the refresh token stops working; leave out if not known"))
 
 
 class CredentialsRead(BaseModel):
@@ -51,6 +57,9 @@ class CredentialsRead(BaseModel):
     calls_per_second: float | None = None
     updated_by: str | None
     updated_at: datetime | None
+    token_expires_at: datetime | None = Field(default=None, description="when the access token stops working")
+    refresh_expires_at: datetime | None = Field(default=None, description=(
+        "when the refresh token stops working (or stopped: refused by the platform, or there is none)"))
     generated_secret: str | None = Field(default=None, description="only in the answer that generated it")
 
 
@@ -84,7 +93,9 @@ def put_credentials(shop_id: IdPath, body: CredentialsWrite, rt: Rt, me: Me, req
     saved = credentials.save(rt.db, rt.pii, shop_id=shop_id, app_key=body.app_key, app_secret=secret,
                              platform_shop_id=body.platform_shop_id, base_url=body.base_url,
                              access_token=body.access_token, extra=body.extra,
-                             calls_per_second=body.calls_per_second, actor=me.actor, ip=client_ip(request))
+                             calls_per_second=body.calls_per_second, refresh_token=body.refresh_token,
+                             token_expires_at=body.token_expires_at, refresh_expires_at=body.refresh_expires_at,
+                             actor=me.actor, ip=client_ip(request))
     rt.credentials.forget(shop_id)
     rt.links.forget()
     return {**saved, "generated_secret": generated}
@@ -192,6 +203,10 @@ class SyncState(BaseModel):
     stock_failing: int
     calls_last_hour: int
     failed_calls_last_hour: int
+    token_expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    token_error: str | None = Field(default=None, description=(
+        "set when the access token cannot be renewed: the merchant must re-authorise the shop"))
 
 
 @router.get("/channels/status", dependencies=[Depends(require("catalog.read"))], response_model=list[SyncState])

@@ -7,15 +7,19 @@ the simulator are generic code around it, so a platform is one sub-package of `b
 - **client side** (BaoDan calling the platform): `sign()` turns an API method and its business parameters into
   a signed HTTP request; `read_response()` unwraps the platform's envelope or raises `PlatformError`;
   `*_call()` name the method and parameters of the calls BaoDan makes (order list by update time, order
-  detail, ship write-back, stock push); `parse_*()` read their answers.
+  detail, ship write-back, stock push, access-token refresh); `parse_*()` read their
+  answers. `read_response()` marks an answer that says the shop's access token expired or is unknown
+  (`PlatformError.token_expired`), so the transport can refresh the token and try once more.
 - **push side** (the platform calling BaoDan): `push_route()` reads which app/shop a push claims to be for,
   so its credentials can be found; `open_push()` verifies it (raises `BadSignature`) and reads its notices;
   `push_answer()` is the body the platform expects back; `handshake()` answers a URL check.
 - **mapping**: `to_canonical()` turns a platform order object (list item or detail) into a canonical order
   dict (docs/canonical-order.md), amounts in fen, the status through the adapter's one status table.
 - **server side** (what the simulator needs to play the platform with the same recipe):
-  `check_request()` verifies a signed call and returns its method and parameters; `read_call()` says what
-  the call asks for; `order_list_data()`, `order_detail_data()` and `stock_query_data()` shape answers,
+  `check_request()` verifies a signed call and returns its method, parameters and the access token it
+  carried (checked against `creds.access_token` when that is given; the simulator leaves it out and checks
+  tokens against the ones it issued); `read_call()` says what the call asks for; `order_list_data()`,
+  `order_detail_data()`, `stock_query_data()` and `token_data()` shape answers,
   `envelope()` wraps them the way the platform does; `sign_push()` makes a push the way the platform signs
   it; `from_canonical()` renders an order as the platform's order object.
 
@@ -42,14 +46,28 @@ class Credentials:
     shop_id: str = ""  # the platform's id of the shop
     access_token: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)  # platform specifics (e.g. a push token, an AES key)
+    refresh_token: str | None = None  # where the platform renews access tokens with one
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token as a platform's token call answers it: when it stops working, and the refresh token
+    that renews it (None where the platform has none, or its lifetime where it says none)."""
+
+    access_token: str
+    expires_at: datetime
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Call:
-    """One API call before signing: the platform's method name and its business parameters."""
+    """One API call before signing: the platform's method name and its business parameters. Server side,
+    `check_request` also names the access token the call carried (None: none, or a sign-in call)."""
 
     method: str
     params: dict[str, Any]
+    access_token: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,9 @@ class OrderPage:
 @dataclass(frozen=True)
 class ServedCall:
     """A verified incoming API call as the simulator serves it (`Adapter.read_call`). `kind`: order_list,
-    order_detail, ship, stock, stock_query, or other (anything else: token calls, unknown methods)."""
+    order_detail, ship, stock, stock_query, token (a sign-in: the shop's current token), token_refresh (a
+    new token: for `refresh_token`, or for the app secret where the platform mints tokens from it), or other
+    (anything else: decrypt calls, unknown methods)."""
 
     kind: str
     updated_from: datetime | None = None
@@ -123,6 +143,7 @@ class ServedCall:
     platform_sku_id: str | None = None
     platform_product_id: str | None = None
     quantity: int | None = None  # stock: the level to set (absolute) or the change (delta)
+    refresh_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,16 +163,26 @@ class BadSignature(BaoDanError):
 
 
 class PlatformError(BaoDanError):
-    """The platform answered with an error. `retryable`: worth trying again later (5xx, busy, rate limited)."""
+    """The platform answered with an error. `retryable`: worth trying again later (5xx, busy, rate limited);
+    `token_expired`: the shop's access token expired or is unknown to the platform (refresh it, then retry)."""
 
     status = 502
     code = "channel.platform_error"
 
     def __init__(self, message: str, *, platform_code: str | None = None, retryable: bool = False,
-                 **kwargs: Any) -> None:
+                 token_expired: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.platform_code = platform_code
         self.retryable = retryable
+        self.token_expired = token_expired
+
+
+class ReauthorizeNeeded(PlatformError):
+    """The shop's access token cannot be renewed (no refresh token, or the refresh token expired or was
+    refused): the merchant must authorise BaoDan again on the platform and enter the new token."""
+
+    status = 409
+    code = "channel.reauthorize_needed"
 
 
 class MappingError(BaoDanError):
@@ -198,7 +229,12 @@ class Adapter(Protocol):
         ...
 
     def parse_stock_query(self, data: dict[str, Any], *, platform_sku_id: str) -> int: ...
+    def token_refresh_call(self, creds: Credentials) -> Call | None:
+        """The call that renews the shop's access token (with its refresh token, or with the app secret where
+        the platform mints tokens from it); None where it cannot be renewed (no refresh token)."""
+        ...
 
+    def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token: ...
     # push side
     def push_route(self, request: Incoming) -> PushRoute: ...
     def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
@@ -222,6 +258,7 @@ class Adapter(Protocol):
                         next_cursor: str | None) -> dict[str, Any]: ...
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]: ...
     def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]: ...
+    def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]: ...
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes: ...
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         """A push of `notices` (each with `order`, the platform order object, where the platform's push

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -35,7 +36,14 @@ def connect(shop: Annotated[str, typer.Argument(help="BaoDan shop code")],
                                                             "sign_secret=… message_secret=…, 微信 token=… "
                                                             "encoding_aes_key=…")] = None,
             calls_per_second: Annotated[float | None, typer.Option(
-                help="the call rate the platform granted this shop, where above the default")] = None) -> None:
+                help="the call rate the platform granted this shop, where above the default")] = None,
+            refresh_token: Annotated[str | None, typer.Option(
+                help="the refresh token, where the platform has one (BaoDan renews the access token with it)")]
+            = None,
+            token_expires_at: Annotated[str | None, typer.Option(
+                help="when the access token expires, ISO 8601 (no offset: Beijing time)")] = None,
+            refresh_expires_at: Annotated[str | None, typer.Option(
+                help="when the refresh token expires, ISO 8601 (no offset: Beijing time)")] = None) -> None:
     """Set a shop's platform credentials (replacing all of them)."""
     from baodan.channels import credentials
     from baodan.cli import CLI_ACTOR, CliError, _open_db, console, settings
@@ -48,11 +56,26 @@ def connect(shop: Annotated[str, typer.Argument(help="BaoDan shop code")],
         raise CliError("--extra takes KEY=VALUE", code="cli.invalid_option")
     db = _open_db()
     shop_id, channel = _shop(db, shop)
+    times = {name: _time_option(name, value) for name, value in (("token_expires_at", token_expires_at),
+                                                                  ("refresh_expires_at", refresh_expires_at))}
     credentials.save(db, PiiCipher.from_settings(settings()), shop_id=shop_id, app_key=app_key, app_secret=app_secret,
                      platform_shop_id=platform_shop_id, base_url=base_url, access_token=access_token,
                      extra={key: value for key, _, value in pairs}, calls_per_second=calls_per_second,
-                     actor=CLI_ACTOR)
+                     refresh_token=refresh_token, **times, actor=CLI_ACTOR)
     console.print(f"{shop} ({channel}) connected; push URL to register: <BaoDan URL>/webhooks/{channel}")
+
+
+def _time_option(name: str, value: str | None) -> datetime | None:
+    from baodan.cli import CliError
+    from baodan.core import clock
+
+    if value is None:
+        return None
+    try:
+        return clock.as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise CliError(f"--{name.replace('_', '-')} takes an ISO 8601 time, not {value!r}",
+                       code="cli.invalid_option") from None
 
 
 @channels_app.command("status")
@@ -74,7 +97,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     table = Table("shop", "channel", "pulled up to (上海)", "fetch queue", "write-backs owed", "stock failing",
                   "failed calls (1 h)", "last error")
     for r in rows:
-        error = r["pull_error"] or r["fetch_error"] or r["writeback_error"] or ""
+        error = r["token_error"] or r["pull_error"] or r["fetch_error"] or r["writeback_error"] or ""
         synced = f"{clock.to_shanghai(r['synced_to']):%m-%d %H:%M:%S}" if r["synced_to"] else "-"
         table.add_row(r["shop"], r["channel"], synced,
                       str(r["fetch_queued"]), str(r["writebacks_owed"]), str(r["stock_failing"]),

@@ -13,12 +13,13 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from baodan.channels import tokens
 from baodan.channels.base import MappingError
 from baodan.channels.credentials import CredentialCache
 from baodan.channels.registry import ADAPTERS
 from baodan.channels.transport import ShopLink
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall
+from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall, read_time
 from baodan.identity.pii import PiiCipher
 from baodan.identity.scope import Scope
 from baodan.intake import services as intake
@@ -54,15 +55,19 @@ class LinkDirectory:
             if not fresh and time.monotonic() - self._links[0] < self.ttl_s:
                 return self._links[1]
         with self.db.read() as s:
-            rows = fetchall(s, "SELECT s.id, s.code, s.channel, c.base_url, c.calls_per_second FROM shop s "
-                               "JOIN shop_credential c "
+            rows = fetchall(s, "SELECT s.id, s.code, s.channel, c.base_url, c.calls_per_second, c.token_expires_at, "
+                               "c.refresh_expires_at, c.updated_at FROM shop s JOIN shop_credential c "
                                "ON c.shop_id = s.id WHERE s.active = ? ORDER BY s.id", (True,))
         links = []
-        for shop_id, code, channel, base_url, rate in rows:
+        for shop_id, code, channel, base_url, rate, token_at, refresh_at, saved_at in rows:
             creds = self.credentials.get(int(shop_id))
             if channel in ADAPTERS and creds is not None:
+                expires_at = read_time(token_at)
                 links.append(ShopLink(int(shop_id), code, channel, ADAPTERS[channel], creds,
-                                      base_url or GATEWAYS[channel], float(rate) if rate else None))
+                                      base_url or GATEWAYS[channel], float(rate) if rate else None,
+                                      token_expires_at=expires_at,
+                                      refresh_due_at=tokens.refresh_due(expires_at, read_time(saved_at)),
+                                      refresh_expires_at=read_time(refresh_at)))
         with self._lock:
             self._links = (time.monotonic(), links)
         return links

@@ -27,6 +27,7 @@ from baodan.channels import stock as stock_rules
 from baodan.channels.base import OrderPage, PlatformError
 from baodan.channels.credentials import CredentialCache
 from baodan.channels.ingest import ChannelIntake, LinkDirectory, backoff, order_id_of
+from baodan.channels.tokens import TokenKeeper
 from baodan.channels.transport import CallLog, ShopLink, Transport
 from baodan.core import clock
 from baodan.core.db import Database, db_time, dialect_of, execute, executemany, fetchall, read_json, read_time
@@ -60,8 +61,8 @@ class ChannelSync:
         """`directory` and `intake`: a runtime's own, so a process keeps one credential cache."""
         self.db = db
         self.call_log = CallLog(db)
-        self.transport = transport or Transport(self.call_log)
         self.directory = directory or LinkDirectory(db, CredentialCache(db, pii))
+        self.transport = transport or Transport(self.call_log, tokens=TokenKeeper(db, pii, directory=self.directory))
         self.intake = intake or ChannelIntake(db, inbox, shops, pii, max_orders=max_orders)
         self.ingest, self.request_fetch = self.intake.ingest, self.intake.request_fetch
         self.pull_interval_s = pull_interval_s

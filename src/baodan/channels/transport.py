@@ -1,5 +1,7 @@
 """Calls to a platform: signed by its adapter, kept under its rate per shop, retried with backoff on 5xx,
-timeouts and the platform's "busy" errors, and every attempt logged with secrets and PII masked.
+timeouts and the platform's "busy" errors, made with a working access token (renewed ahead of
+expiry, and once more when the platform says it expired: channels.tokens), and every attempt logged with
+secrets and PII masked.
 
 The log (`channel_call`) is written in batches by `CallLog.flush()` (the sync loops call it), not one
 transaction per call, so a burst of detail calls does not compete with the worker for the write lock.
@@ -14,7 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import httpx
 import orjson
@@ -23,9 +26,12 @@ from baodan.channels.base import Adapter, Call, Credentials, PlatformError
 from baodan.core import clock
 from baodan.core.db import Database, db_time, dialect_of, execute, executemany
 
+if TYPE_CHECKING:
+    from baodan.channels.tokens import TokenKeeper
+
 CALL_LOG_DAYS = 7
 LOG_TEXT_MAX = 2000
-_SECRET_KEYS = re.compile(r"(sign|secret|token|session|password|signature|key)$", re.I)
+_SECRET_KEYS = re.compile(r"(sign|secret|token|session|password|signature|key|token_result)$", re.I)
 _PII_KEYS = re.compile(r"(tel|phone|mobile|addr|address|receiver|consignee|buyer_nick|post_name|receiver_name|"
                        r"encrypt|cipher|name_mask)", re.I)
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -42,6 +48,9 @@ class ShopLink:
     creds: Credentials
     base_url: str
     calls_per_second: float | None = None  # the shop's granted rate; None: the adapter's default
+    token_expires_at: datetime | None = None  # when the access token stops working (None: not known)
+    refresh_due_at: datetime | None = None  # when to renew it ahead of that (channels.tokens.refresh_due)
+    refresh_expires_at: datetime | None = None  # from then on it cannot be renewed (None: not known)
 
 
 class TokenBucket:
@@ -86,12 +95,20 @@ def _text(value: Any) -> str:
 
 
 def _body_for_log(body: bytes | None) -> Any:
+    """A JSON body masked as `mask` does; a form-encoded one (TOP, PDD, 快手, a token call) as its masked
+    parameters; anything else as text with mobile numbers masked."""
     if not body:
         return None
     try:
         return mask(orjson.loads(body))
     except orjson.JSONDecodeError:
-        return mask(body[:LOG_TEXT_MAX].decode("utf-8", "replace"))
+        text = body[:LOG_TEXT_MAX].decode("utf-8", "replace")
+    if "=" in text and " " not in text:
+        try:
+            return mask(dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True)))
+        except ValueError:
+            pass
+    return mask(text)
 
 
 class CallLog:
@@ -126,16 +143,18 @@ class CallLog:
 
 
 class Transport:
-    """Makes calls for every shop: one HTTP connection pool, one token bucket per shop."""
+    """Makes calls for every shop: one HTTP connection pool, one token bucket per shop. With `tokens`, calls
+    are made with a working access token."""
 
     def __init__(self, log: CallLog, *, http: httpx.Client | None = None, max_attempts: int = 4,
                  backoff_s: float = 0.5, max_backoff_s: float = 8.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, tokens: TokenKeeper | None = None) -> None:
         self.log = log
         self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        self.tokens = tokens
         self._sleep = sleep
         self._buckets: dict[int, TokenBucket] = {}
         self._lock = threading.Lock()
@@ -150,9 +169,24 @@ class Transport:
 
     def call(self, link: ShopLink, call: Call) -> dict[str, Any]:
         """The unwrapped answer's data; raises PlatformError when the platform refuses (at once) or after
-        `max_attempts` retryable failures."""
+        `max_attempts` retryable failures. With `tokens`: the shop's newest access token is used, renewed
+        first when due; an answer that the token expired renews it and makes the call once more; a token
+        that cannot be renewed raises ReauthorizeNeeded without calling the platform."""
+        if self.tokens is None:
+            return self.send(link, call)
+        link = self.tokens.ready(link, self)
+        try:
+            return self.send(link, call)
+        except PlatformError as exc:
+            if not exc.token_expired:
+                raise
+            return self.send(self.tokens.renew(link, self, expired=True), call)
+
+    def send(self, link: ShopLink, call: Call, *, max_attempts: int | None = None) -> dict[str, Any]:
+        """One call with the link's credentials as they are (no token renewal), retried as `call` says."""
         last: PlatformError | None = None
-        for attempt in range(1, self.max_attempts + 1):
+        attempts = max_attempts or self.max_attempts
+        for attempt in range(1, attempts + 1):
             try:
                 request = link.adapter.sign(link.creds, call, base_url=link.base_url, now=clock.utcnow())
             except ValueError as exc:  # the shop's credentials lack what this platform needs
@@ -179,7 +213,7 @@ class Transport:
                 return data
             self.log.add(shop_id=link.shop_id, method=call.method, attempt=attempt, status=status, ok=False,
                          error=last.message, duration_ms=_ms(started), request=logged, response=answer)
-            if not last.retryable or attempt == self.max_attempts:
+            if not last.retryable or attempt == attempts:
                 break
             delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
             self._sleep(delay * (0.5 + random.random() / 2))  # jitter: many shops must not retry in step

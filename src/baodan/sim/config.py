@@ -20,6 +20,13 @@ PLATFORMS = ("douyin", "kuaishou", "wechat", "taobao", "pdd", "jd")
 DEMO_SKU_COUNT = 200  # what seed_catalog creates by default
 DEMO_LIVE_ROOM_ID = "7301234567890"  # the demo live session's room (DY-FLAGSHIP)
 OTHER_SHOPS = {"wechat": "WX-STORE", "pdd": "PDD-STORE", "jd": "JD-STORE"}  # platforms without a demo shop
+# Each platform's token lifetimes in seconds: (access token, refresh token; None: none or not stated) and how
+# long a replaced access token keeps working. From the specs for 抖店 (7 d, 14 d), 快手 (48 h, 180 d) and
+# 微信 (7200 s, no refresh token; the old token works 5 more minutes); plausible stand-ins for 淘宝, 拼多多
+# (1 d, 30 d) and 京东 (1 year, not stated) [inf].
+TOKEN_LIFETIMES: dict[str, tuple[float, float | None, float]] = {
+    "douyin": (7 * 86400, 14 * 86400, 0), "kuaishou": (172800, 15552000, 0), "wechat": (7200, None, 300),
+    "taobao": (86400, 30 * 86400, 0), "pdd": (86400, 30 * 86400, 0), "jd": (365 * 86400, None, 0)}
 
 
 class SimConfigError(BaoDanError):
@@ -47,6 +54,12 @@ class PlatformConfig:
     push_url: str | None = None  # overrides <push_to>/webhooks/<channel>
     initial_stock: int = 0  # the platform's sellable level of every SKU before any stock push
     live_room_id: str | None = None
+    # access tokens the platform issues live token_lifetime_s (the configured one counts from start-up);
+    # refresh tokens (issued where the configured credentials have one) refresh_lifetime_s (None: no stated
+    # lifetime) and are good for one refresh; a replaced access token works token_grace_s more
+    token_lifetime_s: float = 7200.0
+    refresh_lifetime_s: float | None = None
+    token_grace_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -166,10 +179,12 @@ def default_platform(channel: str) -> PlatformConfig:
     """The deterministic defaults for one platform: the demo shop where there is one."""
     shop = _demo_shops().get(channel, (OTHER_SHOPS.get(channel, f"{channel.upper()}-STORE"), None))
     shop_code, shop_id = shop
+    token_s, refresh_s, grace_s = TOKEN_LIFETIMES[channel]
     return PlatformConfig(channel=channel, shop=shop_code,
                           credentials=default_credentials(channel, shop_id=shop_id or _digits(channel, "shop", 8)),
                           skus=demo_skus(shop_code),
-                          live_room_id=DEMO_LIVE_ROOM_ID if channel == "douyin" else None)
+                          live_room_id=DEMO_LIVE_ROOM_ID if channel == "douyin" else None,
+                          token_lifetime_s=token_s, refresh_lifetime_s=refresh_s, token_grace_s=grace_s)
 
 
 def default_credentials(channel: str, *, shop_id: str) -> Credentials:
@@ -193,7 +208,9 @@ def default_credentials(channel: str, *, shop_id: str) -> Credentials:
         app_key, app_secret = _hex(channel, "client_id", 32), _hex(channel, "client_secret", 40)
     else:
         app_key, app_secret = _hex(channel, "app_key", 32).upper(), secret_hex
-    return Credentials(app_key=app_key, app_secret=app_secret, shop_id=shop_id, access_token=token, extra=extra)
+    refresh = _hex(channel, "refresh_token", 40) if channel != "wechat" else None  # WeChat mints from the secret
+    return Credentials(app_key=app_key, app_secret=app_secret, shop_id=shop_id, access_token=token, extra=extra,
+                       refresh_token=refresh)
 
 
 def demo_skus(shop_code: str, count: int = DEMO_SKU_COUNT) -> tuple[SimSku, ...]:
@@ -226,8 +243,9 @@ def credentials_line(config: SimConfig, channel: str, *, base_url: str) -> str:
     platform = config.platforms[channel]
     creds = platform.credentials
     parts = [channel, f"app_key={creds.app_key}", f"app_secret={creds.app_secret}", f"shop_id={creds.shop_id}",
-             f"access_token={creds.access_token}", *(f"{k}={v}" for k, v in sorted(creds.extra.items())),
-             f"shop={platform.shop}", f"base_url={base_url}"]
+             f"access_token={creds.access_token}",
+             *([f"refresh_token={creds.refresh_token}"] if creds.refresh_token else []),
+             *(f"{k}={v}" for k, v in sorted(creds.extra.items())), f"shop={platform.shop}", f"base_url={base_url}"]
     push_url = config.push_url(channel)
     if push_url:
         parts.append(f"push_url={push_url}")
@@ -270,8 +288,9 @@ def _from_raw(raw: dict[str, Any]) -> SimConfig:
 
 
 def _platform(base: PlatformConfig, table: dict[str, Any]) -> PlatformConfig:
-    known = {"enabled", "shop", "app_key", "app_secret", "shop_id", "access_token", "extra", "push_url", "skus",
-             "initial_stock", "live_room_id"}
+    known = {"enabled", "shop", "app_key", "app_secret", "shop_id", "access_token", "refresh_token", "extra",
+             "push_url", "skus", "initial_stock", "live_room_id", "token_lifetime_s", "refresh_lifetime_s",
+             "token_grace_s"}
     unknown = set(table) - known
     if unknown:
         raise ValueError(f"unknown keys in [platforms.{base.channel}]: {', '.join(sorted(unknown))}")
@@ -281,7 +300,8 @@ def _platform(base: PlatformConfig, table: dict[str, Any]) -> PlatformConfig:
                         app_secret=str(table.get("app_secret", creds.app_secret)),
                         shop_id=str(table.get("shop_id", creds.shop_id)),
                         access_token=table.get("access_token", creds.access_token),
-                        extra={**creds.extra, **{k: str(v) for k, v in (table.get("extra") or {}).items()}})
+                        extra={**creds.extra, **{k: str(v) for k, v in (table.get("extra") or {}).items()}},
+                        refresh_token=table.get("refresh_token", creds.refresh_token))
     if "skus" in table:
         skus = tuple(_sku(item) for item in table["skus"])
         if not skus:
@@ -291,7 +311,15 @@ def _platform(base: PlatformConfig, table: dict[str, Any]) -> PlatformConfig:
     return PlatformConfig(channel=base.channel, shop=shop, credentials=creds, skus=skus,
                           push_url=table.get("push_url", base.push_url),
                           initial_stock=int(table.get("initial_stock", base.initial_stock)),
-                          live_room_id=table.get("live_room_id", base.live_room_id))
+                          live_room_id=table.get("live_room_id", base.live_room_id),
+                          token_lifetime_s=float(table.get("token_lifetime_s", base.token_lifetime_s)),
+                          refresh_lifetime_s=_seconds_or_none(table.get("refresh_lifetime_s", base.refresh_lifetime_s)),
+                          token_grace_s=float(table.get("token_grace_s", base.token_grace_s)))
+
+
+def _seconds_or_none(value: Any) -> float | None:
+    """A lifetime in seconds; 0 or none: none (the platform issues no refresh token, or states no lifetime)."""
+    return float(value) if value else None
 
 
 def _sku(item: Any) -> SimSku:
@@ -333,6 +361,10 @@ def _check(config: SimConfig) -> None:
         raise SimConfigError("pushes: retry_budget_s ≥ 0, first_retry_s > 0, timeout_s > 0, concurrency ≥ 1")
     if not 0 <= config.port < 65536:
         raise SimConfigError(f"port {config.port} is out of range")
+    for platform in config.platforms.values():
+        if platform.token_lifetime_s <= 0 or (platform.refresh_lifetime_s or 1) <= 0 or platform.token_grace_s < 0:
+            raise SimConfigError(f"[platforms.{platform.channel}]: token_lifetime_s > 0, refresh_lifetime_s > 0 "
+                                 "(or 0: none), token_grace_s ≥ 0")
 
 
 def _bytes(channel: str, name: str, n: int) -> bytes:

@@ -30,7 +30,8 @@ def connect_shops(db: Database, pii: PiiCipher, url: str, *, config: SimConfig |
             creds = platform.credentials
             credentials.save(db, pii, shop_id=shops[platform.shop], app_key=creds.app_key, app_secret=creds.app_secret,
                              platform_shop_id=creds.shop_id, base_url=f"{url.rstrip('/')}{config.prefix(channel)}",
-                             access_token=creds.access_token, extra=dict(creds.extra),
+                             access_token=creds.access_token, refresh_token=creds.refresh_token,
+                             extra=dict(creds.extra),
                              calls_per_second=calls_per_second, actor=actor)
             connected.append(f"{platform.shop} ({channel})")
     if connected:

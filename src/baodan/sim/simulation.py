@@ -1,6 +1,10 @@
 """The simulated platforms at work: serve each verified API call from the store through the adapter's
 server side (the contract in baodan.channels.base, nothing of a platform's internals), change orders and
-push each change to BaoDan signed as the platform signs it. Lives on the server's event loop."""
+push each change to BaoDan signed as the platform signs it. Lives on the server's event loop.
+
+Tokens: every call but a sign-in or refresh must carry an access token this platform issued and that still
+works, or it gets the platform's token-expired (or token-invalid) error; refresh calls use up their refresh
+token and issue new ones (see SimStore.issue_token)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from baodan.channels.base import (
@@ -24,6 +28,7 @@ from baodan.channels.base import (
     PushNotice,
     ServedCall,
     SignedRequest,
+    Token,
 )
 from baodan.channels.registry import ADAPTERS
 from baodan.core import clock
@@ -37,26 +42,42 @@ from baodan.sim.store import Key, SimStore, Writeback
 log = logging.getLogger("baodan.sim")
 
 # The error each platform answers with, as (code, message). Read where the spec is silent ([inf]): the
-# TOP (25) and WeChat (40001, 100002) codes are documented ones, the others plausible stand-ins.
+# TOP (25, 27), WeChat (40001, 42001, 100002) and PDD 10019 codes are documented ones, the others plausible
+# stand-ins; each token code is one its adapter reads as "token expired" (PlatformError.token_expired).
 ERRORS: dict[str, dict[str, tuple[str, str]]] = {
     "douyin": {"bad_signature": ("isv.signature-invalid", "签名校验失败"),
                "invalid": ("isv.parameter-invalid", "参数错误"),
                "not_found": ("isv.order-not-exist", "订单不存在"),
-               "closed": ("isv.order-status-invalid", "订单状态不允许发货")},
+               "closed": ("isv.order-status-invalid", "订单状态不允许发货"),
+               "token_expired": ("30002", "access_token已过期"), "token_invalid": ("30001", "access_token不存在"),
+               "refresh_refused": ("isv.refresh-token-invalid", "refresh_token无效或已过期")},
     "kuaishou": {"bad_signature": ("sign.invalid", "签名验证失败"), "invalid": ("param.invalid", "参数错误"),
                  "not_found": ("order.not.exist", "订单不存在"),
-                 "closed": ("order.status.invalid", "订单状态不允许发货")},
+                 "closed": ("order.status.invalid", "订单状态不允许发货"),
+                 "token_expired": ("28", "access_token已过期"), "token_invalid": ("28", "access_token无效"),
+                 "refresh_refused": ("invalid_grant", "refresh_token无效或已过期")},
     "wechat": {"bad_signature": ("40001", "invalid credential, access_token is invalid or not latest"),
                "invalid": ("40097", "invalid args"), "not_found": ("100002", "order not found"),
-               "closed": ("100003", "order status not allowed")},
+               "closed": ("100003", "order status not allowed"),
+               "token_expired": ("42001", "access_token expired"),
+               "token_invalid": ("40001", "invalid credential, access_token is invalid or not latest"),
+               "refresh_refused": ("40125", "invalid appsecret")},
     "taobao": {"bad_signature": ("25", "Invalid signature"), "invalid": ("41", "Invalid arguments"),
                "not_found": ("isv.trade-not-exist", "交易不存在"),
-               "closed": ("isv.logistics-offline-service-error:B04", "订单状态不允许发货")},
+               "closed": ("isv.logistics-offline-service-error:B04", "订单状态不允许发货"),
+               "token_expired": ("27", "Invalid session"), "token_invalid": ("27", "Invalid session"),
+               "refresh_refused": ("isv.refresh-token-invalid", "refresh_token无效或已过期")},
     "pdd": {"bad_signature": ("10016", "签名错误"), "invalid": ("10000", "参数错误"),
-            "not_found": ("20004", "订单不存在"), "closed": ("52008", "订单状态不允许发货")},
-    "jd": {"bad_signature": ("19", "Invalid signature"), "invalid": ("66", "参数错误"),
-           "not_found": ("10400001", "订单不存在"), "closed": ("10400002", "订单状态不允许出库")},
+            "not_found": ("20004", "订单不存在"), "closed": ("52008", "订单状态不允许发货"),
+            "token_expired": ("10019", "access_token已过期"), "token_invalid": ("10019", "access_token不存在"),
+            "refresh_refused": ("10020", "refresh_token已过期或无效")},
+    "jd": {"bad_signature": ("14", "Invalid signature"), "invalid": ("66", "参数错误"),
+           "not_found": ("10400001", "订单不存在"), "closed": ("10400002", "订单状态不允许出库"),
+           "token_expired": ("19", "token已过期或者不存在，请重新授权访问"),
+           "token_invalid": ("19", "token已过期或者不存在，请重新授权访问"),
+           "refresh_refused": ("2013", "refresh_token已失效")},
 }
+TOKEN_CALLS = frozenset({"token", "token_refresh"})  # the calls that need no access token
 # HTTP status of an error answer: every platform's gateway answers errors in the body with 200.
 ERROR_STATUS = 200
 SHIPPED_KIND = "shipped"
@@ -77,6 +98,14 @@ class Simulation:
         self.loop: asyncio.AbstractEventLoop | None = None
         # order numbers start from the clock, so a restarted simulator does not reuse its order ids
         self._id_base = id_base if id_base is not None else int(time.time()) * 10**6
+        started = clock.utcnow()
+        for channel, platform in config.platforms.items():  # the configured token was issued at start-up
+            creds = platform.credentials
+            if creds.access_token:
+                refresh_s = platform.refresh_lifetime_s
+                self.store.seed_token(channel, Token(
+                    creds.access_token, started + timedelta(seconds=platform.token_lifetime_s), creds.refresh_token,
+                    started + timedelta(seconds=refresh_s) if creds.refresh_token and refresh_s else None))
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -226,7 +255,9 @@ class Simulation:
     def serve(self, channel: str, request: Incoming, *, now: datetime | None = None) -> tuple[int, bytes]:
         """Answer one API call: (HTTP status, body in the platform's envelope)."""
         now = now or clock.utcnow()
-        adapter, creds = self.adapters[channel], self.config.platforms[channel].credentials
+        adapter = self.adapters[channel]
+        # the adapter checks the signature; the access token is checked against the tokens issued here
+        creds = replace(self.config.platforms[channel].credentials, access_token=None)
         try:
             call = adapter.check_request(creds, request, now=now)
         except BadSignature as exc:
@@ -236,6 +267,11 @@ class Simulation:
             served = adapter.read_call(call)
         except (KeyError, ValueError, TypeError, MappingError) as exc:
             return ERROR_STATUS, adapter.envelope(call, None, error=_with(ERRORS[channel]["invalid"], exc))
+        if served.kind not in TOKEN_CALLS:
+            state = self.store.token_state(channel, call.access_token, now)
+            if state != "valid":
+                error = ERRORS[channel]["token_expired" if state == "expired" else "token_invalid"]
+                return ERROR_STATUS, adapter.envelope(call, None, error=error)
         handler = getattr(self, f"_serve_{served.kind}", None) or self._serve_other
         data, error = handler(channel, call, served, now)
         if error is not None:
@@ -299,15 +335,34 @@ class Simulation:
                   if p.platform_product_id == product_id and p.platform_sku_id]
         return list(dict.fromkeys(known + pushed))
 
+    def _serve_token(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
+        """A sign-in: the shop's current token while it works, else a new one."""
+        token = self.store.current_token(channel, now) or self._issue(channel, now)
+        assert token is not None
+        return self.adapters[channel].token_data(token, now=now), None
+
+    def _serve_token_refresh(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
+        """A new token for an unused, working refresh token (used up by it), or, where the platform mints
+        tokens from the app secret (no refresh token named), for the checked secret."""
+        token = self._issue(channel, now, refreshing=True, used_refresh=served.refresh_token)
+        if token is None:
+            return None, ERRORS[channel]["refresh_refused"]
+        return self.adapters[channel].token_data(token, now=now), None
+
+    def _issue(self, channel: str, now: datetime, *, refreshing: bool = False,
+               used_refresh: str | None = None) -> Token | None:
+        platform = self.config.platforms[channel]
+        refresh_s = platform.refresh_lifetime_s
+        return self.store.issue_token(
+            channel, now=now, lifetime=timedelta(seconds=platform.token_lifetime_s),
+            refresh_lifetime=timedelta(seconds=refresh_s) if refresh_s else None,
+            grace=timedelta(seconds=platform.token_grace_s), refreshing=refreshing, used_refresh=used_refresh,
+            with_refresh=bool(platform.credentials.refresh_token))
+
     def _serve_other(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
-        """A sign-in (token) call gets the shop's token; any other call the simulator does not play gets the
-        platform's invalid-arguments error naming the method (never a made-up success)."""
-        if "token" not in call.method.lower():
-            return None, _with(ERRORS[channel]["invalid"], f"the simulator does not serve {call.method}")
-        creds = self.config.platforms[channel].credentials
-        token = creds.access_token or ""
-        return {"access_token": token, "expires_in": 7200, "refresh_token": f"{token[:20]}refresh",
-                "refresh_token_expires_in": 15552000, "shop_id": creds.shop_id, "scope": "all"}, None
+        """A call the simulator does not play gets the platform's invalid-arguments error naming the method
+        (never a made-up success)."""
+        return None, _with(ERRORS[channel]["invalid"], f"the simulator does not serve {call.method}")
 
     @staticmethod
     def _error(channel: str, which: str, exc: BadSignature) -> tuple[str, str]:

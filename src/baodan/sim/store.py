@@ -1,17 +1,20 @@
 """What the simulated platforms hold, in memory: each platform's orders as canonical dicts (kept in update
 time order for the incremental list), the history of their events, the write-backs and stock pushes
-received, stock levels, and push delivery counts. Thread-safe: the server's event loop writes, tests read."""
+received, stock levels, push delivery counts, and the access and refresh tokens each platform issued.
+Thread-safe: the server's event loop writes, tests read."""
 
 from __future__ import annotations
 
 import bisect
 import copy
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from baodan.channels.base import Token
 from baodan.core.clock import SHANGHAI
 
 Key = tuple[datetime, str]  # (updated_at, platform_order_id): the list order, oldest first
@@ -67,6 +70,19 @@ class PushCounts:
 
 
 @dataclass
+class TokenBook:
+    """A platform's tokens: every access token it issued and when it stops working, the refresh tokens not
+    yet used (a refresh token is good for one refresh), and how many refreshes it made and refused."""
+
+    access: dict[str, datetime] = field(default_factory=dict)
+    refresh: dict[str, datetime | None] = field(default_factory=dict)
+    current: str | None = None  # the newest access token
+    current_refresh: str | None = None
+    refreshed: int = 0
+    refused: int = 0
+
+
+@dataclass
 class PlatformStore:
     channel: str
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -77,6 +93,7 @@ class PlatformStore:
     stock: dict[str, int] = field(default_factory=dict)
     pushes: PushCounts = field(default_factory=PushCounts)
     dropped: list[DroppedPush] = field(default_factory=list)
+    tokens: TokenBook = field(default_factory=TokenBook)
     next_order_no: int = 1
 
 
@@ -197,6 +214,75 @@ class SimStore:
     def stock_levels(self, channel: str) -> dict[str, int]:
         with self._lock:
             return dict(self.platforms[channel].stock)
+
+    # tokens
+
+    def seed_token(self, channel: str, token: Token) -> None:
+        """The token the platform had issued before it started (the configured one)."""
+        with self._lock:
+            book = self.platforms[channel].tokens
+            book.access[token.access_token] = token.expires_at
+            book.current = token.access_token
+            if token.refresh_token:
+                book.refresh[token.refresh_token] = token.refresh_expires_at
+                book.current_refresh = token.refresh_token
+
+    def token_state(self, channel: str, access_token: str | None, now: datetime) -> str:
+        """valid, expired (issued, no longer working) or unknown (never issued here)."""
+        with self._lock:
+            expires_at = self.platforms[channel].tokens.access.get(access_token or "")
+            return "unknown" if expires_at is None else "valid" if now < expires_at else "expired"
+
+    def current_token(self, channel: str, now: datetime) -> Token | None:
+        """The newest access token while it works, with the newest refresh token."""
+        with self._lock:
+            book = self.platforms[channel].tokens
+            expires_at = book.access.get(book.current or "")
+            if expires_at is None or now >= expires_at:
+                return None
+            refresh = book.current_refresh if book.current_refresh in book.refresh else None
+            return Token(book.current or "", expires_at, refresh, book.refresh.get(refresh or ""))
+
+    def issue_token(self, channel: str, *, now: datetime, lifetime: timedelta, refresh_lifetime: timedelta | None,
+                    grace: timedelta, refreshing: bool = False, used_refresh: str | None = None,
+                    with_refresh: bool = True) -> Token | None:
+        """A new access token (and refresh token, `with_refresh`); `refreshing`: for a refresh call (counted),
+        with `used_refresh`, the refresh token it is issued for, which must be unused and working and is used
+        up, or None (refused, and counted) when it is not. The older access tokens stop working `grace` from
+        now (or when they expire, if sooner)."""
+        with self._lock:
+            book = self.platforms[channel].tokens
+            if used_refresh is not None:
+                refresh_expires = book.refresh.pop(used_refresh, now)
+                if refresh_expires is not None and now >= refresh_expires:
+                    book.refused += 1
+                    return None
+            if refreshing:
+                book.refreshed += 1
+            for token, expires_at in book.access.items():
+                book.access[token] = min(expires_at, now + grace)
+            token = Token(secrets.token_hex(20), now + lifetime)
+            book.access[token.access_token] = token.expires_at
+            book.current = token.access_token
+            if with_refresh:
+                refresh_at = now + refresh_lifetime if refresh_lifetime is not None else None
+                token = Token(token.access_token, token.expires_at, secrets.token_hex(20), refresh_at)
+                book.refresh[token.refresh_token or ""] = refresh_at
+                book.current_refresh = token.refresh_token
+            return token
+
+    def expire_tokens(self, channel: str, *, at: datetime) -> None:
+        """Every access token issued so far stops working at `at` (at the latest): time passing, for tests."""
+        with self._lock:
+            access = self.platforms[channel].tokens.access
+            for token, expires_at in access.items():
+                access[token] = min(expires_at, at)
+
+    def token_counts(self, channel: str) -> tuple[int, int]:
+        """(refreshes made, refreshes refused) on a platform."""
+        with self._lock:
+            book = self.platforms[channel].tokens
+            return book.refreshed, book.refused
 
     # push delivery
 

@@ -36,6 +36,11 @@ here in one place so they are easy to correct against a real sandbox:
 - Error envelope: success carries both generations' keys (`code` 10000/`msg` and `err_no` 0/`message`).
   An error code that is not a number goes to `sub_code` under `code` 50000 (业务处理失败). Retryable: HTTP
   429/5xx, code 20000 (服务不可用), sub codes starting `isp.` or mentioning a limit/busy.
+- Access token: `token.refresh` (`grant_type=refresh_token`, `refresh_token`), signed like other calls but
+  without `access_token`. The answer's `data` gives `expires_in`; it gives no lifetime for the refresh token,
+  so `parse_token` takes the spec's 14 days. `token_refresh_call` is None without a refresh token. The spec
+  names no "token expired" code: codes 30001 (access_token 不存在/无效) and 30002 (access_token 已过期), and
+  the sub codes `isv.access-token-no-exist`/`isv.access-token-expired`, are read as such [inf].
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from baodan.channels.base import (
     PushRoute,
     ServedCall,
     SignedRequest,
+    Token,
 )
 from baodan.channels.douyin import mapping, signing
 
@@ -69,6 +75,8 @@ TOKEN_METHODS = frozenset({"token.create", "token.refresh"})
 SUCCESS_CODE = 10000
 BUSINESS_FAILURE_CODE = 50000
 RETRYABLE_CODES = frozenset({"20000"})
+TOKEN_EXPIRED_CODES = frozenset({"30001", "30002", "isv.access-token-no-exist", "isv.access-token-expired"})
+REFRESH_LIFETIME = timedelta(days=14)
 MAX_PAGE_SIZE = 100
 
 PUSH_KINDS = {
@@ -121,7 +129,8 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             return data if isinstance(data, dict) else {}
         sub_code = str(answer.get("sub_code") or "")
         raise PlatformError(f"douyin {call.method}: {message} ({sub_code or code})", platform_code=sub_code or code,
-                            retryable=_retryable(code, sub_code))
+                            retryable=_retryable(code, sub_code),
+                            token_expired=bool({code, sub_code} & TOKEN_EXPIRED_CODES))
 
     def order_list_call(self, creds: Credentials, *, updated_from: datetime, updated_to: datetime,
                         page: int = 1, cursor: str | None = None, page_size: int = 50) -> Call:
@@ -164,6 +173,14 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         if platform_product_id:
             params["product_id"] = platform_product_id
         return Call("sku.syncStock", params)
+
+    def token_refresh_call(self, creds: Credentials) -> Call | None:
+        if not creds.refresh_token:
+            return None
+        return Call("token.refresh", {"grant_type": "refresh_token", "refresh_token": creds.refresh_token})
+
+    def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
+        return _common.lifetime_token(self.channel, data, now=now, refresh_lifetime=REFRESH_LIFETIME)
 
     # push side
 
@@ -225,10 +242,15 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             params = json.loads(param_json)
         except ValueError:
             raise BadSignature("param_json is not JSON") from None
-        return Call(method, params if isinstance(params, dict) else {})
+        return Call(method, params if isinstance(params, dict) else {},
+                    access_token=None if method in TOKEN_METHODS else query.get("access_token"))
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
+        if call.method == "token.create":
+            return ServedCall("token")
+        if call.method == "token.refresh":
+            return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
         if call.method == "order.searchList":
             return ServedCall("order_list", updated_from=from_epoch(p["update_time_start"], "update_time_start"),
                               updated_to=from_epoch(p["update_time_end"], "update_time_end"),
@@ -250,6 +272,10 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"shop_order_detail": order}
+
+    def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
+        return {"access_token": token.access_token, "expires_in": _common.seconds_left(token.expires_at, now),
+                "refresh_token": token.refresh_token or "", "scope": "SCOPE"}
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if error is None:

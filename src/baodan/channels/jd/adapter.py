@@ -43,6 +43,13 @@ to correct against a sandbox:
   `open_push` refuses every request (BadSignature, code `webhook.no_push`), `push_route` names nothing,
   `handshake` is None and `sign_push` raises NotImplementedError. Orders come by the incremental pull only.
 - Limits: not in the sources; `calls_per_second` = 10 is a conservative guess.
+- Access token (the spec gives only the authorization-code URL of the old oauth.jd.com; the rest is the
+  most plausible reading of JD's newer OAuth [inf]): `GET /oauth2/refresh_token?app_key=&app_secret=
+  &grant_type=refresh_token&refresh_token=` on `https://open-oauth.jd.com` when `base_url` is a jd.com
+  gateway, else on `base_url` itself (a sandbox or the simulator). The answer is flat JSON, `code` 0 with
+  `access_token`, `expires_in` (seconds), `refresh_token`, `scope`, `open_id`, `uid`, `time` (ms); a
+  refusal is `code` ≠ 0 with `msg`. It gives no refresh-token lifetime, so `refresh_expires_at` stays
+  unknown. JOS error code 19 (token 已过期或者不存在) marks an expired or unknown token [inf].
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from baodan.channels import _common
 from baodan.channels._common import compact_json, id_value, parse_time, pick, time_text
@@ -66,6 +73,7 @@ from baodan.channels.base import (
     PushRoute,
     ServedCall,
     SignedRequest,
+    Token,
 )
 from baodan.channels.jd import mapping, signing
 from baodan.core.errors import Invalid
@@ -77,6 +85,11 @@ LIST_METHOD = "jingdong.pop.order.enSearch"
 DETAIL_METHOD = "jingdong.pop.order.enGet"
 SHIP_METHOD = "jingdong.pop.order.shipment"
 STOCK_METHOD = "jingdong.stock.write.updateSkuStock"
+OAUTH_HOST = "https://open-oauth.jd.com"
+OAUTH_GRANTS = {"/oauth2/access_token": ("authorization_code", "code"),
+                "/oauth2/refresh_token": ("refresh_token", "refresh_token")}
+REFRESH_PATH = "/oauth2/refresh_token"
+TOKEN_EXPIRED = "19"
 API_RESULT = {"success": True, "numberCode": 0, "chineseErrCode": "成功", "englishErrCode": "success"}
 RESPONSE_SPELLED_RIGHT = frozenset({"jingdong.stock.write.updateSkuStock"})
 BUSY_WORDS = ("繁忙", "频繁", "超限", "超时", "稍后", "busy", "limit", "timeout", "unavailable")
@@ -101,6 +114,10 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     # client side
 
     def sign(self, creds: Credentials, call: Call, *, base_url: str, now: datetime) -> SignedRequest:
+        if call.method in OAUTH_GRANTS:  # OAuth: the app key and secret in the query, no access token
+            query = {"app_key": creds.app_key, "app_secret": creds.app_secret,
+                     **{k: str(v) for k, v in call.params.items()}}
+            return SignedRequest("GET", _oauth_root(base_url) + call.method, query)
         params = {
             "method": call.method,
             "app_key": creds.app_key,
@@ -117,6 +134,11 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
 
     def read_response(self, call: Call, status: int, body: bytes) -> dict[str, Any]:
         doc = _common.answer_object("jd", call, status, body)
+        if call.method in OAUTH_GRANTS:  # a flat answer: code 0 and the token, or code and msg
+            if str(doc.get("code", "0")) != "0":
+                raise PlatformError(f"JD OAuth {call.method}: {doc.get('msg') or ''} ({doc.get('code')})",
+                                    platform_code=str(doc.get("code")), details={"code": doc.get("code")})
+            return {k: v for k, v in doc.items() if k != "code"}
         if "error_response" in doc:
             error = doc["error_response"] or {}
             _raise(str(error.get("code", "")), error.get("zh_desc") or "", error.get("en_desc") or "")
@@ -173,6 +195,14 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             raise Invalid("an absolute stock number cannot be negative", code="channel.negative_stock")
         return Call(STOCK_METHOD, {"skuId": id_value(platform_sku_id), "stockNum": quantity})
 
+    def token_refresh_call(self, creds: Credentials) -> Call | None:
+        if not creds.refresh_token:
+            return None
+        return Call(REFRESH_PATH, {"grant_type": "refresh_token", "refresh_token": creds.refresh_token})
+
+    def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
+        return _common.lifetime_token(self.channel, data, now=now)
+
     # push side: JD documents none
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -185,6 +215,10 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     # server side (the simulator)
 
     def check_request(self, creds: Credentials, request: Incoming, *, now: datetime) -> Call:
+        path = "/" + request.path.strip("/")
+        if path in OAUTH_GRANTS:
+            return _common.oauth_call(creds, path, _common.request_params(request), app_field="app_key",
+                                      grant=OAUTH_GRANTS[path])
         params = _common.check_top_request(creds, request, now, app_field="app_key", token_field="access_token",
                                            method_field="method", check_sign=signing.check_sign,
                                            check_timestamp=_check_timestamp)
@@ -194,10 +228,14 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             business = None
         if not isinstance(business, dict):
             raise BadSignature(f"{PARAM_JSON} is not a JSON object")
-        return Call(_common.named_method(params, "method"), business)
+        return Call(_common.named_method(params, "method"), business, access_token=params.get("access_token"))
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
+        if call.method == REFRESH_PATH:
+            return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
+        if call.method in OAUTH_GRANTS:
+            return ServedCall("token")
         if call.method == LIST_METHOD:
             return ServedCall("order_list", updated_from=parse_time(p["start_date"], "start_date"),
                               updated_to=parse_time(p["end_date"], "end_date"), page=int(p.get("page", 1)),
@@ -218,10 +256,20 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"orderDetailInfo": {"orderInfo": order, "apiResult": API_RESULT}}
 
+    def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
+        return {"access_token": token.access_token, "expires_in": _common.seconds_left(token.expires_at, now),
+                "refresh_token": token.refresh_token or "", "scope": "snsapi_base", "open_id": "", "uid": "",
+                "time": _common.to_epoch(now, ms=True), "token_type": "bearer"}
+
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         raise NotImplementedError("JD documents no push; its orders come by the incremental pull")
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
+        if call.method in OAUTH_GRANTS:
+            if error is not None:
+                code, message = error
+                return compact_json({"code": int(code) if code.isdigit() else code, "msg": message}).encode()
+            return compact_json({"code": 0, **(data or {})}).encode()
         if error is not None:
             code, message = error
             return compact_json({"error_response": {"code": code, "zh_desc": message, "en_desc": message}}).encode()
@@ -240,8 +288,14 @@ def response_key(method: str) -> str:
 def _raise(code: str, zh_desc: str, en_desc: str) -> None:
     text = f"{zh_desc} {en_desc}".lower()
     raise PlatformError(f"JOS error {code} {zh_desc or en_desc}".strip(), platform_code=code,
-                        retryable=any(word in text for word in BUSY_WORDS),
+                        retryable=any(word in text for word in BUSY_WORDS), token_expired=code == TOKEN_EXPIRED,
                         details={"code": code, "zh_desc": zh_desc, "en_desc": en_desc})
+
+
+def _oauth_root(base_url: str) -> str:
+    """JD's OAuth host for a jd.com gateway; any other gateway root (a sandbox, the simulator) serves it."""
+    host = urlsplit(base_url).hostname or ""
+    return OAUTH_HOST if host == "jd.com" or host.endswith(".jd.com") else base_url.rstrip("/")
 
 
 def _check_timestamp(value: str, now: datetime) -> None:

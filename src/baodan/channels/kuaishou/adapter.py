@@ -16,8 +16,8 @@ here in one place so they are easy to correct against a real sandbox:
   (`grant_type=refresh_token`, `refresh_token`) are served, from the query or a form body, with `app_id` and
   `app_secret` checked (the names both SDKs in the spec send; kwaixiaodian 1.0.3 sends OAuth's `client_id`/
   `client_secret` and `grant_type=authorization_code` instead and is refused). The answer is flat:
-  `{"result":1, access_token, refresh_token, expires_in: 172800, refresh_token_expires_in: 15552000,
-  open_id, scopes}`; a refusal `{"result":0, "error", "error_msg"}`.
+  `{"result":1, access_token, refresh_token, expires_in, refresh_token_expires_in, open_id, scopes}` (the
+  spec's lifetimes: 172800 s and 15552000 s); a refusal `{"result":0, "error", "error_msg"}`.
 - Paging: 快手 pages by cursor only. `order_list_call` without `cursor` starts with cursor ""; a later page
   (`page > 1`) without the `cursor` from the previous `OrderPage.next_cursor` raises ValueError. An answer
   cursor of "nomore" ends the list (`next_cursor` None). The update-time window (`max_list_window`) is 7
@@ -54,6 +54,11 @@ here in one place so they are easy to correct against a real sandbox:
 - Envelope: success is `{"result":1,"code":"0","msg":"success",…,"data":…}`; an error puts a numeric code in
   `result`/`code` (else `result` 0 and the code in `code` and `sub_code`). Retryable: HTTP 429/5xx and codes or
   messages that speak of a limit or a busy system (no code list is documented).
+- Access token (client side): `token_refresh_call` POSTs `/oauth2/refresh_token` as a form with `app_id`,
+  `app_secret` (added by `sign()`, which needs no access token for it), `grant_type=refresh_token` and the
+  refresh token; None without a refresh token. The flat answer's `expires_in` and `refresh_token_expires_in`
+  give both lifetimes; a refusal (`result` ≠ 1) carries `error`/`error_msg`. The spec names no "token
+  expired" code: `result` 28 is read as one [inf].
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ from baodan.channels.base import (
     PushRoute,
     ServedCall,
     SignedRequest,
+    Token,
 )
 from baodan.channels.kuaishou import mapping, signing
 
@@ -88,8 +94,9 @@ POST_METHODS = frozenset({"open.seller.order.goods.deliver", "open.item.sku.stoc
                           "open.seller.order.logistics.update", "open.order.goods.split.deliver"})
 VERSION = "1"
 END_CURSOR = "nomore"
-OAUTH_GRANTS = {"/oauth2/access_token": "code", "/oauth2/refresh_token": "refresh_token"}
-TOKEN_LIFETIME_S, REFRESH_LIFETIME_S = 172800, 15552000
+OAUTH_GRANTS = {"/oauth2/access_token": ("code", "code"), "/oauth2/refresh_token": ("refresh_token", "refresh_token")}
+REFRESH_PATH = "/oauth2/refresh_token"
+TOKEN_EXPIRED_CODES = frozenset({"28"})
 MAX_PAGE_SIZE = 50
 
 PUSH_KINDS = {
@@ -118,6 +125,12 @@ class KuaishouAdapter(_common.AdapterDefaults):
     # client side
 
     def sign(self, creds: Credentials, call: Call, *, base_url: str, now: datetime) -> SignedRequest:
+        if call.method in OAUTH_GRANTS:  # sign-in and refresh: the app's id and secret, no access token
+            fields = {"app_id": creds.app_key, "app_secret": creds.app_secret,
+                      **{k: str(v) for k, v in call.params.items()}}
+            return SignedRequest("POST", base_url.rstrip("/") + call.method,
+                                 headers={"content-type": "application/x-www-form-urlencoded"},
+                                 body=urlencode(fields).encode())
         if not creds.access_token:
             raise ValueError(f"kuaishou {call.method} needs the shop's access_token")
         system = {"access_token": creds.access_token, "app_key": creds.app_key, "method": call.method,
@@ -136,12 +149,15 @@ class KuaishouAdapter(_common.AdapterDefaults):
     def read_response(self, call: Call, status: int, body: bytes) -> dict[str, Any]:
         answer = _common.answer_object("kuaishou", call, status, body)
         if str(answer.get("result")) == "1":
+            if call.method in OAUTH_GRANTS:  # the token answer is flat
+                return {k: v for k, v in answer.items() if k != "result"}
             data = answer.get("data")
             return data if isinstance(data, dict) else {}
-        code = str(answer.get("sub_code") or answer.get("code") or answer.get("result"))
+        code = str(answer.get("sub_code") or answer.get("code") or answer.get("error") or answer.get("result"))
         message = answer.get("sub_msg") or answer.get("error_msg") or answer.get("msg") or ""
         raise PlatformError(f"kuaishou {call.method}: {message} ({code})", platform_code=code,
-                            retryable=_common.sounds_retryable(code, message))
+                            retryable=_common.sounds_retryable(code, message),
+                            token_expired=code in TOKEN_EXPIRED_CODES)
 
     def order_list_call(self, creds: Credentials, *, updated_from: datetime, updated_to: datetime,
                         page: int = 1, cursor: str | None = None, page_size: int = 50) -> Call:
@@ -200,6 +216,14 @@ class KuaishouAdapter(_common.AdapterDefaults):
                 return int(stock)
         raise MappingError(f"kuaishou item has no sku {platform_sku_id}", details={"field": "skuList"})
 
+    def token_refresh_call(self, creds: Credentials) -> Call | None:
+        if not creds.refresh_token:
+            return None
+        return Call(REFRESH_PATH, {"grant_type": "refresh_token", "refresh_token": creds.refresh_token})
+
+    def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
+        return _common.lifetime_token(self.channel, data, now=now, refresh_expires_in="refresh_token_expires_in")
+
     # push side
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -240,7 +264,7 @@ class KuaishouAdapter(_common.AdapterDefaults):
         fields = _common.request_params(request)
         path = "/" + request.path.strip("/")
         if path in OAUTH_GRANTS:
-            return _oauth_call(creds, path, fields)
+            return _common.oauth_call(creds, path, fields, app_field="app_id", grant=OAUTH_GRANTS[path])
         method = fields.get("method") or ""
         if fields.get("appkey") != creds.app_key:
             raise BadSignature("unknown appkey", details={"appkey": fields.get("appkey")})
@@ -269,10 +293,14 @@ class KuaishouAdapter(_common.AdapterDefaults):
             params = json.loads(system["param"])
         except ValueError:
             raise BadSignature("param is not JSON") from None
-        return Call(method, params if isinstance(params, dict) else {})
+        return Call(method, params if isinstance(params, dict) else {}, access_token=token)
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
+        if call.method == "/oauth2/access_token":
+            return ServedCall("token")
+        if call.method == REFRESH_PATH:
+            return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
         if call.method == "open.order.cursor.list":
             return ServedCall("order_list", updated_from=from_epoch(p["beginTime"], "beginTime", ms=True),
                               updated_to=from_epoch(p["endTime"], "endTime", ms=True),
@@ -299,6 +327,12 @@ class KuaishouAdapter(_common.AdapterDefaults):
 
     def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]:
         return {"skuList": [{"kwaiSkuId": id_value(platform_sku_id), "skuStock": quantity}]}
+
+    def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
+        return {"access_token": token.access_token, "refresh_token": token.refresh_token or "",
+                "expires_in": _common.seconds_left(token.expires_at, now),
+                "refresh_token_expires_in": _common.seconds_left(token.refresh_expires_at, now), "open_id": "",
+                "scopes": []}
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if call.method in OAUTH_GRANTS:
@@ -340,22 +374,8 @@ def _secret(creds: Credentials, name: str) -> str:
     return _common.extra_secret(creds, name, "kuaishou")
 
 
-def _oauth_call(creds: Credentials, path: str, fields: dict[str, str]) -> Call:
-    """An /oauth2/access_token or /oauth2/refresh_token call, its app_id, app_secret and grant_type checked."""
-    if fields.get("app_id") != creds.app_key:
-        raise BadSignature("unknown app_id", details={"app_id": fields.get("app_id")})
-    if not _common.sign_matches(fields.get("app_secret"), creds.app_secret, hex_digest=False):
-        raise BadSignature("app_secret does not match")
-    grant = OAUTH_GRANTS[path]
-    if fields.get("grant_type") != grant or not fields.get(grant):
-        raise BadSignature(f"{path} takes grant_type={grant} with {grant}")
-    return Call(path, {k: v for k, v in fields.items() if k != "app_secret"})
-
-
 def _oauth_answer(data: dict[str, Any] | None, error: tuple[str, str] | None) -> dict[str, Any]:
+    """The flat OAuth answer: `result` 1 and the token_data, or `result` 0 with `error` and `error_msg`."""
     if error is not None:
         return {"result": 0, "error": error[0], "error_msg": error[1]}
-    token = (data or {}).get("access_token", "")
-    return {"result": 1, "access_token": token, "refresh_token": (data or {}).get("refresh_token", ""),
-            "expires_in": TOKEN_LIFETIME_S, "refresh_token_expires_in": REFRESH_LIFETIME_S, "open_id": "",
-            "scopes": []}
+    return {"result": 1, **(data or {})}

@@ -55,6 +55,10 @@ to correct against a sandbox:
   (else `now`); PMC frames never carry the order.
 - Limits: `calls_per_second` = 50, the per-shop limit of the increment list (3000 per 60 s), the tightest
   of the calls BaoDan makes (decrypt, 1 per 10 s per app, is not one of them).
+- Access token: `pdd.pop.auth.token.refresh` (the spec marks the name [inf]) with `refresh_token`, through
+  the router like other calls but without `access_token`; the answer `pop_auth_token_refresh_response`
+  gives `expires_in` and `refresh_token_expires_in` (seconds; the `*_expires_at` times are not read).
+  10019 (access_token 已过期) marks an expired token.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ from baodan.channels.base import (
     PushRoute,
     ServedCall,
     SignedRequest,
+    Token,
 )
 from baodan.channels.pdd import mapping, signing
 from baodan.core.errors import Invalid
@@ -94,6 +99,8 @@ RESPONSE_KEYS = {
     "pdd.goods.quantity.update": "goods_quantity_update_response",
     "pdd.refund.list.increment.get": "refund_increment_get_response",
     "pdd.open.decrypt.batch": "open_decrypt_batch_response",
+    "pdd.pop.auth.token.create": "pop_auth_token_create_response",
+    "pdd.pop.auth.token.refresh": "pop_auth_token_refresh_response",
 }
 TOPIC_KINDS = {
     "pdd_trade_TradeConfirmed": "paid",  # 交易确认 (成交)
@@ -109,6 +116,9 @@ LIST_METHOD = "pdd.order.number.list.increment.get"
 DETAIL_METHOD = "pdd.order.information.get"
 SHIP_METHOD = "pdd.logistics.online.send"
 STOCK_METHOD = "pdd.goods.quantity.update"
+TOKEN_METHOD = "pdd.pop.auth.token.create"
+REFRESH_METHOD = "pdd.pop.auth.token.refresh"
+TOKEN_EXPIRED = "10019"
 
 
 class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
@@ -126,7 +136,7 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         params = {key: param_text(value) for key, value in call.params.items() if value is not None}
         params.update(type=call.method, client_id=creds.app_key, timestamp=str(to_epoch(now)), data_type="JSON",
                       version="V1")
-        if creds.access_token:
+        if creds.access_token and call.method not in (TOKEN_METHOD, REFRESH_METHOD):
             params["access_token"] = creds.access_token
         params["sign"] = signing.sign_params(params, creds.app_secret)
         return SignedRequest("POST", base_url.rstrip("/") + PATH, headers={"content-type": FORM},
@@ -140,7 +150,7 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             detail = f": {sub_code} {error.get('sub_msg', '')}" if sub_code else ""
             raise PlatformError(
                 f"PDD error {code} {error.get('error_msg', '')}{detail}",
-                platform_code=code, retryable=code in RETRYABLE_CODES,
+                platform_code=code, retryable=code in RETRYABLE_CODES, token_expired=code == TOKEN_EXPIRED,
                 details={"error_code": code, "sub_code": sub_code, "request_id": error.get("request_id")},
             )
         return _common.keyed_answer(doc, response_key(call.method), "PDD")
@@ -186,6 +196,12 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         return Call(STOCK_METHOD, {"goods_id": platform_product_id, "sku_id": platform_sku_id, "quantity": quantity,
                                    "update_type": 1})
 
+    def token_refresh_call(self, creds: Credentials) -> Call | None:
+        return Call(REFRESH_METHOD, {"refresh_token": creds.refresh_token}) if creds.refresh_token else None
+
+    def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
+        return _common.lifetime_token(self.channel, data, now=now, refresh_expires_in="refresh_token_expires_in")
+
     # push side (the PMC relay)
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -211,10 +227,15 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
                                            method_field="type", check_sign=signing.check_sign,
                                            check_timestamp=_check_timestamp)
         return Call(_common.named_method(params, "type"),
-                    {key: _param_value(value) for key, value in params.items() if key not in SYSTEM_PARAMS})
+                    {key: _param_value(value) for key, value in params.items() if key not in SYSTEM_PARAMS},
+                    access_token=params.get("access_token"))
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
+        if call.method == TOKEN_METHOD:
+            return ServedCall("token")
+        if call.method == REFRESH_METHOD:
+            return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
         if call.method == LIST_METHOD:
             return ServedCall("order_list", updated_from=from_epoch(p["start_updated_at"], "start_updated_at"),
                               updated_to=from_epoch(p["end_updated_at"], "end_updated_at"),
@@ -235,6 +256,14 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"order_info": order}
+
+    def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
+        refresh_at = token.refresh_expires_at
+        return {"access_token": token.access_token, "expires_at": to_epoch(token.expires_at),
+                "expires_in": _common.seconds_left(token.expires_at, now), "refresh_token": token.refresh_token or "",
+                "refresh_token_expires_at": to_epoch(refresh_at) if refresh_at else 0,
+                "refresh_token_expires_in": _common.seconds_left(refresh_at, now), "owner_id": "", "owner_name": "",
+                "scope": []}
 
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         """The PMC frames of `notices` relayed in one POST (one frame, or an array of them)."""

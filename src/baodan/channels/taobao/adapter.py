@@ -51,6 +51,13 @@ to correct against a sandbox:
   taobao_refund_RefundCreated) unless the notice's `raw` names a `topic`, `user_id` the notice's shop,
   `pub_time` its time (else `now`); TMC messages never carry the whole trade.
 - Limits: TOP publishes no per-app rate in the sources; `calls_per_second` = 10 is a conservative guess.
+- Access token (the spec has only `session`; the rest is read from TOP's generated SDKs [inf]):
+  `taobao.top.auth.token.refresh` with `refresh_token`, signed without `session`; only apps sold on the
+  service market (服务市场订购类应用) may refresh, others get fixed-length tokens and must be re-authorised.
+  The answer is `top_auth_token_refresh_response.token_result`, a JSON text (or object) with
+  `access_token`, `expires_in`, `refresh_token` and `re_expires_in` (the refresh token's lifetime, seconds),
+  which `parse_token` reads. An expired or unknown session is code 27 (Invalid session), sub_code
+  `invalid-sessionkey` (with or without an `isv.` prefix).
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ from baodan.channels.base import (
     PushRoute,
     ServedCall,
     SignedRequest,
+    Token,
 )
 from baodan.channels.taobao import mapping, signing
 from baodan.core.clock import SHANGHAI
@@ -85,6 +93,9 @@ FORM = "application/x-www-form-urlencoded;charset=utf-8"
 SYSTEM_PARAMS = frozenset({"method", "app_key", "session", "timestamp", "format", "v", "sign_method", "sign",
                            "partner_id", "target_app_key", "simplify"})
 RETRYABLE_CODES = frozenset({"7", "10"})
+INVALID_SESSION = "27"
+TOKEN_METHOD = "taobao.top.auth.token.create"
+REFRESH_METHOD = "taobao.top.auth.token.refresh"
 
 # the fields BaoDan reads (see mapping); `orders` brings every sub-order field
 TRADE_FIELDS = ",".join((
@@ -140,7 +151,7 @@ class TaobaoAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             "v": "2.0",
             "sign_method": creds.extra.get("sign_method", "md5"),
         }
-        if creds.access_token:
+        if creds.access_token and call.method not in (TOKEN_METHOD, REFRESH_METHOD):
             system["session"] = creds.access_token
         business = {key: param_text(value) for key, value in call.params.items() if value is not None}
         system["sign"] = signing.sign_params({**business, **system}, creds.app_secret, system["sign_method"])
@@ -157,6 +168,7 @@ class TaobaoAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
                 f"TOP error {code} {error.get('msg', '')}{detail}",
                 platform_code=sub_code or code,
                 retryable=code in RETRYABLE_CODES or str(sub_code or "").startswith("isp."),
+                token_expired=code == INVALID_SESSION or str(sub_code or "").endswith("invalid-sessionkey"),
                 details={"code": code, "sub_code": sub_code},
             )
         return _common.keyed_answer(doc, response_key(call.method), "TOP")
@@ -203,6 +215,20 @@ class TaobaoAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         return Call(STOCK_METHOD, {"num_iid": platform_product_id, "sku_id": platform_sku_id, "quantity": quantity,
                                    "type": 1})
 
+    def token_refresh_call(self, creds: Credentials) -> Call | None:
+        return Call(REFRESH_METHOD, {"refresh_token": creds.refresh_token}) if creds.refresh_token else None
+
+    def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
+        result = data.get("token_result")
+        if isinstance(result, str):
+            try:
+                result = json.loads(result)
+            except ValueError:
+                raise PlatformError("TOP token_result is not JSON") from None
+        if not isinstance(result, dict):
+            raise PlatformError("TOP token answer carries no token_result")
+        return _common.lifetime_token("TOP", result, now=now, refresh_expires_in="re_expires_in")
+
     # push side (the TMC relay)
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -227,10 +253,15 @@ class TaobaoAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
                                            method_field="method", check_sign=signing.check_sign,
                                            check_timestamp=_check_timestamp)
         return Call(_common.named_method(params, "method"),
-                    {key: value for key, value in params.items() if key not in SYSTEM_PARAMS})
+                    {key: value for key, value in params.items() if key not in SYSTEM_PARAMS},
+                    access_token=params.get("session"))
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
+        if call.method == TOKEN_METHOD:
+            return ServedCall("token")
+        if call.method == REFRESH_METHOD:
+            return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
         if call.method == LIST_METHOD:
             return ServedCall("order_list", updated_from=parse_time(p["start_modified"], "start_modified"),
                               updated_to=parse_time(p["end_modified"], "end_modified"),
@@ -252,6 +283,15 @@ class TaobaoAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
 
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"trade": order}
+
+    def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
+        result = {"access_token": token.access_token, "token_type": "Bearer",
+                  "expires_in": _common.seconds_left(token.expires_at, now),
+                  "expire_time": _common.to_epoch(token.expires_at, ms=True),
+                  "refresh_token": token.refresh_token or "",
+                  "re_expires_in": _common.seconds_left(token.refresh_expires_at, now),
+                  "taobao_user_id": "", "taobao_user_nick": ""}
+        return {"token_result": compact_json(result)}
 
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         """The TMC messages of `notices` relayed in one POST (one message, or an array of them)."""

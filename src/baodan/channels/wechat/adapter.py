@@ -9,7 +9,13 @@ here in one place so they are easy to correct against a real sandbox:
 
 - Rate limit: none is documented; `calls_per_second = 5` is a conservative guess.
 - Calls: no request signature. `Call.method` is the API path (`/channels/ec/order/get`); `sign()` POSTs the
-  JSON body with `?access_token=`. `check_request()` only checks that token (the platform's own check).
+  JSON body with `?access_token=`. `check_request()` only checks that token (the platform's own check): a
+  call without one is errcode 41001, another token 40001.
+- Access token: WeChat has no refresh token; the app id and secret mint a new token, so
+  `token_refresh_call` is always `GET /cgi-bin/token?grant_type=client_credential&appid=` (`sign()` adds
+  `secret`). Each such call issues a new token (the previous one stops working: WeChat keeps it 5 more
+  minutes, the simulator's `token_grace_s`); `parse_token` reads `expires_in` (7200 s). Expired or invalid
+  token: errcodes 40001, 40014 and 42001 (standard WeChat codes).
 - Sign-in (server side): the token calls are served as WeChat's: `GET /cgi-bin/token?grant_type=
   client_credential&appid=&secret=` (what wechatpy 1.8.18's `fetch_access_token` sends) and `POST
   /cgi-bin/stable_token` with the same three as JSON. They need no access_token; the answer is
@@ -76,6 +82,7 @@ from baodan.channels.base import (
     PushRoute,
     ServedCall,
     SignedRequest,
+    Token,
 )
 from baodan.channels.wechat import mapping, signing
 
@@ -86,8 +93,9 @@ LIST_PATH = "/channels/ec/order/list/get"
 DETAIL_PATH = "/channels/ec/order/get"
 SHIP_PATH = "/channels/ec/order/delivery/send"
 STOCK_PATH = "/channels/ec/product/stock/update"
-TOKEN_PATHS = frozenset({"/cgi-bin/token", "/cgi-bin/stable_token"})
-TOKEN_LIFETIME_S = 7200
+TOKEN_PATH = "/cgi-bin/token"
+TOKEN_PATHS = frozenset({TOKEN_PATH, "/cgi-bin/stable_token"})
+TOKEN_EXPIRED_CODES = frozenset({"40001", "40014", "42001"})
 
 PUSH_KINDS = {
     "channels_ec_order_new": "created",
@@ -118,6 +126,9 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     # client side
 
     def sign(self, creds: Credentials, call: Call, *, base_url: str, now: datetime) -> SignedRequest:
+        if call.method == TOKEN_PATH:  # minted from the app id and secret: no access token
+            return SignedRequest("GET", base_url.rstrip("/") + call.method,
+                                 {**{k: str(v) for k, v in call.params.items()}, "secret": creds.app_secret})
         if not creds.access_token:
             raise ValueError(f"wechat {call.method} needs an access_token")
         return SignedRequest("POST", base_url.rstrip("/") + call.method, {"access_token": creds.access_token},
@@ -128,7 +139,7 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         code = str(answer.get("errcode", 0))
         if code != "0":
             raise PlatformError(f"wechat {call.method}: {answer.get('errmsg') or ''} ({code})", platform_code=code,
-                                retryable=code in RETRYABLE_ERRCODES)
+                                retryable=code in RETRYABLE_ERRCODES, token_expired=code in TOKEN_EXPIRED_CODES)
         return {k: v for k, v in answer.items() if k not in ("errcode", "errmsg")}
 
     def order_list_call(self, creds: Credentials, *, updated_from: datetime, updated_to: datetime,
@@ -170,6 +181,12 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             raise ValueError("wechat stock updates need the product id")
         return Call(STOCK_PATH, {"product_id": platform_product_id, "sku_id": platform_sku_id, "diff_type": 3,
                                  "num": quantity})
+
+    def token_refresh_call(self, creds: Credentials) -> Call | None:
+        return Call(TOKEN_PATH, {"grant_type": "client_credential", "appid": creds.app_key})
+
+    def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
+        return _common.lifetime_token(self.channel, data, now=now)
 
     # push side
 
@@ -241,16 +258,22 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         if path in TOKEN_PATHS:
             return _token_call(creds, path, request)
         token = request.query.get("access_token") or ""
-        if not creds.access_token or not _common.sign_matches(token, creds.access_token, hex_digest=False):
+        if not token:
+            raise BadSignature("access_token missing", details={"errcode": 41001})
+        if creds.access_token and not _common.sign_matches(token, creds.access_token, hex_digest=False):
             raise BadSignature("invalid access_token", details={"errcode": 40001})
         try:
             params = json.loads(request.body) if request.body.strip() else {}
         except ValueError:
             raise BadSignature("body is not JSON", details={"errcode": 47001}) from None
-        return Call("/" + request.path.strip("/"), params if isinstance(params, dict) else {})
+        return Call("/" + request.path.strip("/"), params if isinstance(params, dict) else {}, access_token=token)
 
     def read_call(self, call: Call) -> ServedCall:
         p = call.params
+        if call.method == TOKEN_PATH:
+            return ServedCall("token_refresh")
+        if call.method in TOKEN_PATHS:  # stable_token: the current token while it is valid
+            return ServedCall("token")
         if call.method == LIST_PATH:
             window = p["update_time_range"]
             return ServedCall("order_list", updated_from=from_epoch(window["start_time"], "start_time"),
@@ -275,10 +298,12 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"order": order}
 
+    def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
+        return {"access_token": token.access_token, "expires_in": _common.seconds_left(token.expires_at, now)}
+
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
-        if error is None and call.method in TOKEN_PATHS:
-            return compact_json({"access_token": (data or {}).get("access_token", ""),
-                                 "expires_in": TOKEN_LIFETIME_S}).encode()
+        if error is None and call.method in TOKEN_PATHS:  # the token answer carries no errcode
+            return compact_json(data or {}).encode()
         if error is None:
             return compact_json({"errcode": 0, "errmsg": "ok"} | (data or {})).encode()
         code, message = error
