@@ -1,6 +1,6 @@
 """What the platform contract tests share: fixtures, the contract conformance check, and the round trips of
 the server side (sign → check_request → read_call, data → envelope → read_response → parse, sign_push →
-push_route + open_push), for orders and access tokens."""
+push_route + open_push), for orders, access tokens and receiver decrypts."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     PushNotice,
@@ -182,7 +183,7 @@ def detail_served(adapter: Any, creds: Credentials, platform_order_id: str) -> t
             ServedCall("order_detail", platform_order_id=platform_order_id))
 
 
-# -- access tokens
+# -- access tokens and receiver decrypts
 
 
 def assert_token_refresh(adapter: Any, creds: Credentials, now: datetime) -> Any:
@@ -214,3 +215,23 @@ def assert_token_expired_reads_back(adapter: Any, creds: Credentials, error: tup
         adapter.read_response(call, 200, adapter.envelope(call, None, error=("66", "参数错误")))
     assert not other.value.token_expired
 
+
+def decrypt_round_trip(adapter: Any, creds: Credentials, now: datetime, items: list[tuple[str, dict[str, str]]],
+                       clear: dict[str, dict[str, str]], *, refused: str | None = None) -> dict[str, dict[str, str]]:
+    """decrypt_call → sign → check_request → read_call names each order's ciphertexts; decrypt_data of the
+    simulator's answer (each ciphertext opened to its field of `clear`, the order `refused` refused) →
+    envelope → read_response → parse_decrypt. Returns what parse_decrypt made of it."""
+    call = adapter.decrypt_call(creds, items)
+    assert call is not None
+    request = as_incoming(adapter.sign(creds, call, base_url="http://sim.local", now=now))
+    served = adapter.read_call(adapter.check_request(creds, request, now=now))
+    assert served.kind == "decrypt"
+    results = []
+    for order_id, ciphertext in served.decrypt_items:
+        cipher = dict(items)[order_id]
+        field = next((f for f, c in cipher.items() if c == ciphertext and f != "oaid"), None)
+        opened = clear[order_id] if field is None else {field: clear[order_id][field]}
+        error = ("70001", "密文与订单不匹配") if order_id == refused else None
+        results.append(Decrypted(order_id, ciphertext, {} if error else opened, error))
+    body = adapter.envelope(call, adapter.decrypt_data(results))
+    return adapter.parse_decrypt(adapter.read_response(call, 200, body), items=items)

@@ -343,6 +343,8 @@ def test_calls_name_the_documented_methods_and_parameters():
      ServedCall("token_refresh", refresh_token="r")),
     (Call("token.create", {"code": "", "grant_type": "authorization_self", "shop_id": "12345678"}),
      ServedCall("token")),
+    (Call("order.batchDecrypt", {"cipher_infos": [{"auth_id": "1", "cipher_text": "#c#"}]}),
+     ServedCall("decrypt", decrypt_items=(("1", "#c#"),))),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
     _support.assert_served(ADAPTER, CREDS, NOW, call, served)
@@ -393,10 +395,11 @@ def test_an_absurd_timestamp_reads_as_no_time_not_a_crash():
     assert _parse_timestamp("1764650000") is not None
 
 
-# access token
+# access token and receiver decrypt
 
 TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
                           refresh_token="rt-douyin-0001")
+ORDER_ID, OTHER_ID = "6920000000000012345", "6920000000000012346"
 
 
 def test_token_refresh_is_signed_without_the_access_token_and_reads_back():
@@ -420,3 +423,31 @@ def test_without_a_refresh_token_there_is_no_refresh_call():
                                    ("isv.access-token-expired", "access_token已过期")])
 def test_token_expired_answers_are_marked_for_a_refresh(error):
     _support.assert_token_expired_reads_back(ADAPTER, CREDS, error)
+
+
+def test_batch_decrypt_sends_each_ciphertext_with_its_order_and_reads_the_fields_back():
+    items = [(ORDER_ID, {"name": "#n1#", "phone": "$p1$", "address": "~a1~"}), (OTHER_ID, {"phone": "$p2$"})]
+    clear = {ORDER_ID: {"name": "张三", "phone": "13800138000", "address": "文三路 90 号 3 幢 502 室"},
+             OTHER_ID: {"phone": "13900139000"}}
+    call = ADAPTER.decrypt_call(CREDS, items)
+    assert call is not None and call.method == "order.batchDecrypt"
+    assert call.params["cipher_infos"][:2] == [{"auth_id": ORDER_ID, "cipher_text": "#n1#"},
+                                               {"auth_id": ORDER_ID, "cipher_text": "$p1$"}]
+    opened = _support.decrypt_round_trip(ADAPTER, CREDS, NOW, items, clear, refused=OTHER_ID)
+    assert opened[ORDER_ID] == clear[ORDER_ID] and "密文与订单不匹配" in opened[OTHER_ID]["error"]
+
+
+def test_a_decrypt_call_holds_at_most_fifty_ciphertexts_and_skips_orders_without_any():
+    full = {"name": "#n#", "phone": "$p$", "address": "~a~"}
+    items = [(str(i), full) for i in range(ADAPTER.decrypt_batch_size)]
+    call = ADAPTER.decrypt_call(CREDS, [*items, ("x", {})])
+    assert call is not None and len(call.params["cipher_infos"]) == 3 * ADAPTER.decrypt_batch_size <= 50
+    with pytest.raises(ValueError):
+        ADAPTER.decrypt_call(CREDS, [*items, ("y", full)])
+    assert ADAPTER.decrypt_call(CREDS, [("x", {})]) is None
+
+
+def test_a_virtual_phone_reads_as_its_number_and_extension():
+    data = {"decrypt_infos": [{"auth_id": "1", "cipher_text": "$p$", "decrypt_text": "", "err_no": 0,
+                               "is_virtual_tel": True, "phone_no_a": "13812345678", "phone_no_b": "1234"}]}
+    assert ADAPTER.parse_decrypt(data, items=[("1", {"phone": "$p$"})]) == {"1": {"phone": "13812345678-1234"}}

@@ -322,7 +322,7 @@ def test_stock_is_set_absolutely_so_nothing_reads_it():
     _support.assert_reads_no_stock(ADAPTER, CREDS)
 
 
-# access token
+# access token; no receiver decrypt
 
 TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
                           refresh_token="jd-refresh-token-0001")
@@ -361,3 +361,10 @@ def test_check_request_refuses_an_oauth_call_with_another_secret():
 
 def test_19_is_marked_for_a_refresh():
     _support.assert_token_expired_reads_back(ADAPTER, CREDS, ("19", "token已过期或者不存在，请重新授权访问"))
+
+
+def test_jd_makes_no_decrypt_call_tde_is_not_built():
+    assert ADAPTER.decrypt_batch_size == 0
+    assert ADAPTER.decrypt_call(CREDS, [("301234567890", {"name": "TDE-cipher"})]) is None
+    with pytest.raises(NotImplementedError, match="TDE"):
+        ADAPTER.parse_decrypt({}, items=[])

@@ -334,7 +334,8 @@ def test_stock_query_reads_the_current_level_of_the_sku_from_the_item():
      ServedCall("stock", platform_sku_id="31234567890", platform_product_id="21234567890", quantity=-3)),
     (ADAPTER.stock_query_call(CREDS, platform_sku_id="31234567890", platform_product_id="21234567890"),
      ServedCall("stock_query", platform_product_id="21234567890")),
-    (Call("open.order.decrypt.batch", {"batchDecryptList": []}), ServedCall("other")),
+    (Call("open.order.decrypt.batch", {"batchDecryptList": [{"bizId": 2412345678901234, "encryptedData": "e"}]}),
+     ServedCall("decrypt", decrypt_items=(("2412345678901234", "e"),))),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
     _support.assert_served(ADAPTER, CREDS, NOW, call, served)
@@ -370,7 +371,7 @@ def test_http_errors_are_retryable():
     assert caught.value.retryable
 
 
-# access token
+# access token and receiver decrypt
 
 TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
                           extra=CREDS.extra, refresh_token="ChJvYXV0aC5yZWZyZXNoVG9rZW4")
@@ -398,3 +399,16 @@ def test_parse_token_reads_both_lifetimes_from_the_flat_answer():
 
 def test_token_expired_answers_are_marked_for_a_refresh():
     _support.assert_token_expired_reads_back(ADAPTER, CREDS, ("28", "access_token已过期"))
+
+
+def test_batch_decrypt_reads_each_field_back_by_order_and_ciphertext():
+    items = [("2412345678901234", {"name": "c-name", "phone": "c-phone", "address": "c-address"}),
+             ("2412345678901235", {"phone": "c-phone-2"})]
+    clear = {"2412345678901234": {"name": "李四", "phone": "13700137000", "address": "天河路 385 号 1201 室"},
+             "2412345678901235": {"phone": "13600136000"}}
+    call = ADAPTER.decrypt_call(CREDS, items)
+    assert call is not None and call.params["batchDecryptList"][0] == {"bizId": 2412345678901234,
+                                                                      "encryptedData": "c-name"}
+    opened = _support.decrypt_round_trip(ADAPTER, CREDS, NOW, items, clear, refused="2412345678901235")
+    assert opened["2412345678901234"] == clear["2412345678901234"] and "error" in opened["2412345678901235"]
+    assert 3 * ADAPTER.decrypt_batch_size <= 100

@@ -13,6 +13,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     PlatformError,
@@ -360,7 +361,7 @@ def test_stock_call_is_a_full_update_and_needs_the_goods_id():
     (ADAPTER.stock_call(CREDS, platform_sku_id="1198765432101", quantity=12, platform_product_id="3298765432"),
      ServedCall("stock", platform_sku_id="1198765432101", platform_product_id="3298765432", quantity=12)),
     (Call("pdd.open.decrypt.batch", {"data_list": [{"data_tag": "1", "encrypted_data": "~x~"}]}),
-     ServedCall("other")),
+     ServedCall("decrypt", decrypt_items=(("1", "~x~"),))),
     (Call("pdd.pop.auth.token.create", {"code": "c"}), ServedCall("token")),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
@@ -391,7 +392,7 @@ def test_an_absurd_timestamp_is_a_bad_signature_not_a_crash():
             _check_timestamp(value, datetime.now(UTC))
 
 
-# access token
+# access token and receiver decrypt
 
 TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
                           refresh_token="c8f1d2e3refresh")
@@ -416,3 +417,23 @@ def test_parse_token_reads_the_pop_auth_answer():
 
 def test_10019_is_marked_for_a_refresh():
     _support.assert_token_expired_reads_back(ADAPTER, CREDS, ("10019", "access_token已过期"))
+
+
+def test_batch_decrypt_reads_each_field_back_and_is_held_to_one_call_in_ten_seconds():
+    items = [("261125-339507978993455", {"name": "~n1~", "phone": "$p1$", "address": "~a1~"}),
+             ("261125-339507978993456", {"name": "~n2~"})]
+    clear = {"261125-339507978993455": {"name": "孙八", "phone": "13300133000", "address": "玉林南路 12 号 2 单元 302"},
+             "261125-339507978993456": {"name": "周九"}}
+    call = ADAPTER.decrypt_call(CREDS, items)
+    assert call is not None and call.params["data_list"][1] == {"data_tag": "261125-339507978993455",
+                                                               "encrypted_data": "$p1$"}
+    opened = _support.decrypt_round_trip(ADAPTER, CREDS, NOW, items, clear, refused="261125-339507978993456")
+    assert opened["261125-339507978993455"] == clear["261125-339507978993455"]
+    assert "密文与订单不匹配" in opened["261125-339507978993456"]["error"]
+    assert ADAPTER.call_rates == {"pdd.open.decrypt.batch": 0.1}
+
+
+def test_decrypted_data_types_follow_the_field():
+    data = ADAPTER.decrypt_data([Decrypted("1", "~n~", {"name": "孙八"}), Decrypted("1", "$p$", {"phone": "1"}),
+                                 Decrypted("1", "~a~", {"address": "玉林南路"})])
+    assert [d["data_type"] for d in data["data_decrypt_list"]] == [5, 6, 8]

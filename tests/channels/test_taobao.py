@@ -378,7 +378,8 @@ def test_round_trip_keeps_the_fixture_unchanged_where_taobao_has_the_field():
      ServedCall("ship", platform_order_id="3741029384756120011", waybill_no="SF1", carrier_code="SF")),
     (ADAPTER.stock_call(CREDS, platform_sku_id="5012345678901", quantity=12, platform_product_id="680012345678"),
      ServedCall("stock", platform_sku_id="5012345678901", platform_product_id="680012345678", quantity=12)),
-    (Call("taobao.top.oaid.decrypt", {"query_list": [{"oaid": "x", "tid": "1"}]}), ServedCall("other")),
+    (Call("taobao.top.oaid.decrypt", {"query_list": [{"oaid": "x", "tid": "1"}]}),
+     ServedCall("decrypt", decrypt_items=(("1", "x"),))),
     (Call("taobao.top.auth.token.create", {"code": "c"}), ServedCall("token")),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
@@ -398,7 +399,7 @@ def test_stock_is_set_absolutely_so_nothing_reads_it():
     _support.assert_reads_no_stock(ADAPTER, CREDS)
 
 
-# access token
+# access token and receiver decrypt
 
 TOKEN_CREDS = Credentials(CREDS.app_key, CREDS.app_secret, shop_id=CREDS.shop_id, access_token=CREDS.access_token,
                           refresh_token="6201d2e3f4refresh")
@@ -426,3 +427,20 @@ def test_parse_token_reads_the_token_result_json_text():
                                    ("isv.invalid-sessionkey", "SessionKey非法")])
 def test_an_invalid_session_is_marked_for_a_refresh(error):
     _support.assert_token_expired_reads_back(ADAPTER, CREDS, error)
+
+
+def test_oaid_decrypt_sends_oaid_and_tid_and_reads_whole_receivers():
+    items = [("3741029384756120011", {"oaid": "1bhibPTekQ9Vico6BC"}), ("3741029384756120012", {"oaid": "2xyz"}),
+             ("3741029384756120013", {"name": "not an oaid"})]
+    call = ADAPTER.decrypt_call(CREDS, items)
+    assert call is not None and call.params["query_list"] == [
+        {"oaid": "1bhibPTekQ9Vico6BC", "tid": 3741029384756120011, "scene": "1006"},
+        {"oaid": "2xyz", "tid": 3741029384756120012, "scene": "1006"}]
+    clear = {"3741029384756120011": {"name": "赵六", "phone": "13400134000", "address": "中山北路 30 号 8 栋 601",
+                                     "province": "江苏省", "city": "南京市", "district": "鼓楼区"},
+             "3741029384756120012": {"name": "钱七"}}
+    opened = _support.decrypt_round_trip(ADAPTER, CREDS, NOW, items, clear, refused="3741029384756120012")
+    assert opened["3741029384756120011"] == clear["3741029384756120011"]
+    assert "error" in opened["3741029384756120012"] and "3741029384756120013" not in opened
+    with pytest.raises(ValueError):
+        ADAPTER.decrypt_call(CREDS, [(str(i), {"oaid": "o"}) for i in range(21)])

@@ -12,6 +12,7 @@ from baodan.channels.base import (
     Credentials,
     Incoming,
     MappingError,
+    PlatformError,
     PushNotice,
     PushRoute,
     ServedCall,
@@ -285,7 +286,8 @@ def test_calls_name_the_documented_paths_and_parameters():
      ServedCall("ship", platform_order_id="3705115058471208928", waybill_no="SF1", carrier_code="SF")),
     (ADAPTER.stock_call(CREDS, platform_sku_id="1751234567", quantity=12, platform_product_id="10000029995861"),
      ServedCall("stock", platform_sku_id="1751234567", platform_product_id="10000029995861", quantity=12)),
-    (Call("/channels/ec/order/sensitiveinfo/decode", {"order_id": "1"}), ServedCall("other")),
+    (Call("/channels/ec/order/sensitiveinfo/decode", {"order_id": "1"}),
+     ServedCall("decrypt", decrypt_items=(("1", None),))),
     (Call("/cgi-bin/token", {"grant_type": "client_credential", "appid": CREDS.app_key}), ServedCall("token_refresh")),
 ])
 def test_sign_check_request_and_read_call_give_back_what_was_asked(call, served):
@@ -317,7 +319,7 @@ def test_error_envelope_reads_back_as_platform_error(error, retryable):
     _support.assert_error_reads_back(ADAPTER, CREDS, error, retryable)
 
 
-# access token
+# access token and receiver decrypt
 
 
 def test_a_new_token_is_minted_from_the_app_id_and_secret_without_the_old_one():
@@ -342,3 +344,25 @@ def test_a_call_without_an_access_token_is_refused_even_when_the_server_checks_t
     with pytest.raises(BadSignature) as caught:
         ADAPTER.check_request(unchecked, changed(request, query={}), now=NOW)
     assert caught.value.details == {"errcode": 41001}
+
+
+def test_decode_opens_one_order_by_its_id_and_reads_the_whole_receiver():
+    assert ADAPTER.decrypt_batch_size == 1
+    call = ADAPTER.decrypt_call(CREDS, [("3705115058471208928", {})])
+    assert call == Call("/channels/ec/order/sensitiveinfo/decode", {"order_id": "3705115058471208928"})
+    clear = {"3705115058471208928": {"name": "王五", "phone": "13500135000", "address": "锦绣路 1001 弄 5 号 402 室",
+                                     "province": "上海市", "city": "上海市", "district": "浦东新区"}}
+    opened = _support.decrypt_round_trip(ADAPTER, CREDS, NOW, [("3705115058471208928", {})], clear)
+    assert opened == clear
+    with pytest.raises(ValueError):
+        ADAPTER.decrypt_call(CREDS, [("1", {}), ("2", {})])
+
+
+def test_decode_reads_the_house_number_and_a_virtual_number_when_no_phone_is_given():
+    data = {"address_info": {"user_name": "王五", "tel_number": "", "virtual_order_tel_number": "17012345678-1234",
+                             "detail_info": "锦绣路 1001 弄", "house_number": "5 号 402 室", "province_name": "上海市"}}
+    assert ADAPTER.parse_decrypt(data, items=[("1", {})]) == {"1": {
+        "name": "王五", "phone": "17012345678-1234", "address": "锦绣路 1001 弄 5 号 402 室", "province": "上海市"}}
+    with pytest.raises(PlatformError):
+        ADAPTER.read_response(call := Call("/channels/ec/order/sensitiveinfo/decode", {}), 200,
+                              ADAPTER.envelope(call, None, error=("100002", "order not found")))

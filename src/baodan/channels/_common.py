@@ -2,7 +2,7 @@
 MappingError naming it), integer fen, platform timestamps as Asia/Shanghai times, the status lookup, compact
 JSON, and the pieces of the wire recipes that are the same on several platforms (answer parsing, timestamp
 tolerance, the sorted-parameter MD5 sign, form parameters, update-time windows, receiver ciphertexts, token
-answers), the adapter members that are the same to the letter on several platforms
+answers, decrypt batches), the adapter members that are the same to the letter on several platforms
 (`AdapterDefaults`, `AbsoluteStock`), and the verification steps of the TOP-style routers and relays (淘宝,
 拼多多, 京东)."""
 
@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +24,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     PlatformError,
@@ -377,6 +378,67 @@ def _seconds(channel: str, data: Mapping[str, Any], key: str) -> int:
     return seconds
 
 
+# -- receiver decrypt: the ciphertexts of each order's platform_cipher, a batch at a time
+
+CIPHER_FIELDS = ("name", "phone", "address")
+
+
+def cipher_items(items: Sequence[tuple[str, Mapping[str, str]]], *, limit: int,
+                 channel: str) -> list[tuple[str, str, str]]:
+    """(order id, field, ciphertext) of each name, phone and address ciphertext the items carry; ValueError
+    when there are more than the platform's `limit` per call."""
+    found = [(order_id, key, cipher[key]) for order_id, cipher in items for key in CIPHER_FIELDS
+             if cipher.get(key)]
+    if len(found) > limit:
+        raise ValueError(f"{channel} decrypts at most {limit} ciphertexts per call, not {len(found)}")
+    return found
+
+
+def cipher_call(method: str, items: Sequence[tuple[str, Mapping[str, str]]], *, limit: int, channel: str,
+                list_key: str, order_key: str, cipher_key: str, order_id: Callable[[str], Any] = str) -> Call | None:
+    """A decrypt call listing each ciphertext with its order (抖店, 快手, 拼多多): `{list_key: [{order_key:
+    order_id(id), cipher_key: ciphertext}, …]}`, at most `limit` of them; None when the items carry none."""
+    ciphers = cipher_items(items, limit=limit, channel=channel)
+    if not ciphers:
+        return None
+    return Call(method, {list_key: [{order_key: order_id(oid), cipher_key: cipher} for oid, _field, cipher in ciphers]})
+
+
+def decrypted_by_cipher(items: Sequence[tuple[str, Mapping[str, str]]], rows: Iterable[Mapping[str, Any]], *,
+                        order_key: str, cipher_key: str, clear: Callable[[Mapping[str, Any]], str | None],
+                        code_key: str, message_key: str) -> dict[str, dict[str, str]]:
+    """Per order of `items`, from the answer's rows (one a ciphertext: its order under `order_key`, the
+    ciphertext under `cipher_key`, `clear(row)` its clear text, None when refused with `code_key` and
+    `message_key`): each clear text in the field whose ciphertext was asked about; an order that got none
+    back is `{"error": …}` (its first refusal, or that the platform answered nothing for it)."""
+    asked = cipher_items(items, limit=len(items) * len(CIPHER_FIELDS), channel="")
+    fields = {(order_id, cipher): key for order_id, key, cipher in asked}
+    opened: dict[str, dict[str, str]] = {}
+    errors: dict[str, str] = {}
+    for row in rows:
+        order_id = str(row.get(order_key))
+        key = fields.get((order_id, row.get(cipher_key)))
+        if key is None:
+            continue  # not something we asked about
+        text = clear(row)
+        if text:
+            opened.setdefault(order_id, {})[key] = text
+        else:
+            errors.setdefault(order_id, f"{row.get(message_key) or 'no clear text'} ({row.get(code_key)})")
+    return {order_id: opened.get(order_id) or {"error": errors.get(order_id, "the platform answered nothing for it")}
+            for order_id in dict.fromkeys(order_id for order_id, _key, _cipher in asked)}
+
+
+def check_decrypt_batch(items: Sequence[Any], limit: int, channel: str) -> None:
+    if len(items) > limit:
+        raise ValueError(f"{channel} decrypts at most {limit} orders per call, not {len(items)}")
+
+
+def one_field(result: Decrypted) -> str:
+    """The clear text of a simulated decrypt result that opened one field (empty when it failed)."""
+    return next(iter(result.fields.values()), "") if result.error is None else ""
+
+
 # -- TOP-style routers (淘宝, 拼多多, 京东): one app key, the shop's token, a sorted-parameter sign
 
 def check_app_and_token(params: Mapping[str, str], creds: Credentials, *, app_field: str, token_field: str,
@@ -471,9 +533,11 @@ def open_relay(creds: Credentials, request: Incoming, now: datetime, *, relay: s
 
 class AdapterDefaults:
     """No URL check (`handshake` None), the `{"success":true}` / HTTP 500 push answer of the TMC/PMC relays,
-    and `to_canonical` through the platform package's mapping module (the class attribute `mapping`)."""
+    `to_canonical` through the platform package's mapping module (the class attribute `mapping`), and no
+    method limited below the adapter's `calls_per_second` (`call_rates` empty)."""
 
     mapping: ModuleType
+    call_rates: Mapping[str, float] = MappingProxyType({})
 
     def push_answer(self, ok: bool) -> PushAnswer:
         return success_answer(ok)

@@ -7,7 +7,7 @@ the simulator are generic code around it, so a platform is one sub-package of `b
 - **client side** (BaoDan calling the platform): `sign()` turns an API method and its business parameters into
   a signed HTTP request; `read_response()` unwraps the platform's envelope or raises `PlatformError`;
   `*_call()` name the method and parameters of the calls BaoDan makes (order list by update time, order
-  detail, ship write-back, stock push, access-token refresh); `parse_*()` read their
+  detail, ship write-back, stock push, access-token refresh, receiver decrypt); `parse_*()` read their
   answers. `read_response()` marks an answer that says the shop's access token expired or is unknown
   (`PlatformError.token_expired`), so the transport can refresh the token and try once more.
 - **push side** (the platform calling BaoDan): `push_route()` reads which app/shop a push claims to be for,
@@ -19,7 +19,7 @@ the simulator are generic code around it, so a platform is one sub-package of `b
   `check_request()` verifies a signed call and returns its method, parameters and the access token it
   carried (checked against `creds.access_token` when that is given; the simulator leaves it out and checks
   tokens against the ones it issued); `read_call()` says what the call asks for; `order_list_data()`,
-  `order_detail_data()`, `stock_query_data()` and `token_data()` shape answers,
+  `order_detail_data()`, `stock_query_data()`, `token_data()` and `decrypt_data()` shape answers,
   `envelope()` wraps them the way the platform does; `sign_push()` makes a push the way the platform signs
   it; `from_canonical()` renders an order as the platform's order object.
 
@@ -128,8 +128,9 @@ class OrderPage:
 class ServedCall:
     """A verified incoming API call as the simulator serves it (`Adapter.read_call`). `kind`: order_list,
     order_detail, ship, stock, stock_query, token (a sign-in: the shop's current token), token_refresh (a
-    new token: for `refresh_token`, or for the app secret where the platform mints tokens from it), or other
-    (anything else: decrypt calls, unknown methods)."""
+    new token: for `refresh_token`, or for the app secret where the platform mints tokens from it),
+    decrypt (`decrypt_items`: each order id and the ciphertext asked about, None where the platform decrypts
+    by order id), or other (anything else: unknown methods)."""
 
     kind: str
     updated_from: datetime | None = None
@@ -144,6 +145,19 @@ class ServedCall:
     platform_product_id: str | None = None
     quantity: int | None = None  # stock: the level to set (absolute) or the change (delta)
     refresh_token: str | None = None
+    decrypt_items: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Decrypted:
+    """One item of a decrypt call as the simulator answers it: the order and the ciphertext asked about,
+    and the receiver fields it opens to (name, phone, address, and the region where the platform gives the
+    whole receiver), or the platform's error (code, message)."""
+
+    platform_order_id: str
+    ciphertext: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+    error: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +213,8 @@ class Adapter(Protocol):
     has_push: bool  # False: orders arrive only through the incremental pull (JD)
     max_list_window: timedelta  # the longest updated_from..updated_to one order_list_call may span
     stock_mode: str  # "absolute": stock_call sets the level; "delta": it changes it (needs the current level)
+    call_rates: Mapping[str, float]  # method → calls a second per app, for methods limited below the rest
+    decrypt_batch_size: int  # orders one decrypt_call takes (0: the platform has no decrypt call)
 
     # client side
     def sign(self, creds: Credentials, call: Call, *, base_url: str, now: datetime) -> SignedRequest: ...
@@ -235,6 +251,18 @@ class Adapter(Protocol):
         ...
 
     def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token: ...
+    def decrypt_call(self, creds: Credentials, items: list[tuple[str, Mapping[str, str]]]) -> Call | None:
+        """Decrypt the receivers of up to `decrypt_batch_size` orders, each given as (platform order id, its
+        receiver's platform_cipher). Items without what the platform needs are left out; None when none is
+        left (or the platform has no decrypt call)."""
+        ...
+
+    def parse_decrypt(self, data: dict[str, Any], *,
+                      items: list[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
+        """Per order of `items` (those decrypt_call sent): the clear receiver fields the platform gave back,
+        or `{"error": "<the platform's message>"}`."""
+        ...
+
     # push side
     def push_route(self, request: Incoming) -> PushRoute: ...
     def open_push(self, creds: Credentials, request: Incoming, *, now: datetime) -> list[PushNotice]:
@@ -259,6 +287,7 @@ class Adapter(Protocol):
     def order_detail_data(self, order: dict[str, Any]) -> dict[str, Any]: ...
     def stock_query_data(self, *, platform_sku_id: str, quantity: int) -> dict[str, Any]: ...
     def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]: ...
+    def decrypt_data(self, results: list[Decrypted]) -> dict[str, Any]: ...
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes: ...
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         """A push of `notices` (each with `order`, the platform order object, where the platform's push

@@ -1,7 +1,7 @@
-"""Calls to a platform: signed by its adapter, kept under its rate per shop, retried with backoff on 5xx,
-timeouts and the platform's "busy" errors, made with a working access token (renewed ahead of
-expiry, and once more when the platform says it expired: channels.tokens), and every attempt logged with
-secrets and PII masked.
+"""Calls to a platform: signed by its adapter, kept under its rate per shop (and, for the methods a
+platform limits further, per app), retried with backoff on 5xx, timeouts and the platform's "busy"
+errors, made with a working access token (renewed ahead of expiry, and once more when the platform says it
+expired: channels.tokens), and every attempt logged with secrets and PII masked.
 
 The log (`channel_call`) is written in batches by `CallLog.flush()` (the sync loops call it), not one
 transaction per call, so a burst of detail calls does not compete with the worker for the write lock.
@@ -33,7 +33,7 @@ CALL_LOG_DAYS = 7
 LOG_TEXT_MAX = 2000
 _SECRET_KEYS = re.compile(r"(sign|secret|token|session|password|signature|key|token_result)$", re.I)
 _PII_KEYS = re.compile(r"(tel|phone|mobile|addr|address|receiver|consignee|buyer_nick|post_name|receiver_name|"
-                       r"encrypt|cipher|name_mask)", re.I)
+                       r"encrypt|decrypt|cipher|name_mask)", re.I)
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
@@ -143,8 +143,8 @@ class CallLog:
 
 
 class Transport:
-    """Makes calls for every shop: one HTTP connection pool, one token bucket per shop. With `tokens`, calls
-    are made with a working access token."""
+    """Makes calls for every shop: one HTTP connection pool, one token bucket per shop (and one per app for
+    each method in the adapter's `call_rates`). With `tokens`, calls are made with a working access token."""
 
     def __init__(self, log: CallLog, *, http: httpx.Client | None = None, max_attempts: int = 4,
                  backoff_s: float = 0.5, max_backoff_s: float = 8.0,
@@ -157,6 +157,7 @@ class Transport:
         self.tokens = tokens
         self._sleep = sleep
         self._buckets: dict[int, TokenBucket] = {}
+        self._method_buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._lock = threading.Lock()
 
     def bucket(self, link: ShopLink) -> TokenBucket:
@@ -165,6 +166,18 @@ class Transport:
             bucket = self._buckets.get(link.shop_id)
             if bucket is None or bucket.rate != max(rate, 0.01):  # new, or the shop's rate changed
                 bucket = self._buckets[link.shop_id] = TokenBucket(rate, sleep=self._sleep)
+            return bucket
+
+    def method_bucket(self, link: ShopLink, method: str) -> TokenBucket | None:
+        """The app's bucket for a method the platform limits below the rest (None for the others)."""
+        rate = link.adapter.call_rates.get(method)
+        if rate is None:
+            return None
+        key = (link.channel, link.creds.app_key, method)
+        with self._lock:
+            bucket = self._method_buckets.get(key)
+            if bucket is None:
+                bucket = self._method_buckets[key] = TokenBucket(rate, sleep=self._sleep)
             return bucket
 
     def call(self, link: ShopLink, call: Call) -> dict[str, Any]:
@@ -192,6 +205,9 @@ class Transport:
             except ValueError as exc:  # the shop's credentials lack what this platform needs
                 raise PlatformError(f"{link.shop_code}: {exc}", code="channel.misconfigured") from None
             self.bucket(link).acquire()
+            limited = self.method_bucket(link, call.method)
+            if limited is not None:
+                limited.acquire()
             logged = {"method": request.http_method, "url": request.url, "query": mask(dict(request.query)),
                       "body": _body_for_log(request.body)}
             started = time.monotonic()

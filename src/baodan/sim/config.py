@@ -60,6 +60,7 @@ class PlatformConfig:
     token_lifetime_s: float = 7200.0
     refresh_lifetime_s: float | None = None
     token_grace_s: float = 0.0
+    encrypt_receivers: bool = True  # orders show masked receivers and carry ciphertexts (decrypt calls open them)
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def _from_raw(raw: dict[str, Any]) -> SimConfig:
 def _platform(base: PlatformConfig, table: dict[str, Any]) -> PlatformConfig:
     known = {"enabled", "shop", "app_key", "app_secret", "shop_id", "access_token", "refresh_token", "extra",
              "push_url", "skus", "initial_stock", "live_room_id", "token_lifetime_s", "refresh_lifetime_s",
-             "token_grace_s"}
+             "token_grace_s", "encrypt_receivers"}
     unknown = set(table) - known
     if unknown:
         raise ValueError(f"unknown keys in [platforms.{base.channel}]: {', '.join(sorted(unknown))}")
@@ -314,7 +315,8 @@ def _platform(base: PlatformConfig, table: dict[str, Any]) -> PlatformConfig:
                           live_room_id=table.get("live_room_id", base.live_room_id),
                           token_lifetime_s=float(table.get("token_lifetime_s", base.token_lifetime_s)),
                           refresh_lifetime_s=_seconds_or_none(table.get("refresh_lifetime_s", base.refresh_lifetime_s)),
-                          token_grace_s=float(table.get("token_grace_s", base.token_grace_s)))
+                          token_grace_s=float(table.get("token_grace_s", base.token_grace_s)),
+                          encrypt_receivers=bool(table.get("encrypt_receivers", base.encrypt_receivers)))
 
 
 def _seconds_or_none(value: Any) -> float | None:

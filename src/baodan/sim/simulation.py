@@ -4,12 +4,16 @@ push each change to BaoDan signed as the platform signs it. Lives on the server'
 
 Tokens: every call but a sign-in or refresh must carry an access token this platform issued and that still
 works, or it gets the platform's token-expired (or token-invalid) error; refresh calls use up their refresh
-token and issue new ones (see SimStore.issue_token)."""
+token and issue new ones (see SimStore.issue_token). Receivers: orders show masked receivers and carry
+ciphertexts the simulator derives from the order and the clear value (`receiver_cipher`); a decrypt call
+opens a ciphertext only for the order it belongs to."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import logging
 import random
 import time
@@ -23,6 +27,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     PushNotice,
@@ -33,8 +38,9 @@ from baodan.channels.base import (
 from baodan.channels.registry import ADAPTERS
 from baodan.core import clock
 from baodan.core.errors import Conflict
+from baodan.identity.pii import mask_receiver
 from baodan.sim import orders
-from baodan.sim.config import SessionConfig, SimConfig, check_session
+from baodan.sim.config import PlatformConfig, SessionConfig, SimConfig, check_session
 from baodan.sim.pushes import Push, PushSender
 from baodan.sim.session import LiveSession
 from baodan.sim.store import Key, SimStore, Writeback
@@ -50,32 +56,36 @@ ERRORS: dict[str, dict[str, tuple[str, str]]] = {
                "not_found": ("isv.order-not-exist", "订单不存在"),
                "closed": ("isv.order-status-invalid", "订单状态不允许发货"),
                "token_expired": ("30002", "access_token已过期"), "token_invalid": ("30001", "access_token不存在"),
-               "refresh_refused": ("isv.refresh-token-invalid", "refresh_token无效或已过期")},
+               "refresh_refused": ("isv.refresh-token-invalid", "refresh_token无效或已过期"),
+               "decrypt_refused": ("300008", "密文与订单不匹配")},
     "kuaishou": {"bad_signature": ("sign.invalid", "签名验证失败"), "invalid": ("param.invalid", "参数错误"),
                  "not_found": ("order.not.exist", "订单不存在"),
                  "closed": ("order.status.invalid", "订单状态不允许发货"),
                  "token_expired": ("28", "access_token已过期"), "token_invalid": ("28", "access_token无效"),
-                 "refresh_refused": ("invalid_grant", "refresh_token无效或已过期")},
+                 "refresh_refused": ("invalid_grant", "refresh_token无效或已过期"),
+                 "decrypt_refused": ("80001", "密文与订单不匹配")},
     "wechat": {"bad_signature": ("40001", "invalid credential, access_token is invalid or not latest"),
                "invalid": ("40097", "invalid args"), "not_found": ("100002", "order not found"),
                "closed": ("100003", "order status not allowed"),
                "token_expired": ("42001", "access_token expired"),
                "token_invalid": ("40001", "invalid credential, access_token is invalid or not latest"),
-               "refresh_refused": ("40125", "invalid appsecret")},
+               "refresh_refused": ("40125", "invalid appsecret"), "decrypt_refused": ("40097", "invalid args")},
     "taobao": {"bad_signature": ("25", "Invalid signature"), "invalid": ("41", "Invalid arguments"),
                "not_found": ("isv.trade-not-exist", "交易不存在"),
                "closed": ("isv.logistics-offline-service-error:B04", "订单状态不允许发货"),
                "token_expired": ("27", "Invalid session"), "token_invalid": ("27", "Invalid session"),
-               "refresh_refused": ("isv.refresh-token-invalid", "refresh_token无效或已过期")},
+               "refresh_refused": ("isv.refresh-token-invalid", "refresh_token无效或已过期"),
+               "decrypt_refused": ("isv.oaid-invalid", "oaid与订单不匹配")},
     "pdd": {"bad_signature": ("10016", "签名错误"), "invalid": ("10000", "参数错误"),
             "not_found": ("20004", "订单不存在"), "closed": ("52008", "订单状态不允许发货"),
             "token_expired": ("10019", "access_token已过期"), "token_invalid": ("10019", "access_token不存在"),
-            "refresh_refused": ("10020", "refresh_token已过期或无效")},
+            "refresh_refused": ("10020", "refresh_token已过期或无效"),
+            "decrypt_refused": ("70001", "密文与订单不匹配")},
     "jd": {"bad_signature": ("14", "Invalid signature"), "invalid": ("66", "参数错误"),
            "not_found": ("10400001", "订单不存在"), "closed": ("10400002", "订单状态不允许出库"),
            "token_expired": ("19", "token已过期或者不存在，请重新授权访问"),
            "token_invalid": ("19", "token已过期或者不存在，请重新授权访问"),
-           "refresh_refused": ("2013", "refresh_token已失效")},
+           "refresh_refused": ("2013", "refresh_token已失效"), "decrypt_refused": ("66", "参数错误")},
 }
 TOKEN_CALLS = frozenset({"token", "token_refresh"})  # the calls that need no access token
 # HTTP status of an error answer: every platform's gateway answers errors in the body with 200.
@@ -174,7 +184,7 @@ class Simulation:
         try:
             notice = PushNotice(platform_order_id=order["platform_order_id"], kind=kind,
                                 platform_shop_id=creds.shop_id, occurred_at=order["updated_at"],
-                                order=adapter.from_canonical(order, creds))
+                                order=self.rendered(channel, order))
         except Exception:  # an adapter that cannot render: the order stays for the pull
             log.exception("%s: cannot make the push for order %s", channel, order["platform_order_id"])
             self.store.count_push(channel, "unsigned")
@@ -252,6 +262,16 @@ class Simulation:
 
     # serving API calls
 
+    def rendered(self, channel: str, order: dict[str, Any]) -> dict[str, Any]:
+        """An order as the platform shows it to a seller's app: the platform's order object, its receiver
+        masked and carrying the simulator's ciphertexts (unless the platform's `encrypt_receivers` is off)."""
+        platform = self.config.platforms[channel]
+        receiver = order.get("receiver")
+        if platform.encrypt_receivers and receiver:
+            cipher = receiver_cipher(platform, order["platform_order_id"], receiver)
+            order = {**order, "receiver": mask_receiver(receiver) | {"platform_cipher": cipher}}
+        return self.adapters[channel].from_canonical(order, platform.credentials)
+
     def serve(self, channel: str, request: Incoming, *, now: datetime | None = None) -> tuple[int, bytes]:
         """Answer one API call: (HTTP status, body in the platform's envelope)."""
         now = now or clock.utcnow()
@@ -279,12 +299,12 @@ class Simulation:
         return 200, adapter.envelope(call, data)
 
     def _serve_order_list(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
-        adapter, creds = self.adapters[channel], self.config.platforms[channel].credentials
+        adapter = self.adapters[channel]
         size = max(served.page_size, 1)
         found, total, last = self.store.updated_between(
             channel, served.updated_from, served.updated_to, offset=(max(served.page, 1) - 1) * size,
             after=decode_cursor(served.cursor), limit=size)
-        data = adapter.order_list_data([adapter.from_canonical(o, creds) for o in found], page=served.page,
+        data = adapter.order_list_data([self.rendered(channel, o) for o in found], page=served.page,
                                        page_size=size, total=total,
                                        next_cursor=encode_cursor(last) if last else None)
         return data, None
@@ -293,8 +313,7 @@ class Simulation:
         order = self.store.order(channel, served.platform_order_id or "")
         if order is None:
             return None, ERRORS[channel]["not_found"]
-        adapter, creds = self.adapters[channel], self.config.platforms[channel].credentials
-        return adapter.order_detail_data(adapter.from_canonical(order, creds)), None
+        return self.adapters[channel].order_detail_data(self.rendered(channel, order)), None
 
     def _serve_ship(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
         order_id = served.platform_order_id or ""
@@ -359,6 +378,22 @@ class Simulation:
             grace=timedelta(seconds=platform.token_grace_s), refreshing=refreshing, used_refresh=used_refresh,
             with_refresh=bool(platform.credentials.refresh_token))
 
+    def _serve_decrypt(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
+        """Each ciphertext opened from the clear order, if it is one this order's receiver carries (a
+        platform that decrypts by order id names none: the whole receiver). A platform that decrypts one order
+        a call answers a refusal as the call's error."""
+        adapter, platform = self.adapters[channel], self.config.platforms[channel]
+        results = []
+        for order_id, ciphertext in served.decrypt_items:
+            order = self.store.order(channel, order_id)
+            receiver = (order or {}).get("receiver") or {}
+            opened = _opened(receiver, receiver_cipher(platform, order_id, receiver), ciphertext) if order else None
+            error = None if opened else ERRORS[channel]["not_found" if order is None else "decrypt_refused"]
+            results.append(Decrypted(order_id, ciphertext, opened or {}, error))
+        if adapter.decrypt_batch_size == 1 and results and results[0].error is not None:
+            return None, results[0].error
+        return adapter.decrypt_data(results), None
+
     def _serve_other(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
         """A call the simulator does not play gets the platform's invalid-arguments error naming the method
         (never a made-up success)."""
@@ -368,6 +403,33 @@ class Simulation:
     def _error(channel: str, which: str, exc: BadSignature) -> tuple[str, str]:
         given = exc.details.get("errcode") if isinstance(exc.details, dict) else None  # where an adapter names one
         return (str(given), exc.message) if given is not None else _with(ERRORS[channel][which], exc.message)
+
+
+def receiver_cipher(platform: PlatformConfig, platform_order_id: str, receiver: dict[str, Any]) -> dict[str, str]:
+    """The ciphertexts the simulated platform shows for a receiver: one per field (name, phone, address)
+    and an `oaid` for the whole of it (each adapter renders the ones its platform has). Derived with the
+    app secret from the order id and the clear value, so a ciphertext opens only for its own order (and an
+    edited address gets new ones)."""
+    key = hashlib.sha256(f"baodan-sim-cipher:{platform.channel}:{platform.credentials.app_secret}".encode()).digest()
+
+    def seal(field: str, value: str, mark: str) -> str:
+        digest = hmac.new(key, f"{platform_order_id}|{field}|{value}".encode(), hashlib.sha256).digest()
+        return f"{mark}{base64.urlsafe_b64encode(digest[:24]).decode()}{mark}"
+
+    cipher = {field: seal(field, str(receiver[field]), mark)
+              for field, mark in (("name", "#"), ("phone", "$"), ("address", "~")) if receiver.get(field)}
+    whole = "|".join(str(receiver.get(f) or "") for f in ("name", "phone", "address"))
+    return cipher | {"oaid": seal("oaid", whole, "")} if cipher else cipher
+
+
+def _opened(receiver: dict[str, Any], cipher: dict[str, str], ciphertext: str | None) -> dict[str, str] | None:
+    """What a ciphertext of this receiver opens to: its field, the whole receiver for the `oaid` or for no
+    ciphertext (by order id); None for a ciphertext this receiver does not carry."""
+    whole = {k: str(v) for k, v in receiver.items() if v and k != "platform_cipher"}
+    if ciphertext is None or ciphertext == cipher.get("oaid"):
+        return whole or None
+    field = next((f for f, c in cipher.items() if c == ciphertext and f != "oaid"), None)
+    return {field: whole[field]} if field else None
 
 
 def _merge(a: Any, b: Any) -> Any:

@@ -41,12 +41,17 @@ here in one place so they are easy to correct against a real sandbox:
   so `parse_token` takes the spec's 14 days. `token_refresh_call` is None without a refresh token. The spec
   names no "token expired" code: codes 30001 (access_token 不存在/无效) and 30002 (access_token 已过期), and
   the sub codes `isv.access-token-no-exist`/`isv.access-token-expired`, are read as such [inf].
+- Decrypt: `/order/batchDecrypt` takes ≤ 50 `cipher_infos` ({auth_id = order id, cipher_text}); an order
+  carries up to three (name, phone, address), so `decrypt_batch_size` is 16 orders. Each answer item is
+  matched back by its order id and ciphertext; one with `err_no` ≠ 0 is that field's error. A virtual phone
+  (`is_virtual_tel`) is read as `phone_no_a-phone_no_b` when `decrypt_text` is empty.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +61,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     OrderPage,
@@ -78,6 +84,8 @@ RETRYABLE_CODES = frozenset({"20000"})
 TOKEN_EXPIRED_CODES = frozenset({"30001", "30002", "isv.access-token-no-exist", "isv.access-token-expired"})
 REFRESH_LIFETIME = timedelta(days=14)
 MAX_PAGE_SIZE = 100
+DECRYPT_METHOD = "order.batchDecrypt"
+MAX_CIPHERS = 50
 
 PUSH_KINDS = {
     "100": "created", "101": "paid", "102": "shipped", "103": "completed", "104": "shipped",
@@ -97,6 +105,7 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     has_push = True
     max_list_window = timedelta(days=1)
     stock_mode = "absolute"
+    decrypt_batch_size = MAX_CIPHERS // len(_common.CIPHER_FIELDS)
     no_stock_level = "douyin sets stock absolutely: BaoDan reads no stock level"
     mapping = mapping
 
@@ -182,6 +191,16 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
         return _common.lifetime_token(self.channel, data, now=now, refresh_lifetime=REFRESH_LIFETIME)
 
+    def decrypt_call(self, creds: Credentials, items: list[tuple[str, Mapping[str, str]]]) -> Call | None:
+        return _common.cipher_call(DECRYPT_METHOD, items, limit=MAX_CIPHERS, channel=self.channel,
+                                   list_key="cipher_infos", order_key="auth_id", cipher_key="cipher_text")
+
+    def parse_decrypt(self, data: dict[str, Any], *,
+                      items: list[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
+        return _common.decrypted_by_cipher(items, data.get("decrypt_infos") or [], order_key="auth_id",
+                                           cipher_key="cipher_text", clear=_clear_text, code_key="err_no",
+                                           message_key="err_msg")
+
     # push side
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -251,6 +270,9 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             return ServedCall("token")
         if call.method == "token.refresh":
             return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
+        if call.method == DECRYPT_METHOD:
+            return ServedCall("decrypt", decrypt_items=tuple((str(i["auth_id"]), str(i["cipher_text"]))
+                                                             for i in p["cipher_infos"]))
         if call.method == "order.searchList":
             return ServedCall("order_list", updated_from=from_epoch(p["update_time_start"], "update_time_start"),
                               updated_to=from_epoch(p["update_time_end"], "update_time_end"),
@@ -276,6 +298,13 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
         return {"access_token": token.access_token, "expires_in": _common.seconds_left(token.expires_at, now),
                 "refresh_token": token.refresh_token or "", "scope": "SCOPE"}
+
+    def decrypt_data(self, results: list[Decrypted]) -> dict[str, Any]:
+        return {"decrypt_infos": [{
+            "auth_id": r.platform_order_id, "cipher_text": r.ciphertext or "", "decrypt_text": _common.one_field(r),
+            "err_no": 0 if r.error is None else id_value(r.error[0]), "err_msg": "" if r.error is None else r.error[1],
+            "is_virtual_tel": False, "phone_no_a": "", "phone_no_b": "", "expire_time": 0} for r in results],
+            "custom_err": {"err_code": 0, "err_msg": ""}}
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if error is None:
@@ -329,6 +358,16 @@ def _notice(message: Any, i: int) -> PushNotice | None:
         occurred_at=next((from_epoch(data[f], f) for f in _PUSH_TIME_FIELDS if data.get(f)), None),
         raw={"tag": tag, "msg_id": message.get("msg_id"), "data": data},
     )
+
+
+def _clear_text(info: Mapping[str, Any]) -> str | None:
+    if str(info.get("err_no") or 0) != "0":
+        return None
+    if info.get("decrypt_text"):
+        return str(info["decrypt_text"])
+    if info.get("is_virtual_tel") and info.get("phone_no_a"):
+        return f"{info['phone_no_a']}-{info.get('phone_no_b') or ''}".rstrip("-")
+    return None
 
 
 def _retryable(code: str, sub_code: str) -> bool:

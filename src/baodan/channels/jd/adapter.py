@@ -50,11 +50,16 @@ to correct against a sandbox:
   `access_token`, `expires_in` (seconds), `refresh_token`, `scope`, `open_id`, `uid`, `time` (ms); a
   refusal is `code` ≠ 0 with `msg`. It gives no refresh-token lifetime, so `refresh_expires_at` stays
   unknown. JOS error code 19 (token 已过期或者不存在) marks an expired or unknown token [inf].
+- Decrypt: JD decrypts receivers locally (TDE: AES with keys from `jingdong.jos.master.key.get` and a
+  voucher, usage reported to `jingdong.jos.secret.api.report.get`). That is NOT built: `decrypt_call`
+  is None (`decrypt_batch_size` 0), so JD receivers stay as the platform shows them (masked), and their
+  `encrypt_*` ciphertexts stay sealed in `platform_cipher` for when it is.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -65,6 +70,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     OrderPage,
@@ -90,6 +96,8 @@ OAUTH_GRANTS = {"/oauth2/access_token": ("authorization_code", "code"),
                 "/oauth2/refresh_token": ("refresh_token", "refresh_token")}
 REFRESH_PATH = "/oauth2/refresh_token"
 TOKEN_EXPIRED = "19"
+NO_DECRYPT = ("JD decrypts receivers locally (TDE, keys from jingdong.jos.master.key.get): not built in BaoDan, "
+              "so there is no decrypt call")
 API_RESULT = {"success": True, "numberCode": 0, "chineseErrCode": "成功", "englishErrCode": "success"}
 RESPONSE_SPELLED_RIGHT = frozenset({"jingdong.stock.write.updateSkuStock"})
 BUSY_WORDS = ("繁忙", "频繁", "超限", "超时", "稍后", "busy", "limit", "timeout", "unavailable")
@@ -108,6 +116,7 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     has_push = False
     max_list_window = timedelta(days=30)
     stock_mode = "absolute"
+    decrypt_batch_size = 0
     no_stock_level = "JD stock is set absolutely: BaoDan reads no stock level"
     mapping = mapping
 
@@ -203,6 +212,13 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
         return _common.lifetime_token(self.channel, data, now=now)
 
+    def decrypt_call(self, creds: Credentials, items: list[tuple[str, Mapping[str, str]]]) -> Call | None:
+        return None
+
+    def parse_decrypt(self, data: dict[str, Any], *,
+                      items: list[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
+        raise NotImplementedError(NO_DECRYPT)
+
     # push side: JD documents none
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -260,6 +276,9 @@ class JdAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         return {"access_token": token.access_token, "expires_in": _common.seconds_left(token.expires_at, now),
                 "refresh_token": token.refresh_token or "", "scope": "snsapi_base", "open_id": "", "uid": "",
                 "time": _common.to_epoch(now, ms=True), "token_type": "bearer"}
+
+    def decrypt_data(self, results: list[Decrypted]) -> dict[str, Any]:
+        raise NotImplementedError(NO_DECRYPT)
 
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         raise NotImplementedError("JD documents no push; its orders come by the incremental pull")

@@ -59,12 +59,16 @@ here in one place so they are easy to correct against a real sandbox:
   refresh token; None without a refresh token. The flat answer's `expires_in` and `refresh_token_expires_in`
   give both lifetimes; a refusal (`result` ≠ 1) carries `error`/`error_msg`. The spec names no "token
   expired" code: `result` 28 is read as one [inf].
+- Decrypt: `open.order.decrypt.batch` (POST) takes ≤ 100 `batchDecryptList` items ({bizId = order id,
+  encryptedData}), up to three per order, so `decrypt_batch_size` is 33 orders; answer items are matched
+  back by bizId and encryptedData, `errorCode` 1 meaning decrypted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -75,6 +79,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     OrderPage,
@@ -98,6 +103,9 @@ OAUTH_GRANTS = {"/oauth2/access_token": ("code", "code"), "/oauth2/refresh_token
 REFRESH_PATH = "/oauth2/refresh_token"
 TOKEN_EXPIRED_CODES = frozenset({"28"})
 MAX_PAGE_SIZE = 50
+DECRYPT_METHOD = "open.order.decrypt.batch"
+MAX_CIPHERS = 100
+DECRYPTED = 1  # a batchDecryptResultList item's errorCode when it decrypted
 
 PUSH_KINDS = {
     "kwaishop_order_addOrder": "created",
@@ -120,6 +128,7 @@ class KuaishouAdapter(_common.AdapterDefaults):
     has_push = True
     max_list_window = timedelta(days=7)
     stock_mode = "delta"
+    decrypt_batch_size = MAX_CIPHERS // len(_common.CIPHER_FIELDS)
     mapping = mapping
 
     # client side
@@ -224,6 +233,18 @@ class KuaishouAdapter(_common.AdapterDefaults):
     def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
         return _common.lifetime_token(self.channel, data, now=now, refresh_expires_in="refresh_token_expires_in")
 
+    def decrypt_call(self, creds: Credentials, items: list[tuple[str, Mapping[str, str]]]) -> Call | None:
+        return _common.cipher_call(DECRYPT_METHOD, items, limit=MAX_CIPHERS, channel=self.channel,
+                                   list_key="batchDecryptList", order_key="bizId", cipher_key="encryptedData",
+                                   order_id=id_value)
+
+    def parse_decrypt(self, data: dict[str, Any], *,
+                      items: list[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
+        return _common.decrypted_by_cipher(
+            items, data.get("batchDecryptResultList") or [], order_key="bizId", cipher_key="encryptedData",
+            clear=lambda r: r.get("decryptedData") if str(r.get("errorCode")) == str(DECRYPTED) else None,
+            code_key="errorCode", message_key="errorMsg")
+
     # push side
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -301,6 +322,9 @@ class KuaishouAdapter(_common.AdapterDefaults):
             return ServedCall("token")
         if call.method == REFRESH_PATH:
             return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
+        if call.method == DECRYPT_METHOD:
+            return ServedCall("decrypt", decrypt_items=tuple((str(i["bizId"]), str(i["encryptedData"]))
+                                                             for i in p["batchDecryptList"]))
         if call.method == "open.order.cursor.list":
             return ServedCall("order_list", updated_from=from_epoch(p["beginTime"], "beginTime", ms=True),
                               updated_to=from_epoch(p["endTime"], "endTime", ms=True),
@@ -333,6 +357,12 @@ class KuaishouAdapter(_common.AdapterDefaults):
                 "expires_in": _common.seconds_left(token.expires_at, now),
                 "refresh_token_expires_in": _common.seconds_left(token.refresh_expires_at, now), "open_id": "",
                 "scopes": []}
+
+    def decrypt_data(self, results: list[Decrypted]) -> dict[str, Any]:
+        return {"batchDecryptResultList": [{
+            "bizId": id_value(r.platform_order_id), "encryptedData": r.ciphertext or "",
+            "decryptedData": _common.one_field(r), "errorCode": DECRYPTED if r.error is None else id_value(r.error[0]),
+            "errorMsg": "" if r.error is None else r.error[1]} for r in results]}
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if call.method in OAUTH_GRANTS:

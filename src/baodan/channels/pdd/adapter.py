@@ -54,17 +54,23 @@ to correct against a sandbox:
   other: ValueError) unless the notice's `raw` names a `type`, mallID the notice's shop, sendTime its time
   (else `now`); PMC frames never carry the order.
 - Limits: `calls_per_second` = 50, the per-shop limit of the increment list (3000 per 60 s), the tightest
-  of the calls BaoDan makes (decrypt, 1 per 10 s per app, is not one of them).
+  of the calls BaoDan makes but decrypt, which is 1 per 10 s per app (`call_rates`).
 - Access token: `pdd.pop.auth.token.refresh` (the spec marks the name [inf]) with `refresh_token`, through
   the router like other calls but without `access_token`; the answer `pop_auth_token_refresh_response`
   gives `expires_in` and `refresh_token_expires_in` (seconds; the `*_expires_at` times are not read).
   10019 (access_token 已过期) marks an expired token.
+- Decrypt: `pdd.open.decrypt.batch` takes ≤ 100 `data_list` items {data_tag = order_sn, encrypted_data}, up
+  to three per order, so `decrypt_batch_size` is 33 orders. Answer items are matched back by data_tag and
+  encrypted_data (`data_type` 5 name, 6 phone, 8 detail address; 7, the full address, is not asked for);
+  `error_code` 0 means decrypted.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -74,6 +80,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     OrderPage,
@@ -119,6 +126,9 @@ STOCK_METHOD = "pdd.goods.quantity.update"
 TOKEN_METHOD = "pdd.pop.auth.token.create"
 REFRESH_METHOD = "pdd.pop.auth.token.refresh"
 TOKEN_EXPIRED = "10019"
+DECRYPT_METHOD = "pdd.open.decrypt.batch"
+MAX_CIPHERS = 100
+DATA_TYPES = {"name": 5, "phone": 6, "address": 8}  # data_type of each receiver field's decrypted_data
 
 
 class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
@@ -127,6 +137,8 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     has_push = True
     max_list_window = timedelta(minutes=30)
     stock_mode = "absolute"
+    call_rates = MappingProxyType({DECRYPT_METHOD: 0.1})
+    decrypt_batch_size = MAX_CIPHERS // len(_common.CIPHER_FIELDS)
     no_stock_level = "PDD stock is set in full: BaoDan reads no stock level"
     mapping = mapping
 
@@ -202,6 +214,17 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
         return _common.lifetime_token(self.channel, data, now=now, refresh_expires_in="refresh_token_expires_in")
 
+    def decrypt_call(self, creds: Credentials, items: list[tuple[str, Mapping[str, str]]]) -> Call | None:
+        return _common.cipher_call(DECRYPT_METHOD, items, limit=MAX_CIPHERS, channel=self.channel,
+                                   list_key="data_list", order_key="data_tag", cipher_key="encrypted_data")
+
+    def parse_decrypt(self, data: dict[str, Any], *,
+                      items: list[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
+        return _common.decrypted_by_cipher(
+            items, data.get("data_decrypt_list") or [], order_key="data_tag", cipher_key="encrypted_data",
+            clear=lambda d: d.get("decrypted_data") if str(d.get("error_code") or 0) == "0" else None,
+            code_key="error_code", message_key="error_msg")
+
     # push side (the PMC relay)
 
     def push_route(self, request: Incoming) -> PushRoute:
@@ -236,6 +259,9 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             return ServedCall("token")
         if call.method == REFRESH_METHOD:
             return ServedCall("token_refresh", refresh_token=str(p.get("refresh_token") or ""))
+        if call.method == DECRYPT_METHOD:
+            return ServedCall("decrypt", decrypt_items=tuple((str(d["data_tag"]), str(d["encrypted_data"]))
+                                                             for d in p["data_list"]))
         if call.method == LIST_METHOD:
             return ServedCall("order_list", updated_from=from_epoch(p["start_updated_at"], "start_updated_at"),
                               updated_to=from_epoch(p["end_updated_at"], "end_updated_at"),
@@ -264,6 +290,13 @@ class PddAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
                 "refresh_token_expires_at": to_epoch(refresh_at) if refresh_at else 0,
                 "refresh_token_expires_in": _common.seconds_left(refresh_at, now), "owner_id": "", "owner_name": "",
                 "scope": []}
+
+    def decrypt_data(self, results: list[Decrypted]) -> dict[str, Any]:
+        return {"data_decrypt_list": [{
+            "data_tag": r.platform_order_id, "encrypted_data": r.ciphertext or "",
+            "data_type": DATA_TYPES.get(next(iter(r.fields), ""), 0), "decrypted_data": _common.one_field(r),
+            "error_code": 0 if r.error is None else id_value(r.error[0]),
+            "error_msg": "" if r.error is None else r.error[1], "virtual_number_type": 0} for r in results]}
 
     def sign_push(self, creds: Credentials, notices: list[PushNotice], *, url: str, now: datetime) -> SignedRequest:
         """The PMC frames of `notices` relayed in one POST (one frame, or an array of them)."""

@@ -16,6 +16,10 @@ here in one place so they are easy to correct against a real sandbox:
   `secret`). Each such call issues a new token (the previous one stops working: WeChat keeps it 5 more
   minutes, the simulator's `token_grace_s`); `parse_token` reads `expires_in` (7200 s). Expired or invalid
   token: errcodes 40001, 40014 and 42001 (standard WeChat codes).
+- Decrypt: `/channels/ec/order/sensitiveinfo/decode` opens one order by its id (there is no ciphertext to
+  send), so `decrypt_batch_size` is 1 and every item can be decrypted. Its `address_info` gives the whole
+  receiver: `user_name`, `tel_number` (else `virtual_order_tel_number`), `detail_info` (with `house_number`
+  appended when given), province, city and `county_name` (the district). A refusal is the call's errcode.
 - Sign-in (server side): the token calls are served as WeChat's: `GET /cgi-bin/token?grant_type=
   client_credential&appid=&secret=` (what wechatpy 1.8.18's `fetch_access_token` sends) and `POST
   /cgi-bin/stable_token` with the same three as JSON. They need no access_token; the answer is
@@ -64,6 +68,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +78,7 @@ from baodan.channels.base import (
     BadSignature,
     Call,
     Credentials,
+    Decrypted,
     Incoming,
     MappingError,
     OrderPage,
@@ -96,6 +102,7 @@ STOCK_PATH = "/channels/ec/product/stock/update"
 TOKEN_PATH = "/cgi-bin/token"
 TOKEN_PATHS = frozenset({TOKEN_PATH, "/cgi-bin/stable_token"})
 TOKEN_EXPIRED_CODES = frozenset({"40001", "40014", "42001"})
+DECODE_PATH = "/channels/ec/order/sensitiveinfo/decode"
 
 PUSH_KINDS = {
     "channels_ec_order_new": "created",
@@ -120,6 +127,7 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
     has_push = True
     max_list_window = timedelta(days=7)
     stock_mode = "absolute"
+    decrypt_batch_size = 1
     no_stock_level = "wechat stock is set absolutely: BaoDan reads no stock level"
     mapping = mapping
 
@@ -187,6 +195,22 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
 
     def parse_token(self, data: dict[str, Any], *, now: datetime) -> Token:
         return _common.lifetime_token(self.channel, data, now=now)
+
+    def decrypt_call(self, creds: Credentials, items: list[tuple[str, Mapping[str, str]]]) -> Call | None:
+        _common.check_decrypt_batch(items, self.decrypt_batch_size, self.channel)
+        return Call(DECODE_PATH, {"order_id": items[0][0]}) if items else None
+
+    def parse_decrypt(self, data: dict[str, Any], *,
+                      items: list[tuple[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
+        info = data.get("address_info")
+        if not isinstance(info, dict) or not info.get("user_name"):
+            return {order_id: {"error": "wechat answered no address_info"} for order_id, _ in items}
+        address = " ".join(str(v) for v in (info.get("detail_info"), info.get("house_number")) if v)
+        fields = {"name": info.get("user_name"),
+                  "phone": info.get("tel_number") or info.get("virtual_order_tel_number"), "address": address,
+                  "province": info.get("province_name"), "city": info.get("city_name"),
+                  "district": info.get("county_name")}
+        return {order_id: {k: str(v) for k, v in fields.items() if v} for order_id, _ in items}
 
     # push side
 
@@ -274,6 +298,8 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             return ServedCall("token_refresh")
         if call.method in TOKEN_PATHS:  # stable_token: the current token while it is valid
             return ServedCall("token")
+        if call.method == DECODE_PATH:
+            return ServedCall("decrypt", decrypt_items=((str(p["order_id"]), None),))
         if call.method == LIST_PATH:
             window = p["update_time_range"]
             return ServedCall("order_list", updated_from=from_epoch(window["start_time"], "start_time"),
@@ -300,6 +326,14 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
 
     def token_data(self, token: Token, *, now: datetime) -> dict[str, Any]:
         return {"access_token": token.access_token, "expires_in": _common.seconds_left(token.expires_at, now)}
+
+    def decrypt_data(self, results: list[Decrypted]) -> dict[str, Any]:
+        """One order's `address_info` (a failed one is answered as the call's errcode, by the caller)."""
+        fields = results[0].fields if results else {}
+        return {"address_info": {"user_name": fields.get("name", ""), "tel_number": fields.get("phone", ""),
+                                 "province_name": fields.get("province", ""), "city_name": fields.get("city", ""),
+                                 "county_name": fields.get("district", ""), "detail_info": fields.get("address", ""),
+                                 "postal_code": "", "house_number": "", "virtual_order_tel_number": ""}}
 
     def envelope(self, call: Call, data: dict[str, Any] | None, *, error: tuple[str, str] | None = None) -> bytes:
         if error is None and call.method in TOKEN_PATHS:  # the token answer carries no errcode
