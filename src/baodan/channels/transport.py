@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 CALL_LOG_DAYS = 7
 LOG_TEXT_MAX = 2000
+LOG_LIST_MAX = 5  # items of a list masked and logged (a page of 50 orders would be cut at LOG_TEXT_MAX anyway)
 _SECRET_KEYS = re.compile(r"(sign|secret|token|session|password|signature|key|token_result)$", re.I)
 _PII_KEYS = re.compile(r"(tel|phone|mobile|addr|address|receiver|consignee|buyer_nick|post_name|receiver_name|"
                        r"encrypt|decrypt|cipher|name_mask)", re.I)
@@ -83,8 +84,9 @@ def mask(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: ("***" if _SECRET_KEYS.search(str(k)) else "**" if _PII_KEYS.search(str(k)) and v else mask(v))
                 for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask(v) for v in value]
+    if isinstance(value, list):  # the log keeps LOG_TEXT_MAX characters: a long list's first items will do
+        kept = [mask(v) for v in value[:LOG_LIST_MAX]]
+        return kept + [f"… {len(value) - LOG_LIST_MAX} more"] if len(value) > LOG_LIST_MAX else kept
     if isinstance(value, str):
         return _MOBILE.sub(r"\1****\2", value)
     return value

@@ -11,7 +11,7 @@ import pytest
 
 from baodan.channels.base import Call, Credentials, PlatformError
 from baodan.channels.registry import ADAPTERS
-from baodan.channels.transport import CallLog, ShopLink, TokenBucket, Transport, mask
+from baodan.channels.transport import LOG_LIST_MAX, CallLog, ShopLink, TokenBucket, Transport, mask
 from baodan.core.db import fetchall, read_json
 
 CREDS = Credentials(app_key="7012345678901234567", app_secret="s3cr3t-app-secret", shop_id="12345",
@@ -77,6 +77,8 @@ def test_masking_drops_secrets_and_masks_buyers() -> None:
                    "items": [{"title": "面膜", "note": "call 13912345678"}], "encrypt_post_tel": "#x#"})
     assert masked == {"app_key": "***", "sign": "***", "access_token": "***", "post_receiver": "**",
                       "items": [{"title": "面膜", "note": "call 139****5678"}], "encrypt_post_tel": "**"}
+    page = mask({"orders": [{"post_tel": "13912345678"}] * 50})  # only the first items: the log is cut anyway
+    assert page == {"orders": [{"post_tel": "**"}] * LOG_LIST_MAX + [f"… {50 - LOG_LIST_MAX} more"]}
 
 
 def test_the_token_bucket_keeps_under_the_rate() -> None:
