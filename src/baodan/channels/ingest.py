@@ -92,9 +92,10 @@ class ChannelIntake:
                  max_orders: int = 5000) -> None:
         self.db, self.inbox, self.shops, self.pii, self.max_orders = db, inbox, shops, pii, max_orders
 
-    def ingest(self, link: ShopLink, platform_orders: Iterable[dict[str, Any]]) -> Ingested:
+    def ingest(self, link: ShopLink, platform_orders: Iterable[dict[str, Any]], *,
+               queue_failed: bool = True) -> Ingested:
         """Map platform order objects to canonical orders and put them in the inbox; the unmappable ones
-        are queued for a detail fetch with the reason."""
+        are queued for a detail fetch with the reason (unless the caller, a fetch itself, requeues them)."""
         orders: list[CanonicalOrder] = []
         failed: list[tuple[str, str]] = []
         for raw in platform_orders:
@@ -107,7 +108,7 @@ class ChannelIntake:
             result = intake.accept_orders(self.inbox, self.shops, orders[start:start + self.max_orders], pii=self.pii,
                                           scope=Scope(frozenset({link.shop_id})), max_orders=self.max_orders)
             accepted, duplicates = accepted + result.accepted, duplicates + result.duplicates
-        if failed:
+        if failed and queue_failed:
             self.request_fetch(link.shop_id, [oid for oid, _ in failed], errors=dict(failed))
         return Ingested(accepted, duplicates, failed, [o.platform_order_id for o in orders])
 

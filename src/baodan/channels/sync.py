@@ -50,6 +50,7 @@ FETCH_BATCH = 50
 BULK_FETCH = 20
 BULK_MARGIN = timedelta(seconds=5)  # a push that states no update time came this long after the update at most
 LIST_PAGE_SIZE = 50  # within every platform's page limit
+BULK_PATIENCE = timedelta(minutes=1)  # while listing fails, queued orders wait this long before detail calls
 
 
 class ChannelSync:
@@ -116,20 +117,22 @@ class ChannelSync:
         until = started.replace(microsecond=0) - timedelta(microseconds=1)
         if oldest > until:
             return 0
-        done = 0
+        done, queued_before = 0, started
         try:
             start = oldest
             while start < until:
                 end = min(until, start + link.adapter.max_list_window)
                 done += self._list_window(link, start, end, queued_before=started)
                 start = end
-        except (BaoDanError, ValueError) as exc:  # refused or unreachable: detail calls take over
+        except (BaoDanError, ValueError) as exc:  # refused or unreachable: listed again next pass, and what
+            # has waited BULK_PATIENCE goes to detail calls meanwhile
             log.warning("listing the queued orders of shop %s failed: %s", link.shop_code, exc)
+            queued_before = started - BULK_PATIENCE
         with self.db.write() as s:
             dialect = dialect_of(s)
             execute(s, "UPDATE channel_fetch SET attempts = 1 WHERE shop_id = ? AND attempts = 0 AND requested_at <= ? "
                        "AND coalesce(updated_at, requested_at) <= ?",
-                    (link.shop_id, db_time(dialect, started), db_time(dialect, until)))
+                    (link.shop_id, db_time(dialect, queued_before), db_time(dialect, until)))
         return done
 
     def _list_window(self, link: ShopLink, start: datetime, end: datetime, *, queued_before: datetime) -> int:
@@ -183,7 +186,7 @@ class ChannelSync:
             try:
                 call = link.adapter.order_detail_call(link.creds, order_id)
                 detail = link.adapter.parse_order_detail(self.transport.call(link, call))
-                accepted, duplicates, failed, _ = self.ingest(link, [detail])
+                accepted, duplicates, failed, _ = self.ingest(link, [detail], queue_failed=False)
             except (BaoDanError, ValueError) as exc:  # refused, unreachable, or unmappable: retried later
                 self._fetch_failed(shop_id, order_id, attempts, str(exc), now)
                 continue

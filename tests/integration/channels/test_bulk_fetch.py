@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from baodan.channels import credentials
-from baodan.channels.sync import BULK_FETCH, LIST_PAGE_SIZE, ChannelSync
+from baodan.channels.base import PlatformError
+from baodan.channels.sync import BULK_FETCH, BULK_PATIENCE, LIST_PAGE_SIZE, ChannelSync
 from baodan.core import clock
 from baodan.core.db import fetchall
 from baodan.demo import seed_catalog
@@ -108,3 +109,24 @@ def test_a_late_push_for_a_state_baodan_holds_is_settled_without_a_call(runtime,
     sync.call_log.flush()
     with db.read() as s:
         assert fetchall(s, "SELECT method, count(*) FROM channel_call GROUP BY method") == [("order.orderDetail", 2)]
+
+
+def test_while_the_list_fails_queued_orders_wait_a_minute_before_detail_calls(runtime, db, douyin) -> None:
+    sim, shop_id = douyin
+    orders = sim.add_orders("douyin", BULK_FETCH, seed=7)
+    sync = _sync(runtime)
+    sync.request_fetch(shop_id, [o["platform_order_id"] for o in orders],
+                       updated={o["platform_order_id"]: o["updated_at"] for o in orders})
+    real_call, methods = sync.transport.call, []
+
+    def list_refused(link: Any, call: Any) -> Any:
+        methods.append(call.method)
+        if call.method == "order.searchList":
+            raise PlatformError("busy", retryable=True)
+        return real_call(link, call)
+
+    sync.transport.call = list_refused  # type: ignore[method-assign]
+    soon = clock.utcnow() + timedelta(seconds=1)
+    assert sync.fetch_once(now=soon) == 0 and methods == ["order.searchList"]  # nobody detail-fetched yet
+    assert sync.fetch_once(now=soon + BULK_PATIENCE) == len(orders)  # a minute on: detail calls take over
+    assert methods.count("order.orderDetail") == len(orders)
