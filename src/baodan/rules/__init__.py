@@ -1,0 +1,1 @@
+"""Rules as data: versioned decision graphs at named hook points (review, routing, carrier)."""
