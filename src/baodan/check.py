@@ -26,6 +26,9 @@ ORPHANS = (
     ("shipment", "order_id", "sales_order"),
     ("channel_outbox", "shop_id", "shop"),
     ("order_supersede", "by_order_id", "sales_order"),
+    ("fulfilment", "order_id", "sales_order"),
+    ("fulfilment", "warehouse_id", "warehouse"),
+    ("order_decision", "order_id", "sales_order"),
 )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from baodan.catalog import repository as catalog
 from baodan.core import clock
 from baodan.core.db import Database, db_json, db_time, dialect_of, executemany, fetchall, in_list, read_json
+from baodan.core.db import where_in as db_where_in
 from baodan.intake.inbox import Inbox, InboxEvent
 from baodan.inventory import repository as stock
 from baodan.inventory import services as inventory
@@ -164,8 +165,7 @@ def _supersede(session: Session, news: list[_Change], fresh: list[_Change]) -> i
     dialect = dialect_of(session)
 
     def where_in(sql: str, values: Any) -> list[tuple[Any, ...]]:
-        frag, param = in_list(dialect, sorted(values))
-        return fetchall(session, f"{sql} {frag}", (param,))
+        return db_where_in(session, sql, values)
 
     if claims:
         known = {(ch, o) for ch, o in where_in("SELECT channel, platform_order_id FROM order_supersede "

@@ -21,6 +21,7 @@ from baodan.identity.pii import PiiCipher
 from baodan.identity.roles import RoleBook
 from baodan.intake.inbox import Inbox, open_inbox
 from baodan.intake.services import ShopDirectory
+from baodan.rules.store import RuleBook
 from baodan.worker import Worker
 
 log = logging.getLogger("baodan")
@@ -50,6 +51,7 @@ class Runtime:
     credentials: CredentialCache | None = None  # shops' platform credentials, opened
     links: LinkDirectory | None = None  # shops connected to a platform
     channel_intake: ChannelIntake | None = None  # platform orders into the inbox (webhooks)
+    rules: RuleBook | None = None  # compiled active rule sets (review, routing, carrier)
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     worker_pid: int | None = None
@@ -66,6 +68,8 @@ class Runtime:
             self.credentials = CredentialCache(self.db, self.pii)
         if self.links is None:
             self.links = LinkDirectory(self.db, self.credentials)
+        if self.rules is None:
+            self.rules = RuleBook(self.db)
         if self.channel_intake is None:
             self.channel_intake = ChannelIntake(self.db, self.inbox, self.shops, self.pii,
                                                 max_orders=self.settings.max_orders_per_request)
@@ -104,6 +108,15 @@ class Runtime:
                            stock_interval_s=self.settings.stock_push_interval_ms / 1000,
                            directory=self.links, intake=self.channel_intake)
         self.threads += sync.start(stop)
+
+    def start_fulfilment(self, stop: threading.Event) -> None:
+        """Review (and the later fulfilment steps) of reserved orders, in a thread of this process."""
+        if not self.settings.fulfilment_stage:
+            return
+        from baodan.fulfilment.stage import FulfilmentStage
+
+        assert self.pii is not None and self.rules is not None
+        self.threads.append(FulfilmentStage(self.db, self.inbox, self.pii, self.rules).start(stop))
 
     def start_worker_thread(self) -> None:
         thread = threading.Thread(target=self.worker().run, args=(self.stop,), name="worker", daemon=True)
@@ -151,6 +164,7 @@ def run_worker_process(settings: dict[str, Any]) -> None:
     runtime = Runtime.open(Settings(**settings))
     tune_gc()
     runtime.start_channel_sync(stop)
+    runtime.start_fulfilment(stop)
     try:
         runtime.worker().run(stop)
     finally:

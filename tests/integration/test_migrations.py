@@ -25,6 +25,7 @@ MAIN_TABLES = {
     "channel_cursor", "channel_fetch", "channel_outbox", "channel_stock", "channel_allocation", "shipment",
     "channel_carrier", "order_supersede",
     "channel_call",
+    "rule_set", "order_decision", "fulfilment", "blacklist",
 }
 # PostgreSQL only: on SQLite the inbox is a file of its own.
 INBOX_TABLES = {"inbox_event", "inbox_pending", "intake_counter"}
@@ -62,6 +63,7 @@ def test_migrated_schema_matches_the_declared_tables(empty_db: Database) -> None
     indexes, constraints). On SQLite the inbox tables are declared but live in their own file."""
     import baodan.catalog.tables  # noqa: F401  (register every table on the shared metadata)
     import baodan.channels.tables  # noqa: F401
+    import baodan.fulfilment.tables  # noqa: F401
     import baodan.identity.tables  # noqa: F401
     import baodan.intake.tables  # noqa: F401
     import baodan.inventory.tables  # noqa: F401

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     pull_interval_s: float = Field(default=60.0, gt=0)
     pull_lookback_hours: float = Field(default=24.0, gt=0)  # how far back a shop's first pull reads
     stock_push_interval_ms: int = Field(default=200, ge=10)
+    # Fulfilment stage (in the worker process): review of reserved orders, once intake has no backlog.
+    fulfilment_stage: bool = True
     export_daily_rows: int = Field(default=200_000, ge=0)  # rows one user may export per day (Shanghai)
     redis_url: str = ""  # shared rate-limit counters across API processes (redis://…); empty: in memory
 

@@ -242,6 +242,12 @@ def in_list(dialect: str, values: Iterable[Any]) -> tuple[str, Any]:
     return "= ANY(?)", list(values)
 
 
+def where_in(session: Session, sql: str, values: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql` ending in a column, with ` IN (values)` appended as one parameter (see in_list)."""
+    frag, param = in_list(dialect_of(session), sorted(values))
+    return fetchall(session, f"{sql} {frag}", (param,))
+
+
 def db_time(dialect: str, value: datetime | str | None) -> Any:
     """A timestamp as the driver stores it. A str is a UTC text key (clock.sql_text)."""
     if value is None:

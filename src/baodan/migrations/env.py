@@ -4,6 +4,7 @@ from alembic import context
 
 import baodan.catalog.tables  # noqa: F401  (register tables on the shared metadata)
 import baodan.channels.tables  # noqa: F401
+import baodan.fulfilment.tables  # noqa: F401
 import baodan.identity.tables  # noqa: F401
 import baodan.intake.tables  # noqa: F401
 import baodan.inventory.tables  # noqa: F401

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from baodan.catalog.tables import shop
 from baodan.channels.tables import shipment
 from baodan.core.errors import NotFound
+from baodan.fulfilment.tables import fulfilment, order_decision
 from baodan.identity.scope import EVERYTHING, Scope
 from baodan.inventory.tables import reservation
 from baodan.orders.schemas import Channel
@@ -105,6 +106,13 @@ def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dic
     out["shipments"] = [r._asdict() for r in s.execute(
         select(shipment.c.id, shipment.c.carrier_code, shipment.c.waybill_no, shipment.c.shipped_at,
                shipment.c.written_back_at).where(shipment.c.order_id == order_id).order_by(shipment.c.id))]
+    out["decisions"] = [r._asdict() for r in s.execute(
+        select(order_decision.c.hook, order_decision.c.rule_set_version, order_decision.c.rule,
+               order_decision.c.rule_title, order_decision.c.outcome, order_decision.c.reason, order_decision.c.at)
+        .where(order_decision.c.order_id == order_id).order_by(order_decision.c.id))]
+    stage = s.execute(select(fulfilment.c.stage, fulfilment.c.hold_reason)
+                      .where(fulfilment.c.order_id == order_id)).one_or_none()
+    out["fulfilment"] = stage._asdict() if stage is not None else None
     return out
 
 

@@ -170,12 +170,31 @@ class ShipmentRead(BaseModel):
     written_back_at: datetime | None
 
 
+class DecisionRead(BaseModel):
+    hook: str
+    rule_set_version: int
+    rule: str | None
+    rule_title: str | None
+    outcome: str
+    reason: str | None
+    at: datetime
+
+
+class FulfilmentRead(BaseModel):
+    stage: str
+    hold_reason: str | None
+
+
 class OrderDetail(OrderRead):
     lines: list[OrderLineRead]
     reservations: list[ReservationRead]
     events: list[OrderEventRead]
     shipments: list[ShipmentRead] = Field(default_factory=list, description="parcels: courier and waybill "
                                           "(tracking), and when the waybill was written back to the platform")
+    decisions: list[DecisionRead] = Field(default_factory=list, description="what each rule set decided "
+                                          "(review, routing, carrier), with the version and the rule")
+    fulfilment: FulfilmentRead | None = Field(default=None, description="where the order is in the warehouse "
+                                              "(null until the fulfilment stage has taken it)")
 
 
 class OrderPage(BaseModel):

@@ -1,0 +1,70 @@
+"""Tables of fulfilment (docs/fulfilment.md): the rule sets at each hook (versioned), every decision a rule
+made on an order, where each reserved order is in the warehouse, and the blacklist the review reads."""
+
+from sqlalchemy import BigInteger, Boolean, Column, Identity, Index, Integer, String, Table, Text, UniqueConstraint
+
+from baodan.core.db import BigIntPK, Json, UtcDateTime, metadata
+
+# One row per saved version of a hook's rule set (a GoRules JDM graph); one version per hook is active.
+rule_set = Table(
+    "rule_set", metadata,
+    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("hook", String(16), nullable=False),  # review, routing, carrier
+    Column("version", Integer, nullable=False),
+    Column("content", Json, nullable=False),
+    Column("note", String(300)),
+    Column("active", Boolean, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("hook", "version", name="uq_rule_set_hook_version"),
+)
+
+# What a rule decided for an order, and which rule of which version decided it (the order's timeline shows it).
+order_decision = Table(
+    "order_decision", metadata,
+    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("order_id", BigIntPK, nullable=False),
+    Column("hook", String(16), nullable=False),
+    Column("rule_set_version", Integer, nullable=False),  # 0: the shipped default, never saved
+    Column("rule", String(64)),  # the decision table row's id (None for the hook's ordinary answer)
+    Column("rule_title", String(200)),
+    Column("outcome", String(32), nullable=False),  # review: pass/hold; routing: a warehouse; carrier: a code
+    Column("reason", String(64)),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_order_decision_order", "order_id", "id"),
+)
+
+# Where a reserved order is on its way out of the warehouse: one row per order (sales_order, the surge's
+# hot table, keeps its width).
+fulfilment = Table(
+    "fulfilment", metadata,
+    Column("order_id", BigIntPK, primary_key=True),
+    Column("stage", String(16), nullable=False),  # review, route, waybill, ready, waved, picked, packed,
+    # shipped; held, presale, intercepted
+    Column("hold_reason", String(64)),
+    Column("warehouse_id", BigIntPK),
+    Column("carrier_code", String(32)),
+    Column("waybill_no", String(64)),
+    Column("wave_id", BigIntPK),
+    Column("pick_seq", Integer),
+    Column("weight_g", Integer),
+    Column("packed_by", String(100)),
+    Column("packed_at", UtcDateTime),
+    Column("release_at", UtcDateTime),  # presale: held until then
+    Column("version", Integer, nullable=False),  # operator actions against the loop: optimistic lock
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_fulfilment_stage", "stage", "order_id"),
+)
+
+# Buyers, phones (by their blind index) and addresses the review holds.
+blacklist = Table(
+    "blacklist", metadata,
+    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("kind", String(16), nullable=False),  # buyer_nick, phone, address
+    Column("value", String(200)),  # buyer_nick or the address text (normalised)
+    Column("phone_index", BigInteger),  # kind phone: the keyed blind index, never the number
+    Column("note", Text),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("kind", "value", "phone_index", name="uq_blacklist_entry"),
+)
