@@ -26,6 +26,7 @@ MAIN_TABLES = {
     "channel_carrier", "order_supersede",
     "channel_call",
     "rule_set", "order_decision", "fulfilment", "blacklist",
+    "carrier_account", "waybill_request", "waybill", "carrier_call",
 }
 # PostgreSQL only: on SQLite the inbox is a file of its own.
 INBOX_TABLES = {"inbox_event", "inbox_pending", "intake_counter"}
@@ -68,6 +69,7 @@ def test_migrated_schema_matches_the_declared_tables(empty_db: Database) -> None
     import baodan.intake.tables  # noqa: F401
     import baodan.inventory.tables  # noqa: F401
     import baodan.orders.tables  # noqa: F401
+    import baodan.waybills.tables  # noqa: F401
 
     migrate.upgrade(empty_db)
     with empty_db.engine.connect() as connection:

@@ -9,6 +9,7 @@ import baodan.identity.tables  # noqa: F401
 import baodan.intake.tables  # noqa: F401
 import baodan.inventory.tables  # noqa: F401
 import baodan.orders.tables  # noqa: F401
+import baodan.waybills.tables  # noqa: F401
 from baodan.core.db import metadata
 
 config = context.config
