@@ -15,6 +15,7 @@ from baodan.channels.api import router as channels_router
 from baodan.channels.webhooks import router as webhooks_router
 from baodan.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from baodan.exports.api import router as exports_router
+from baodan.fulfilment.api import router as fulfilment_router
 from baodan.identity.admin_api import router as admin_router
 from baodan.identity.api import router as identity_router
 from baodan.inventory.api import router as inventory_router
@@ -25,7 +26,7 @@ from baodan.runtime import Runtime
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (the permission matrix test walks these).
 API_ROUTERS = (identity_router, admin_router, catalog_router, inventory_router, orders_router, exports_router,
-               channels_router, rules_router)
+               channels_router, rules_router, fulfilment_router)
 # Routers outside API_PREFIX that need no login: each verifies its sender's signature instead.
 WEBHOOK_ROUTERS = (webhooks_router,)
 

@@ -42,7 +42,8 @@ def review_once(db: Database, pii: PiiCipher, rules: RuleBook, *, limit: int = B
                              "o.buyer_nick, o.phone_index, o.receiver, o.receiver_sealed, o.buyer_message, "
                              "o.seller_memo, o.live_room_id, o.warehouse_id, p.code FROM sales_order o "
                              "JOIN shop p ON p.id = o.shop_id LEFT JOIN fulfilment f ON f.order_id = o.id "
-                             "WHERE o.state = 'reserved' AND f.order_id IS NULL ORDER BY o.reserved_at, o.id LIMIT ?",
+                             "WHERE o.state = 'reserved' AND (f.order_id IS NULL OR f.stage = 'review') "
+                             "ORDER BY o.reserved_at, o.id LIMIT ?",
                           (limit,))
         if not orders:
             return Reviewed(0, 0, {})
@@ -63,7 +64,7 @@ def review_once(db: Database, pii: PiiCipher, rules: RuleBook, *, limit: int = B
         rows = [(int(row[0]), "held" if int(row[0]) in held else "route",
                  (held[int(row[0])].reason or "held by rule")[:64] if int(row[0]) in held else None,
                  row[13], at) for row in orders]
-        taken = _insert_new(s, rows)
+        taken = _record(s, rows)
         executemany(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
                        "reason, at) VALUES (?, 'review', ?, ?, ?, ?, ?, ?)",
                     [(int(row[0]), decider.version, d.rule, (d.rule_title or "")[:200] or None, d.action or "",
@@ -76,13 +77,17 @@ def review_once(db: Database, pii: PiiCipher, rules: RuleBook, *, limit: int = B
     return Reviewed(passed=len(taken) - sum(reasons.values()), held=sum(reasons.values()), reasons=reasons)
 
 
-def _insert_new(s: Any, rows: Sequence[tuple[Any, ...]]) -> set[int]:
-    """Insert fulfilment rows for orders nobody inserted yet; the ids this call inserted."""
-    before = {int(r[0]) for r in where_in(s, "SELECT order_id FROM fulfilment WHERE order_id", [r[0] for r in rows])}
+def _record(s: Any, rows: Sequence[tuple[Any, ...]]) -> set[int]:
+    """Fulfilment rows for orders nobody reviewed yet, and the outcome for those sent back to review (an
+    operator fixed the address); the ids this call decided."""
+    before = dict(where_in(s, "SELECT order_id, stage FROM fulfilment WHERE order_id", [r[0] for r in rows]))
     fresh = [r for r in rows if r[0] not in before]
+    again = [r for r in rows if before.get(r[0]) == "review"]
     executemany(s, "INSERT INTO fulfilment (order_id, stage, hold_reason, warehouse_id, version, updated_at) "
                    "VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (order_id) DO NOTHING", fresh)
-    return {int(r[0]) for r in fresh}
+    executemany(s, "UPDATE fulfilment SET stage = ?, hold_reason = ?, warehouse_id = ?, version = version + 1, "
+                   "updated_at = ? WHERE order_id = ? AND stage = 'review'", [(*r[1:], r[0]) for r in again])
+    return {int(r[0]) for r in (*fresh, *again)}
 
 
 def _facts(row: Sequence[Any], lines: list[tuple[str | None, int]], pii: PiiCipher,

@@ -1,0 +1,176 @@
+"""Fulfilment over HTTP: where orders are (counts per stage and hold reason), the anomaly queue (异常订单)
+and its actions, and the blacklist the review reads. Every answer and action is within the caller's shops."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from baodan.core import clock
+from baodan.core.db import db_time, dialect_of, execute, fetchall
+from baodan.core.errors import Conflict, Invalid, NotFound
+from baodan.core.http import Cursor, IdPath, runtime_of
+from baodan.fulfilment import actions
+from baodan.fulfilment.tables import blacklist, fulfilment
+from baodan.identity import audit
+from baodan.identity.http import Principal, client_ip, principal_of, require
+from baodan.identity.scope import Scope
+from baodan.orders.tables import sales_order
+
+router = APIRouter(tags=["fulfilment"])
+Rt = Annotated[Any, Depends(runtime_of)]
+Me = Annotated[Principal, Depends(principal_of)]
+
+
+class HeldOrder(BaseModel):
+    order_id: int
+    channel: str
+    shop_id: int
+    platform_order_id: str
+    hold_reason: str | None
+    paid_at: datetime | None
+    paid_total_fen: int
+    receiver: dict[str, Any] | None = Field(description="region in clear, name/phone/address masked")
+
+
+class HeldPage(BaseModel):
+    items: list[HeldOrder]
+    next_cursor: str | None
+
+
+class StageRead(BaseModel):
+    order_id: int
+    stage: str
+    hold_reason: str | None
+    version: int
+
+
+class Note(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=200)
+
+
+class AddressFix(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    province: str = Field(min_length=2, max_length=20)
+    city: str = Field(min_length=2, max_length=30)
+    district: str | None = Field(default=None, max_length=30)
+    address: str = Field(min_length=2, max_length=200, description="street and number (详细地址)")
+
+
+class BlacklistWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(pattern=r"^(buyer_nick|phone|address)$")
+    value: str = Field(min_length=1, max_length=200, description="a buyer nick, a phone number (kept only as its "
+                                                                 "blind index) or an address")
+    note: str | None = Field(default=None, max_length=500)
+
+
+@router.get("/fulfilment/summary", dependencies=[Depends(require("orders.read"))])
+def summary(rt: Rt, me: Me) -> dict[str, Any]:
+    """Orders per fulfilment stage, and held orders per reason."""
+    scope = Scope.of(me)
+    joined = fulfilment.join(sales_order, sales_order.c.id == fulfilment.c.order_id)
+    with rt.db.read() as s:
+        stages = dict(s.execute(select(fulfilment.c.stage, func.count()).select_from(joined)
+                                .where(scope.shops(sales_order.c.shop_id)).group_by(fulfilment.c.stage)).all())
+        reasons = dict(s.execute(select(fulfilment.c.hold_reason, func.count()).select_from(joined)
+                                 .where(fulfilment.c.stage == "held", scope.shops(sales_order.c.shop_id))
+                                 .group_by(fulfilment.c.hold_reason)).all())
+    return {"stages": stages, "held_reasons": reasons}
+
+
+@router.get("/fulfilment/held", dependencies=[Depends(require("orders.read"))], response_model=HeldPage)
+def held(rt: Rt, me: Me, reason: Annotated[str | None, Query(max_length=64)] = None,
+         shop_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+         limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: Cursor = None) -> Any:
+    """The anomaly queue: held orders, oldest payment first (page on with ?cursor=)."""
+    query = (select(fulfilment.c.order_id, sales_order.c.channel, sales_order.c.shop_id,
+                    sales_order.c.platform_order_id, fulfilment.c.hold_reason, sales_order.c.paid_at,
+                    sales_order.c.paid_total_fen, sales_order.c.receiver)
+             .select_from(fulfilment.join(sales_order, sales_order.c.id == fulfilment.c.order_id))
+             .where(fulfilment.c.stage == "held", Scope.of(me).shops(sales_order.c.shop_id))
+             .order_by(fulfilment.c.order_id).limit(limit + 1))
+    if reason:
+        query = query.where(fulfilment.c.hold_reason == reason)
+    if shop_id:
+        query = query.where(sales_order.c.shop_id == shop_id)
+    if cursor:
+        query = query.where(fulfilment.c.order_id > int(cursor))
+    with rt.db.read() as s:
+        rows = [r._asdict() for r in s.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": str(rows[-1]["order_id"]) if more else None}
+
+
+@router.post("/fulfilment/{order_id}/release", dependencies=[Depends(require("orders.write"))],
+             response_model=StageRead)
+def release(order_id: IdPath, body: Note, rt: Rt, me: Me, request: Request) -> Any:
+    """A held order goes on as it is (audited; the decision is recorded as yours)."""
+    return actions.release(rt.db, order_id, actor=me.actor, note=body.note, ip=client_ip(request),
+                           scope=Scope.of(me))
+
+
+@router.post("/fulfilment/{order_id}/address", dependencies=[Depends(require("orders.write"))],
+             response_model=StageRead)
+def fix_address(order_id: IdPath, body: AddressFix, rt: Rt, me: Me, request: Request) -> Any:
+    """A corrected address: sealed like any receiver, and the order is reviewed again (audited)."""
+    return actions.fix_address(rt.db, rt.pii, order_id, body.model_dump(), actor=me.actor, ip=client_ip(request),
+                               scope=Scope.of(me))
+
+
+@router.post("/fulfilment/{order_id}/cancel", dependencies=[Depends(require("orders.write"))],
+             response_model=StageRead)
+def cancel(order_id: IdPath, body: Note, rt: Rt, me: Me, request: Request) -> Any:
+    """Do not ship it: its stock is released and the order cancelled (audited)."""
+    return actions.cancel(rt.db, order_id, actor=me.actor, note=body.note, ip=client_ip(request),
+                          scope=Scope.of(me))
+
+
+@router.get("/blacklist", dependencies=[Depends(require("orders.read"))])
+def list_blacklist(rt: Rt) -> list[dict[str, Any]]:
+    """Entries the review holds on (phones are shown by their blind index only)."""
+    with rt.db.read() as s:
+        rows = s.execute(select(blacklist.c.id, blacklist.c.kind, blacklist.c.value, blacklist.c.note,
+                                blacklist.c.created_by, blacklist.c.created_at).order_by(blacklist.c.id)).all()
+    return [r._asdict() for r in rows]
+
+
+@router.post("/blacklist", dependencies=[Depends(require("orders.write"))], status_code=201)
+def add_blacklist(body: BlacklistWrite, rt: Rt, me: Me, request: Request) -> dict[str, Any]:
+    value: str | None = body.value.strip()
+    index = None
+    if body.kind == "phone":
+        index = rt.pii.phone_index(value)
+        if index is None:
+            raise Invalid(f"not a phone number: {body.value!r}", code="blacklist.invalid")
+        value = None
+    now = clock.utcnow()
+    with rt.db.write() as s:
+        dialect = dialect_of(s)
+        found = fetchall(s, "SELECT id FROM blacklist WHERE kind = ? AND value IS NOT DISTINCT FROM ? "
+                            "AND phone_index IS NOT DISTINCT FROM ?" if dialect == "postgresql" else
+                            "SELECT id FROM blacklist WHERE kind = ? AND value IS ? AND phone_index IS ?",
+                         (body.kind, value, index))
+        if found:
+            raise Conflict("already on the blacklist", code="blacklist.exists", details={"id": int(found[0][0])})
+        ((entry_id,),) = fetchall(s, "INSERT INTO blacklist (kind, value, phone_index, note, created_by, created_at) "
+                                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                  (body.kind, value, index, body.note, me.actor, db_time(dialect, now)))
+        audit.record(s, actor=me.actor, action="settings.blacklist", target=f"blacklist:{entry_id}",
+                     ip=client_ip(request), detail={"kind": body.kind, "added": True})
+    return {"id": int(entry_id), "kind": body.kind}
+
+
+@router.delete("/blacklist/{entry_id}", dependencies=[Depends(require("orders.write"))], status_code=204)
+def remove_blacklist(entry_id: IdPath, rt: Rt, me: Me, request: Request) -> None:
+    with rt.db.write() as s:
+        if not execute(s, "DELETE FROM blacklist WHERE id = ?", (entry_id,)):
+            raise NotFound(f"no blacklist entry {entry_id}", code="blacklist.not_found")
+        audit.record(s, actor=me.actor, action="settings.blacklist", target=f"blacklist:{entry_id}",
+                     ip=client_ip(request), detail={"removed": True})
