@@ -12,6 +12,7 @@ import threading
 
 from baodan.core.db import Database
 from baodan.fulfilment.review import review_once
+from baodan.fulfilment.routing import route_once
 from baodan.identity.pii import PiiCipher
 from baodan.intake.inbox import Inbox
 from baodan.rules.store import RuleBook
@@ -29,7 +30,8 @@ class FulfilmentStage:
     def once(self) -> int:
         """One pass of every step; how many orders moved."""
         reviewed = review_once(self.db, self.pii, self.rules)
-        return reviewed.passed + reviewed.held
+        routed = route_once(self.db, self.rules)
+        return reviewed.passed + reviewed.held + routed.kept + routed.moved
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self._run, args=(stop,), name="fulfilment", daemon=True)
