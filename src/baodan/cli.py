@@ -385,6 +385,22 @@ def bench_surge(orders: Annotated[int, typer.Option(min=1, help="orders in the b
         raise CliError("invariants violated (see above)", code="bench.invariants")
 
 
+@bench_app.command("labels")
+def bench_labels(count: Annotated[int, typer.Option(min=1, help="labels in the print job")] = 10_000,
+                 size: Annotated[str, typer.Option(help="label size: 100x150 or 76x130")] = "100x150",
+                 chunk: Annotated[int, typer.Option(min=1, max=5000, help="labels per typst run")] = 500,
+                 output: Annotated[str | None, typer.Option(help="keep the PDF at this path")] = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
+    """Render generated shipping labels into one PDF; print labels/s, peak RSS and the PDF's size."""
+    from baodan.documents import bench as label_bench
+    from baodan.documents.model import LABEL_SIZES, PageSize
+
+    if size not in LABEL_SIZES:
+        raise CliError(f"--size must be 100x150 or 76x130, not {size!r}", code="cli.invalid_option")
+    result = label_bench.run(count=count, size=PageSize(size), chunk_pages=chunk, output=output)
+    label_bench.report(result, as_json=as_json, console=console)
+
+
 @app.command("sim")
 def sim(port: Annotated[int, typer.Option(help="listen port")] = 8700,
         host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",

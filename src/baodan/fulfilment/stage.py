@@ -11,6 +11,7 @@ import logging
 import threading
 
 from baodan.core.db import Database
+from baodan.fulfilment.intercept import intercept_once
 from baodan.fulfilment.review import review_once
 from baodan.fulfilment.routing import route_once
 from baodan.identity.pii import PiiCipher
@@ -29,9 +30,10 @@ class FulfilmentStage:
 
     def once(self) -> int:
         """One pass of every step; how many orders moved."""
+        stopped = intercept_once(self.db)
         reviewed = review_once(self.db, self.pii, self.rules)
         routed = route_once(self.db, self.rules)
-        return reviewed.passed + reviewed.held + routed.kept + routed.moved
+        return stopped + reviewed.passed + reviewed.held + routed.kept + routed.moved
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self._run, args=(stop,), name="fulfilment", daemon=True)

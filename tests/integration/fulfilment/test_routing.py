@@ -7,6 +7,7 @@ import copy
 
 from baodan.check import run_checks
 from baodan.core.db import fetchall
+from baodan.fulfilment.intercept import intercept_once
 from baodan.fulfilment.review import review_once
 from baodan.fulfilment.routing import route_once
 from baodan.inventory import services as inventory
@@ -49,4 +50,25 @@ def test_orders_move_to_the_chosen_warehouse_when_it_has_the_stock(runtime, db) 
                                         ("south", "WH2", "moved"), ("south", "WH1", "kept")]
     assert stages == {"waybill"}
     assert route_once(db, book) == type(done)(0, 0)  # routed once
+    assert run_checks(db) == []
+
+
+def test_an_order_cancelled_on_the_platform_is_intercepted_where_it_is(runtime, db) -> None:
+    make_catalog(db, skus={"A": 10})
+    _ingest(runtime, [_order(51), _order(52)])
+    book = RuleBook(db)
+    review_once(db, runtime.pii, book)
+    cancelled = _order(51, status="cancelled", updated_at="2026-12-03T10:05:00+08:00")
+    _ingest(runtime, [cancelled])  # the platform's cancellation: the pipeline releases the stock
+    assert intercept_once(db) == 1 and intercept_once(db) == 0
+    assert route_once(db, book).kept == 1  # only the other order goes on
+    with db.read() as s:
+        stages = dict(fetchall(s, "SELECT o.platform_order_id, f.stage || ' ' || coalesce(f.hold_reason, '') "
+                                  "FROM fulfilment f JOIN sales_order o ON o.id = f.order_id"))
+        events = [k for (k,) in fetchall(s, "SELECT e.kind FROM order_event e JOIN sales_order o ON o.id = e.order_id "
+                                            "WHERE o.platform_order_id = ? ORDER BY e.id",
+                                         (cancelled["platform_order_id"],))]
+    assert stages == {cancelled["platform_order_id"]: "intercepted at route",
+                      _order(52)["platform_order_id"]: "waybill "}
+    assert events[-1] == "intercepted"
     assert run_checks(db) == []

@@ -1,0 +1,30 @@
+"""Interception (拦截): an order cancelled or refunded on the platform after it entered fulfilment. The
+pipeline has already released its stock; here its fulfilment row stops where it is (stage `intercepted`,
+the stage it was at kept as the reason), so no later step takes it, and the order's history says so. Voiding
+its waybill and taking it out of its wave come with those steps (docs/fulfilment.md §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from baodan.core import clock
+from baodan.core.db import Database, db_json, db_time, dialect_of, executemany, fetchall
+from baodan.orders import repository
+
+DONE = ("shipped", "cancelled", "intercepted")
+
+
+def intercept_once(db: Database, *, limit: int = 1000, now: datetime | None = None) -> int:
+    """Stop the fulfilment of orders that were cancelled meanwhile; how many were stopped."""
+    now = now or clock.utcnow()
+    with db.write() as s:
+        dialect = dialect_of(s)
+        rows = fetchall(s, "SELECT f.order_id, f.stage FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
+                           "WHERE o.state = 'cancelled' AND f.stage NOT IN ('shipped', 'cancelled', 'intercepted') "
+                           "ORDER BY f.order_id LIMIT ?", (limit,))
+        at = db_time(dialect, now)
+        executemany(s, "UPDATE fulfilment SET stage = 'intercepted', hold_reason = ?, version = version + 1, "
+                       "updated_at = ? WHERE order_id = ?", [(f"at {stage}", at, order_id) for order_id, stage in rows])
+        repository.insert_events(s, [(order_id, "intercepted", at, db_json(dialect, {"stage": stage}))
+                                     for order_id, stage in rows])
+    return len(rows)
