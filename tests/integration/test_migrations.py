@@ -25,7 +25,7 @@ MAIN_TABLES = {
     "channel_cursor", "channel_fetch", "channel_outbox", "channel_stock", "channel_allocation", "shipment",
     "channel_carrier", "order_supersede",
     "channel_call",
-    "rule_set", "order_decision", "fulfilment", "blacklist",
+    "rule_set", "order_decision", "fulfilment", "blacklist", "bin_location", "wave",
     "carrier_account", "waybill_request", "waybill", "carrier_call",
 }
 # PostgreSQL only: on SQLite the inbox is a file of its own.

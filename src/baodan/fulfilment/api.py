@@ -14,8 +14,8 @@ from baodan.core import clock
 from baodan.core.db import db_time, dialect_of, execute, fetchall
 from baodan.core.errors import Conflict, Invalid, NotFound
 from baodan.core.http import Cursor, IdPath, runtime_of
-from baodan.fulfilment import actions
-from baodan.fulfilment.tables import blacklist, fulfilment
+from baodan.fulfilment import actions, waves
+from baodan.fulfilment.tables import blacklist, fulfilment, wave
 from baodan.identity import audit
 from baodan.identity.http import Principal, client_ip, principal_of, require
 from baodan.identity.scope import Scope
@@ -174,3 +174,77 @@ def remove_blacklist(entry_id: IdPath, rt: Rt, me: Me, request: Request) -> None
             raise NotFound(f"no blacklist entry {entry_id}", code="blacklist.not_found")
         audit.record(s, actor=me.actor, action="settings.blacklist", target=f"blacklist:{entry_id}",
                      ip=client_ip(request), detail={"removed": True})
+
+
+class WaveBuild(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    warehouse_id: int = Field(ge=1, le=2**62)
+
+
+class BinWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1, max_length=64, description="SKU code")
+    location: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-_.]+$", description="e.g. A-01-03")
+    zone: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9\-_]+$")
+
+
+def _warehouse_in_scope(me: Principal, warehouse_id: int) -> None:
+    if not Scope.of(me).has_warehouse(warehouse_id):
+        raise NotFound(f"no warehouse {warehouse_id}", code="catalog.not_found")
+
+
+@router.put("/warehouses/{warehouse_id}/bins", dependencies=[Depends(require("warehouse.operate"))])
+def put_bins(warehouse_id: IdPath, body: Annotated[list[BinWrite], Field(max_length=5000)], rt: Rt, me: Me,
+             request: Request) -> dict[str, int]:
+    """Where SKUs lie in the warehouse (replaces the given SKUs' bins); pick lists walk them in order."""
+    _warehouse_in_scope(me, warehouse_id)
+    with rt.db.write() as s:
+        if not fetchall(s, "SELECT 1 FROM warehouse WHERE id = ?", (warehouse_id,)):
+            raise NotFound(f"no warehouse {warehouse_id}", code="catalog.not_found")
+        codes = dict(fetchall(s, "SELECT code, id FROM sku"))
+        unknown = sorted({b.sku for b in body} - set(codes))
+        if unknown:
+            raise Invalid(f"unknown SKU codes: {', '.join(unknown[:10])}", code="catalog.unknown_sku",
+                          details={"skus": unknown[:100]})
+        for item in body:
+            execute(s, "INSERT INTO bin_location (sku_id, warehouse_id, location, zone) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (sku_id, warehouse_id) DO UPDATE SET location = excluded.location, "
+                       "zone = excluded.zone", (codes[item.sku], warehouse_id, item.location, item.zone))
+        audit.record(s, actor=me.actor, action="settings.bins", target=f"warehouse:{warehouse_id}",
+                     ip=client_ip(request), detail={"skus": len(body)})
+    return {"saved": len(body)}
+
+
+@router.post("/waves", dependencies=[Depends(require("warehouse.operate"))], status_code=201)
+def build(body: WaveBuild, rt: Rt, me: Me) -> list[dict[str, Any]]:
+    """Group the warehouse's ready orders into waves (single-SKU waves for hot SKUs, mixed ones by zone)."""
+    _warehouse_in_scope(me, body.warehouse_id)
+    return waves.build_waves(rt.db, warehouse_id=body.warehouse_id, actor=me.actor)
+
+
+@router.get("/waves", dependencies=[Depends(require("warehouse.operate"))])
+def list_waves(rt: Rt, me: Me, status: Annotated[str | None, Query(pattern=r"^(open|picked|done)$")] = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: Cursor = None) -> dict[str, Any]:
+    query = (select(wave).where(Scope.of(me).warehouses(wave.c.warehouse_id))
+             .order_by(wave.c.id.desc()).limit(limit + 1))
+    if status:
+        query = query.where(wave.c.status == status)
+    if cursor:
+        query = query.where(wave.c.id < cursor)
+    with rt.db.read() as s:
+        rows = [r._asdict() for r in s.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": str(rows[-1]["id"]) if more else None}
+
+
+@router.get("/waves/{wave_id}", dependencies=[Depends(require("warehouse.operate"))])
+def get_wave(wave_id: IdPath, rt: Rt, me: Me) -> dict[str, Any]:
+    """The wave, its pick list (per SKU and bin, in bin order) and its orders in label order."""
+    scope = Scope.of(me)
+    return {**waves.pick_list(rt.db, wave_id, scope=scope), "orders": waves.wave_orders(rt.db, wave_id, scope=scope)}
+
+
+@router.post("/waves/{wave_id}/picked", dependencies=[Depends(require("warehouse.operate"))])
+def picked(wave_id: IdPath, rt: Rt, me: Me) -> dict[str, Any]:
+    return waves.mark_picked(rt.db, wave_id, actor=me.actor, scope=Scope.of(me))

@@ -54,6 +54,7 @@ fulfilment = Table(
     Column("version", Integer, nullable=False),  # operator actions against the loop: optimistic lock
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_fulfilment_stage", "stage", "order_id"),
+    Index("ix_fulfilment_wave", "wave_id", "pick_seq"),
 )
 
 # Buyers, phones (by their blind index) and addresses the review holds.
@@ -68,3 +69,31 @@ blacklist = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("kind", "value", "phone_index", name="uq_blacklist_entry"),
 )
+
+# Where each SKU lies in a warehouse (a bin, e.g. A-01-03, in a zone): pick lists walk them in order.
+bin_location = Table(
+    "bin_location", metadata,
+    Column("sku_id", BigIntPK, primary_key=True),
+    Column("warehouse_id", BigIntPK, primary_key=True),
+    Column("location", String(32), nullable=False),
+    Column("zone", String(16), nullable=False),
+)
+
+# A wave (波次): orders picked together. `single_sku`: every order is the same one SKU (a live session's hot
+# item: pick the total once, then label and pack in a stream); `mixed`: a few orders of one zone.
+wave = Table(
+    "wave", metadata,
+    Column("id", BigIntPK, Identity(), primary_key=True),
+    Column("warehouse_id", BigIntPK, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("sku_id", BigIntPK),  # single_sku waves
+    Column("zone", String(16)),
+    Column("status", String(16), nullable=False),  # open, picked, done
+    Column("orders", Integer, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("picked_at", UtcDateTime),
+    Index("ix_wave_status", "status", "warehouse_id"),
+)
+

@@ -21,13 +21,16 @@ PERMISSIONS = {
     "users.manage": "用户与角色管理",
     "audit.read": "审计日志 查看",
     "settings.write": "系统设置",
+    "warehouse.operate": "仓库作业 (波次/拣货/打单/打包发货)",
 }
 
 _READ = {"catalog.read", "stock.read", "orders.read"}
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "owner": ("老板", frozenset(PERMISSIONS)),
-    "operator": ("运营", frozenset(_READ | {"catalog.write", "stock.adjust", "orders.write", "export"})),
-    "warehouse": ("仓库", frozenset({"catalog.read", "stock.read", "stock.adjust", "orders.read"})),
+    "operator": ("运营", frozenset(_READ | {"catalog.write", "stock.adjust", "orders.write", "export",
+                                          "warehouse.operate"})),
+    "warehouse": ("仓库", frozenset({"catalog.read", "stock.read", "stock.adjust", "orders.read",
+                                   "warehouse.operate"})),
     "service": ("客服", frozenset({"catalog.read", "orders.read", "pii.reveal"})),
     "purchasing": ("采购", frozenset({"catalog.read", "stock.read"})),
     "finance": ("财务", frozenset(_READ | {"export"})),

@@ -1,4 +1,5 @@
-"""fulfilment: versioned rule sets, order decisions, one fulfilment row per reserved order, the blacklist
+"""fulfilment: versioned rule sets, order decisions, one fulfilment row per reserved order, the blacklist,
+bin locations and waves
 
 Revision ID: 0006
 Revises: 0005
@@ -65,6 +66,29 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_fulfilment'))
     )
     op.create_index('ix_fulfilment_stage', 'fulfilment', ['stage', 'order_id'], unique=False)
+    op.create_index('ix_fulfilment_wave', 'fulfilment', ['wave_id', 'pick_seq'], unique=False)
+    op.create_table('bin_location',
+    sa.Column('sku_id', _ID, nullable=False),
+    sa.Column('warehouse_id', _ID, nullable=False),
+    sa.Column('location', sa.String(length=32), nullable=False),
+    sa.Column('zone', sa.String(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('sku_id', 'warehouse_id', name=op.f('pk_bin_location'))
+    )
+    op.create_table('wave',
+    sa.Column('id', _ID, sa.Identity(always=False), nullable=False),
+    sa.Column('warehouse_id', _ID, nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('sku_id', _ID, nullable=True),
+    sa.Column('zone', sa.String(length=16), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('orders', sa.Integer(), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', _TIME, nullable=False),
+    sa.Column('picked_at', _TIME, nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_wave'))
+    )
+    op.create_index('ix_wave_status', 'wave', ['status', 'warehouse_id'], unique=False)
     op.create_table('blacklist',
     sa.Column('id', _ID, sa.Identity(always=False), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -79,7 +103,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_wave_status', table_name='wave')
+    op.drop_index('ix_fulfilment_wave', table_name='fulfilment')
     op.drop_index('ix_fulfilment_stage', table_name='fulfilment')
     op.drop_index('ix_order_decision_order', table_name='order_decision')
-    for table in ('blacklist', 'fulfilment', 'order_decision', 'rule_set'):
+    for table in ('wave', 'bin_location', 'blacklist', 'fulfilment', 'order_decision', 'rule_set'):
         op.drop_table(table)
