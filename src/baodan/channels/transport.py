@@ -114,10 +114,12 @@ def _body_for_log(body: bytes | None) -> Any:
 
 
 class CallLog:
-    """Attempts waiting to be written to `channel_call`."""
+    """Attempts waiting to be written to `channel_call` (or `table`, whose `owner` column names the shop or
+    account the call was made for)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, table: str = "channel_call", owner: str = "shop_id") -> None:
         self.db = db
+        self.table, self.owner = table, owner
         self._rows: list[tuple[Any, ...]] = []
         self._lock = threading.Lock()
 
@@ -133,7 +135,7 @@ class CallLog:
         if rows:
             with self.db.write() as s:
                 dialect = dialect_of(s)
-                executemany(s, "INSERT INTO channel_call (at, shop_id, method, attempt, status, ok, error, "
+                executemany(s, f"INSERT INTO {self.table} (at, {self.owner}, method, attempt, status, ok, error, "
                                "duration_ms, request, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(db_time(dialect, r[0]), *r[1:]) for r in rows])
         return len(rows)
@@ -141,7 +143,7 @@ class CallLog:
     def prune(self, *, now: datetime | None = None) -> int:
         cutoff = (now or clock.utcnow()) - timedelta(days=CALL_LOG_DAYS)
         with self.db.write() as s:
-            return execute(s, "DELETE FROM channel_call WHERE at < ?", (db_time(dialect_of(s), cutoff),))
+            return execute(s, f"DELETE FROM {self.table} WHERE at < ?", (db_time(dialect_of(s), cutoff),))
 
 
 class Transport:

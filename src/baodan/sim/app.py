@@ -19,6 +19,7 @@ from baodan.channels.base import Incoming
 from baodan.core.errors import BaoDanError
 from baodan.sim.config import SessionConfig
 from baodan.sim.simulation import Simulation
+from baodan.sim.waybills import routes as carrier_routes
 
 SESSION_FIELDS = {name: (int if f.type in ("int", int) else float)
                   for name, f in SessionConfig.__dataclass_fields__.items() if name not in ("platforms", "autostart")}
@@ -98,6 +99,7 @@ def create_app(sim: Simulation) -> Starlette:
 
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
     routes = [
+        *carrier_routes(sim),  # the e-waybill services, before the platforms' catch-all
         Route("/_sim/status", status, methods=["GET"]),
         Route("/_sim/orders", list_orders, methods=["GET"]),
         Route("/_sim/writebacks", writebacks, methods=["GET"]),

@@ -15,6 +15,7 @@ from typing import Any
 
 from baodan.channels.base import Credentials
 from baodan.core.errors import BaoDanError
+from baodan.sim.waybills import CarrierSim, carriers_from_raw, default_carriers
 
 PLATFORMS = ("douyin", "kuaishou", "wechat", "taobao", "pdd", "jd")
 DEMO_SKU_COUNT = 200  # what seed_catalog creates by default
@@ -113,6 +114,7 @@ class SimConfig:
     host: str = "127.0.0.1"
     port: int = 8700
     root_platform: str | None = None  # serve this one platform at the root of the port
+    carriers: dict[str, CarrierSim] = field(default_factory=default_carriers)  # e-waybill services (sim.waybills)
 
     def push_url(self, channel: str) -> str | None:
         platform = self.platforms[channel]
@@ -285,7 +287,7 @@ def _from_raw(raw: dict[str, Any]) -> SimConfig:
     if extra_keys:
         raise ValueError(f"unknown [sim] keys: {', '.join(sorted(extra_keys))}")
     return SimConfig(platforms=platforms, session=session, pushes=pushes, host=sim.get("host", base.host),
-                     port=int(sim.get("port", base.port)))
+                     port=int(sim.get("port", base.port)), carriers=carriers_from_raw(raw.get("carriers") or {}))
 
 
 def _platform(base: PlatformConfig, table: dict[str, Any]) -> PlatformConfig:

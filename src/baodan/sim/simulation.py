@@ -44,6 +44,7 @@ from baodan.sim.config import PlatformConfig, SessionConfig, SimConfig, check_se
 from baodan.sim.pushes import Push, PushSender
 from baodan.sim.session import LiveSession
 from baodan.sim.store import Key, SimStore, Writeback
+from baodan.sim.waybills import SimCarriers
 
 log = logging.getLogger("baodan.sim")
 
@@ -102,6 +103,7 @@ class Simulation:
         self.store = SimStore(list(config.platforms),
                               initial_stock={c: p.initial_stock for c, p in config.platforms.items()})
         self.pushes = PushSender(config.pushes, self.store)
+        self.carriers = SimCarriers(config.carriers)  # the e-waybill services (sim.waybills)
         self._gathered: dict[str, list[PushNotice]] = {}  # notices waiting for a batched push, per channel
         self._batches: dict[str, bool] = {}  # whether each platform's push took several notices
         self.session: LiveSession | None = None
