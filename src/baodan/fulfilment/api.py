@@ -14,7 +14,7 @@ from baodan.core import clock
 from baodan.core.db import db_time, dialect_of, execute, fetchall
 from baodan.core.errors import Conflict, Invalid, NotFound
 from baodan.core.http import Cursor, IdPath, runtime_of
-from baodan.fulfilment import actions, waves
+from baodan.fulfilment import actions, packing, waves
 from baodan.fulfilment.tables import blacklist, fulfilment, wave
 from baodan.identity import audit
 from baodan.identity.http import Principal, client_ip, principal_of, require
@@ -248,3 +248,34 @@ def get_wave(wave_id: IdPath, rt: Rt, me: Me) -> dict[str, Any]:
 @router.post("/waves/{wave_id}/picked", dependencies=[Depends(require("warehouse.operate"))])
 def picked(wave_id: IdPath, rt: Rt, me: Me) -> dict[str, Any]:
     return waves.mark_picked(rt.db, wave_id, actor=me.actor, scope=Scope.of(me))
+
+
+class Scan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64, description="what the scanner read")
+    qty: int = Field(default=1, ge=1, le=1000)
+
+
+class Confirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weight_g: int | None = Field(default=None, ge=1, le=packing.MAX_WEIGHT_G)
+
+
+@router.post("/pack/scan", dependencies=[Depends(require("warehouse.operate"))])
+def pack_scan(body: Scan, rt: Rt, me: Me) -> dict[str, Any]:
+    """Scan a parcel's waybill: what it must hold, and what is scanned so far (409 pack.intercepted: put it
+    back, the order was cancelled)."""
+    return packing.scan_waybill(rt.db, body.code, scope=Scope.of(me))
+
+
+@router.post("/pack/{order_id}/items", dependencies=[Depends(require("warehouse.operate"))])
+def pack_item(order_id: IdPath, body: Scan, rt: Rt, me: Me) -> dict[str, Any]:
+    """Scan an item into the parcel (422 pack.wrong_item / pack.too_many say what was expected)."""
+    return packing.scan_item(rt.db, order_id, body.code, qty=body.qty, scope=Scope.of(me))
+
+
+@router.post("/pack/{order_id}/confirm", dependencies=[Depends(require("warehouse.operate"))])
+def pack_confirm(order_id: IdPath, body: Confirm, rt: Rt, me: Me, request: Request) -> dict[str, Any]:
+    """Every item scanned: weigh and ship (the waybill goes back to the platform)."""
+    return packing.confirm(rt.db, order_id, weight_g=body.weight_g, actor=me.actor, ip=client_ip(request),
+                           scope=Scope.of(me))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from baodan.core import clock
-from baodan.core.db import Database, db_json, db_time, dialect_of, executemany, fetchall
+from baodan.core.db import Database, db_json, db_time, dialect_of, execute, executemany, fetchall
 from baodan.orders import repository
 
 DONE = ("shipped", "cancelled", "intercepted")
@@ -28,3 +28,15 @@ def intercept_once(db: Database, *, limit: int = 1000, now: datetime | None = No
         repository.insert_events(s, [(order_id, "intercepted", at, db_json(dialect, {"stage": stage}))
                                      for order_id, stage in rows])
     return len(rows)
+
+
+def settle_shipped(db: Database, *, now: datetime | None = None) -> int:
+    """Orders shipped outside the packing flow (the ship API, or a packer's confirm that stopped between
+    shipping and its own bookkeeping) leave fulfilment as shipped."""
+    now = now or clock.utcnow()
+    with db.write() as s:
+        return execute(s, "UPDATE fulfilment SET stage = 'shipped', version = version + 1, updated_at = ? "
+                          "WHERE stage NOT IN ('shipped', 'cancelled', 'intercepted') AND order_id IN "
+                          "(SELECT id FROM sales_order WHERE state IN ('shipped', 'completed'))",
+                       (db_time(dialect_of(s), now),))
+

@@ -11,7 +11,7 @@ import logging
 import threading
 
 from baodan.core.db import Database
-from baodan.fulfilment.intercept import intercept_once
+from baodan.fulfilment.intercept import intercept_once, settle_shipped
 from baodan.fulfilment.review import review_once
 from baodan.fulfilment.routing import route_once
 from baodan.identity.pii import PiiCipher
@@ -30,7 +30,7 @@ class FulfilmentStage:
 
     def once(self) -> int:
         """One pass of every step; how many orders moved."""
-        stopped = intercept_once(self.db)
+        stopped = intercept_once(self.db) + settle_shipped(self.db)
         reviewed = review_once(self.db, self.pii, self.rules)
         routed = route_once(self.db, self.rules)
         return stopped + reviewed.passed + reviewed.held + routed.kept + routed.moved

@@ -48,6 +48,7 @@ fulfilment = Table(
     Column("wave_id", BigIntPK),
     Column("pick_seq", Integer),
     Column("weight_g", Integer),
+    Column("scanned", Json),  # scan-to-pack: SKU id → units scanned so far
     Column("packed_by", String(100)),
     Column("packed_at", UtcDateTime),
     Column("release_at", UtcDateTime),  # presale: held until then
@@ -55,6 +56,7 @@ fulfilment = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_fulfilment_stage", "stage", "order_id"),
     Index("ix_fulfilment_wave", "wave_id", "pick_seq"),
+    Index("ix_fulfilment_waybill", "waybill_no"),
 )
 
 # Buyers, phones (by their blind index) and addresses the review holds.

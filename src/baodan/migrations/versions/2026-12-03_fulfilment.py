@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('wave_id', _ID, nullable=True),
     sa.Column('pick_seq', sa.Integer(), nullable=True),
     sa.Column('weight_g', sa.Integer(), nullable=True),
+    sa.Column('scanned', _JSON, nullable=True),
     sa.Column('packed_by', sa.String(length=100), nullable=True),
     sa.Column('packed_at', _TIME, nullable=True),
     sa.Column('release_at', _TIME, nullable=True),
@@ -67,6 +68,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_fulfilment_stage', 'fulfilment', ['stage', 'order_id'], unique=False)
     op.create_index('ix_fulfilment_wave', 'fulfilment', ['wave_id', 'pick_seq'], unique=False)
+    op.create_index('ix_fulfilment_waybill', 'fulfilment', ['waybill_no'], unique=False)
     op.create_table('bin_location',
     sa.Column('sku_id', _ID, nullable=False),
     sa.Column('warehouse_id', _ID, nullable=False),
@@ -104,6 +106,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_wave_status', table_name='wave')
+    op.drop_index('ix_fulfilment_waybill', table_name='fulfilment')
     op.drop_index('ix_fulfilment_wave', table_name='fulfilment')
     op.drop_index('ix_fulfilment_stage', table_name='fulfilment')
     op.drop_index('ix_order_decision_order', table_name='order_decision')
