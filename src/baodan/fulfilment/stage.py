@@ -11,6 +11,7 @@ import logging
 import threading
 
 from baodan.core.db import Database
+from baodan.fulfilment.carrier import carrier_once
 from baodan.fulfilment.intercept import intercept_once, settle_shipped
 from baodan.fulfilment.review import review_once
 from baodan.fulfilment.routing import route_once
@@ -33,7 +34,9 @@ class FulfilmentStage:
         stopped = intercept_once(self.db) + settle_shipped(self.db)
         reviewed = review_once(self.db, self.pii, self.rules)
         routed = route_once(self.db, self.rules)
-        return stopped + reviewed.passed + reviewed.held + routed.kept + routed.moved
+        couriered = carrier_once(self.db, self.rules)
+        return (stopped + reviewed.passed + reviewed.held + routed.kept + routed.moved + couriered.queued
+                + couriered.ready)
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self._run, args=(stop,), name="fulfilment", daemon=True)
