@@ -22,11 +22,12 @@ from baodan.inventory.api import router as inventory_router
 from baodan.orders.api import router as orders_router
 from baodan.rules.api import router as rules_router
 from baodan.runtime import Runtime
+from baodan.waybills.api import router as waybills_router
 
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (the permission matrix test walks these).
 API_ROUTERS = (identity_router, admin_router, catalog_router, inventory_router, orders_router, exports_router,
-               channels_router, rules_router, fulfilment_router)
+               channels_router, rules_router, fulfilment_router, waybills_router)
 # Routers outside API_PREFIX that need no login: each verifies its sender's signature instead.
 WEBHOOK_ROUTERS = (webhooks_router,)
 

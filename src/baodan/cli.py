@@ -13,6 +13,7 @@ from rich.table import Table
 from baodan.channels.cli import channels_app
 from baodan.core.config import Settings, get_settings
 from baodan.core.errors import BaoDanError
+from baodan.waybills.cli import waybills_app
 
 app = typer.Typer(help="BaoDan 爆单 ERP: orders, stock and fulfilment for live-stream e-commerce.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -29,6 +30,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(pii_app, name="pii")
 app.add_typer(users_app, name="users")
 app.add_typer(channels_app, name="channels")
+app.add_typer(waybills_app, name="waybills")
 console = Console()
 
 

@@ -96,18 +96,22 @@ class Runtime:
                       max_wait_ms=self.settings.batch_max_wait_ms)
 
     def start_channel_sync(self, stop: threading.Event) -> None:
-        """Pull, fetch, write back and push stock for every connected shop, in threads of this process."""
+        """Pull, fetch, write back and push stock for every connected shop, and keep e-waybill numbers ahead of
+        printing (waybills.desk), in threads of this process."""
         if not self.settings.channel_sync:
             return
         from datetime import timedelta
 
         from baodan.channels.sync import ChannelSync
+        from baodan.waybills.desk import WaybillDesk
 
         sync = ChannelSync(self.db, self.inbox, self.shops, self.pii, pull_interval_s=self.settings.pull_interval_s,
                            pull_lookback=timedelta(hours=self.settings.pull_lookback_hours),
                            stock_interval_s=self.settings.stock_push_interval_ms / 1000,
                            directory=self.links, intake=self.channel_intake)
         self.threads += sync.start(stop)
+        assert self.pii is not None
+        self.threads += WaybillDesk(self.db, self.pii).start(stop)  # e-waybill numbers ahead of printing
 
     def start_fulfilment(self, stop: threading.Event) -> None:
         """Review (and the later fulfilment steps) of reserved orders, in a thread of this process."""

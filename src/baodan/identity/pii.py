@@ -289,11 +289,13 @@ def rotate_orders(db: Any, cipher: PiiCipher, *, batch_size: int = 1000, progres
 
 
 # Sealed values besides the orders' receivers, (table, key column, sealed column): a few rows each.
-SEALED_SECRETS = (("app_user", "id", "totp_secret"), ("shop_credential", "shop_id", "secrets_sealed"))
+SEALED_SECRETS = (("app_user", "id", "totp_secret"), ("shop_credential", "shop_id", "secrets_sealed"),
+                  ("carrier_account", "id", "secrets_sealed"))
 
 
 def rotate_secrets(db: Any, cipher: PiiCipher) -> int:
-    """Re-seal TOTP secrets and shop credentials that an older key sealed (one transaction: they are few)."""
+    """Re-seal TOTP secrets, shop credentials and carrier accounts that an older key sealed (one transaction:
+    they are few)."""
     from baodan.core.db import executemany, fetchall
 
     done = 0

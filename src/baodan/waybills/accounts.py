@@ -52,15 +52,15 @@ def save(db: Database, pii: PiiCipher, *, data: schemas.CarrierAccountWrite, acc
         values["secrets_sealed"] = _seal(pii, data.secrets)
     try:
         with db.write() as s:
+            before = _shown(s, account_id) if account_id is not None else None
+            if account_id is not None and before is None:
+                raise AccountNotFound(f"no carrier account {account_id}")
             if s.scalar(select(carrier_account.c.id).where(carrier_account.c.name == data.name,
                                                            carrier_account.c.id != (account_id or 0))) is not None:
                 raise AccountExists(f"a carrier account named {data.name!r} exists")
-            before = _shown(s, account_id) if account_id is not None else None
             if account_id is None:
                 account_id = s.execute(insert(carrier_account).values(**values).returning(carrier_account.c.id)
                                        ).scalar_one()
-            elif before is None:
-                raise AccountNotFound(f"no carrier account {account_id}")
             else:
                 s.execute(update(carrier_account).where(carrier_account.c.id == account_id).values(**values))
             audit.record(s, actor=actor, action="settings.carrier_account", target=f"carrier_account:{account_id}",
@@ -87,7 +87,7 @@ def listing(db: Database, *, account_id: int | None = None) -> list[dict[str, An
     if account_id is not None:
         query = query.where(a.id == account_id)
     with db.read() as s:
-        rows = [row._asdict() for row in s.execute(query)]
+        rows = [{str(key): value for key, value in row._asdict().items()} for row in s.execute(query)]
         ids = [row["id"] for row in rows]
         if not ids:
             return []

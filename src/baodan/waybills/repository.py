@@ -171,6 +171,12 @@ def find(s: Session, *, waybill_no: str, carrier_code: str | None = None) -> lis
                     (waybill_no, carrier_code) if carrier_code else (waybill_no,))
 
 
+def waybill_row(s: Session, waybill_id: int) -> dict[str, Any]:
+    cols = ("id", "order_id", "account_id", "carrier_code", "waybill_no", "state", "cancel_reason", "last_error")
+    ((*values,),) = fetchall(s, f"SELECT {', '.join(cols)} FROM waybill WHERE id = ?", (waybill_id,))
+    return dict(zip(cols, values, strict=True))
+
+
 def live_of_orders(s: Session, order_ids: Sequence[int], *, states: Sequence[str]) -> list[tuple[Any, ...]]:
     dialect = dialect_of(s)
     test, ids = in_list(dialect, order_ids)
