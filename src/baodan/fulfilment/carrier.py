@@ -4,7 +4,10 @@ carrier account), the order is queued for a number from that courier's account (
 numbers are obtained by the waybill desk in the background, so nothing here waits on a carrier), and once
 its number is issued the order takes it and is ready to wave.
 
-Stages: `waybill` (routed, no courier yet) → `number` (queued for a number) → `ready`. With no active
+Stages: `waybill` (routed, no courier yet) → `number` (queued for a number) → `ready`. An order the
+courier's service refused FAILED_ATTEMPTS times (e.g. a platform-encrypted receiver that only the
+platform's own e-waybill can open) is held with `waybill_failed` and the service's message, for an operator
+(release sends it back to routing). With no active
 carrier account, orders wait in `waybill` (the summary shows how many). Not built yet: per-warehouse
 accounts (an account's sender address is one warehouse's; today the first active account of the chosen
 courier is used) and a courier's daily capacity in the rules (the desk stops at it)."""
@@ -22,6 +25,7 @@ from baodan.waybills import repository as numbers
 from baodan.waybills import services as waybills
 
 BATCH = 2000
+FAILED_ATTEMPTS = 3  # a courier that refused an order's number this often: the order is held (waybill_failed)
 
 
 @dataclass(frozen=True)
@@ -94,4 +98,14 @@ def _take(db: Database, limit: int, now: datetime) -> int:
         executemany(s, "UPDATE fulfilment SET stage = 'ready', carrier_code = ?, waybill_no = ?, "
                        "version = version + 1, updated_at = ? WHERE order_id = ? AND stage = 'number'",
                     [(t.carrier_code, t.waybill_no, at, t.order_id) for t in taken])
+        got = {t.order_id for t in taken}
+        failing = {order_id: state for order_id, state in numbers.numbers_for(
+            s, [i for i in waiting if i not in got]).items()
+            if state["state"] == "failing" and state["attempts"] >= FAILED_ATTEMPTS}
+        executemany(s, "DELETE FROM waybill_request WHERE order_id = ?", [(i,) for i in failing])
+        executemany(s, "UPDATE fulfilment SET stage = 'held', hold_reason = 'waybill_failed', version = version + 1, "
+                       "updated_at = ? WHERE order_id = ? AND stage = 'number'", [(at, i) for i in failing])
+        executemany(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
+                       "reason, at) VALUES (?, 'carrier', 0, 'waybill', ?, 'hold', 'waybill_failed', ?)",
+                    [(i, (state["error"] or "")[:200] or None, at) for i, state in failing.items()])
     return len(taken)

@@ -1,0 +1,91 @@
+"""A live session through the simulator to the warehouse door: pushed orders are reviewed, routed, given a
+courier and a waybill number from the simulator's e-waybill service, waved, scanned, packed and shipped, and
+each waybill is written back to the platform. Every order ends shipped with its waybill written back, held
+with a reason, or not shippable (waiting for stock, cancelled); no parcel ships for a cancelled order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from baodan.app import create_app
+from baodan.check import run_checks
+from baodan.core import clock
+from baodan.core.db import fetchall
+from baodan.demo import seed_catalog
+from baodan.fulfilment import packing, waves
+from baodan.fulfilment.carrier import carrier_once
+from baodan.fulfilment.intercept import intercept_once
+from baodan.fulfilment.review import review_once
+from baodan.fulfilment.routing import route_once
+from baodan.rules.store import RuleBook
+from baodan.waybills import accounts
+from baodan.waybills.desk import WaybillDesk
+from baodan.waybills.schemas import CarrierAccountWrite, Secrets
+from tests.helpers import serving, sqlite_only
+from tests.integration.waybills.conftest import SENDER
+from tests.scenarios.test_channels_end_to_end import PLATFORMS, _connect, _settle, _simulator, _sync
+
+pytestmark = [sqlite_only, pytest.mark.slow]
+
+
+def test_a_live_session_ends_shipped_and_written_back_or_held_with_a_reason(runtime, db) -> None:
+    seed_catalog(db, sku_count=20, default_stock=40)
+    with serving(create_app(runtime)) as baodan, _simulator(baodan, orders=150) as sim:
+        _connect(db, runtime, sim)
+        sync = _sync(runtime)
+        sim.start_session()
+        sim.wait_session()
+        sim.wait_pushes()
+        _settle(runtime, sync)
+        creds = sim.simulation.carriers.credentials("cainiao")
+        accounts.save(db, runtime.pii, actor="system:test", data=CarrierAccountWrite(
+            name="ZTO-杭州仓", adapter="cainiao", carrier_code="ZTO", app_key=creds.app_key,
+            base_url=f"{sim.url}/cainiao", sender=SENDER, low_water=500, refill_batch=100,
+            secrets=Secrets(app_secret=creds.app_secret, access_token=creds.access_token, extra=dict(creds.extra))))
+        book = RuleBook(db)
+        with WaybillDesk(db, runtime.pii) as desk:
+            for hour in range(6):  # the stage's passes, the desk obtaining numbers (and retrying refusals) between
+                later = clock.utcnow() + timedelta(hours=hour)
+                intercept_once(db)
+                review_once(db, runtime.pii, book)
+                route_once(db, book)
+                carrier_once(db, book, now=later)
+                desk.refill_once(now=later)
+                carrier_once(db, book, now=later)
+        with db.read() as s:
+            warehouses = [int(w) for (w,) in fetchall(s, "SELECT id FROM warehouse")]
+        for warehouse_id in warehouses:
+            for wave in waves.build_waves(db, warehouse_id=warehouse_id, actor="user:wh"):
+                waves.mark_picked(db, wave["id"], actor="user:wh")
+                for parcel in waves.wave_orders(db, wave["id"]):
+                    if parcel["stage"] != "picked":
+                        continue
+                    opened = packing.scan_waybill(db, parcel["waybill_no"])
+                    for item in opened["items"]:
+                        packing.scan_item(db, parcel["order_id"], item["sku_code"], qty=item["qty"])
+                    packing.confirm(db, parcel["order_id"], weight_g=600, actor="user:packer")
+        while sync.writeback_once():
+            pass
+        written = {(p, w.platform_order_id): w.waybill_no for p in PLATFORMS
+                   for w in sim.store.platforms[p].writebacks if w.accepted}
+        sim_status = {(p, oid): o["status"] for p in PLATFORMS for oid, o in sim.store.platforms[p].orders.items()}
+    with db.read() as s:
+        orders = fetchall(s, "SELECT o.channel, o.platform_order_id, o.state, f.stage, f.hold_reason, sh.waybill_no "
+                             "FROM sales_order o LEFT JOIN fulfilment f ON f.order_id = o.id "
+                             "LEFT JOIN shipment sh ON sh.order_id = o.id")
+    shipped = [o for o in orders if o[2] == "shipped"]
+    assert {o[0] for o in shipped} == {"taobao"}  # 菜鸟 opens 淘宝's encrypted receivers (oaid) only
+    held = {(o[0], o[4]) for o in orders if o[2] == "reserved"}
+    assert ("douyin", "waybill_failed") in held and ("kuaishou", "waybill_failed") in held
+    for channel, platform_order_id, state, stage, reason, waybill in orders:
+        key = (channel, platform_order_id)
+        if state == "shipped":
+            assert written.get(key) == waybill, f"{key}: shipped with {waybill}, written back {written.get(key)}"
+            assert sim_status[key] not in ("cancelled", "refunded"), f"{key} shipped after its cancellation"
+        elif state == "reserved":
+            assert stage == "held" and reason, f"{key} is reserved but neither shipped nor held ({stage})"
+        else:
+            assert state in ("awaiting_stock", "cancelled", "held", "unpaid"), (key, state)
+    assert run_checks(db) == []
