@@ -1,18 +1,15 @@
 """The CJK font the documents are set in, found without root and without a manual step.
 
-Choice (docs/decisions.md §10): the PyPI package `noto-cjk-sans-otc` (SIL OFL 1.1; a 15.5 MB wheel holding
-Google/Adobe's NotoSansCJK-Regular.ttc, 19.5 MB installed), a dependency in pyproject.toml, so `make setup`
-installs it into .venv with everything else. It is the whole Pan-CJK set (rare characters in names and
-addresses included) with the SC face typst selects as "Noto Sans CJK SC", and the collection also gives a
-monospaced face for numbers. Typst reads OTF/TTF/TTC but not WOFF/WOFF2, which rules out the npm web-font
-packages (@fontsource/noto-sans-sc ships only WOFF/WOFF2). Also considered: `pylopdf-fonts-zh-cn` (Noto
-Sans/Serif SC subset OTFs, 17 MB, fewer characters, packaged for another project's fallback),
-`manimgx-fonts-cjk` (the variable-font collection, 32 MB, typst uses only its default instance), the
-`noto-cjk[sans-sc]` extra (names wheels that are not on PyPI). There is only the Regular weight: the
-templates thicken text with a stroke where a label wants bold.
+Choice (docs/decisions.md §10): the PyPI package `noto-cjk-sans-otc` (SIL OFL 1.1; NotoSansCJK-Regular.ttc,
+a 15.5 MB wheel), a dependency in pyproject.toml, so `make setup` installs it into .venv with the rest. It is
+the whole Pan-CJK set (rare characters in names and addresses) with the face typst selects as "Noto Sans CJK
+SC" and a monospaced one for codes. Typst reads OTF/TTF/TTC, not the WOFF/WOFF2 of npm's web-font packages.
+The SC-only `pylopdf-fonts-zh-cn` (subset OTFs) and `manimgx-fonts-cjk` (32 MB variable collection) were
+passed over; the `noto-cjk[sans-sc]` extra names wheels that are not on PyPI. Only the Regular weight ships:
+the templates thicken bold words with a stroke.
 
-When the package is missing, fonts installed on the system (Debian `fonts-noto-cjk`, Source Han Sans,
-WenQuanYi) are used instead; when neither is there, `FontsMissing` says what to run.
+Without the package, fonts installed on the system (Debian `fonts-noto-cjk`, Source Han Sans, WenQuanYi)
+are used; with neither, `FontsMissing` names the command to run.
 """
 
 from __future__ import annotations

@@ -62,9 +62,9 @@ class _LabelLayout:
 
 _LAYOUTS = {
     PageSize.label_100x150: _LabelLayout(
-        rows={"header": 9, "sort": 15, "bar": 24, "to": 26, "from": 15, "items": 46, "sign": 11}),
+        rows={"header": 9, "sort": 15, "bar": 24, "to": 26, "from": 17, "items": 44, "sign": 11}),
     PageSize.label_76x130: _LabelLayout(
-        rows={"header": 8, "sort": 13, "bar": 20, "to": 23, "from": 13, "items": 38, "sign": 11},
+        rows={"header": 8, "sort": 13, "bar": 20, "to": 23, "from": 15, "items": 36, "sign": 11},
         base=7.5, small=6, carrier=11, sort=20, center=8.5, waybill=11, bar_h=11.5, tag=6, tag_text=10,
         name=9.5, address=8.5, item=7.5, qr=17, item_lines=6, item_columns=34),
 }
