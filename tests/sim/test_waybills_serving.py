@@ -34,9 +34,11 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-def _account(sim: Simulator, adapter: str, carrier_code: str, **creds: str) -> CarrierAccount:
-    found = replace(sim.simulation.carriers.credentials(adapter), **creds)
-    return CarrierAccount(1, adapter, adapter, carrier_code, found, f"{sim.url}/{adapter}", SENDER)
+def _account(sim: Simulator, service: str, carrier_code: str, **creds: str) -> CarrierAccount:
+    """An account at the simulator's service (its prefix: the adapter's name, or pdd-waybill for pdd)."""
+    found = replace(sim.simulation.carriers.credentials(service), **creds)
+    adapter = service.removesuffix("-waybill")
+    return CarrierAccount(1, service, adapter, carrier_code, found, f"{sim.url}/{service}", SENDER)
 
 
 def _call(account: CarrierAccount, call: Call) -> dict:
@@ -95,12 +97,25 @@ def test_a_cancel_of_a_number_never_issued_is_refused_and_a_known_one_taken_back
     assert httpx.get(f"{sim.url}/_sim/waybills", params={"carrier": "sf"}).status_code == 404
 
 
+def test_pdds_e_waybill_service_leaves_the_pdd_platform_its_prefix() -> None:
+    with Simulator(load_config(port=0)) as sim:
+        account = _account(sim, "pdd-waybill", "ZTO")
+        pdd = ADAPTERS["pdd"]
+        (issued,) = pdd.parse_apply(_call(account, pdd.apply_call(account, [_parcel("BD1")])))
+        assert [w.waybill_no for w in sim.simulation.carriers.issued("pdd-waybill")] == [issued.waybill_no]
+        platform = sim.credentials("pdd")
+        answer = httpx.post(f"{sim.url}/pdd/api/router", data={"type": "pdd.order.information.get",
+                                                                 "client_id": platform.app_key})
+        assert answer.json()["error_response"]["error_code"] == 10016  # the platform's own signature check
+
+
 def test_a_toml_file_sets_each_services_quota_and_couriers(tmp_path: Path) -> None:
     path = tmp_path / "sim.toml"
     path.write_text('[carriers.kdniao]\nbalance = 1\ncouriers = ["YD"]\napp_key = "1237100"\n'
                     '[carriers.cainiao]\nenabled = false\n', encoding="utf-8")
     config = load_config(path, port=0)
-    assert list(config.carriers) == ["kdniao"] and config.carriers["kdniao"].credentials.app_key == "1237100"
+    assert list(config.carriers) == ["kdniao", "pdd-waybill"]
+    assert config.carriers["kdniao"].credentials.app_key == "1237100"
     with Simulator(replace(config, platforms={"taobao": config.platforms["taobao"]})) as sim:
         assert httpx.post(f"{sim.url}/cainiao/router/rest").status_code == 404  # not served
         kdniao = ADAPTERS["kdniao"]

@@ -36,12 +36,12 @@ def account(adapter: str, creds: Credentials, *, carrier_code: str = "ZTO",
                           creds=creds, base_url="http://sim.local", sender=SENDER, platform_code=platform_code)
 
 
-def parcel(object_id: str = "BD1001", *, oaid: str | None = None, masked_receiver: bool = False,
+def parcel(object_id: str = "BD1001", *, cipher: dict[str, str] | None = None, masked_receiver: bool = False,
            channel: str = "douyin", trade: str = "6900000000000001") -> Parcel:
     name, phone, detail = ("张*", "138****8000", "文三路****") if masked_receiver else ("张三", "13800138000",
                                                                                          "文三路 1 号")
     return Parcel(object_id=object_id, platform_order_id=trade, channel=channel,
-                  receiver=Contact(name, phone, Address("浙江省", "杭州市", "西湖区", detail), oaid=oaid),
+                  receiver=Contact(name, phone, Address("浙江省", "杭州市", "西湖区", detail), cipher=cipher or {}),
                   items=(("保温杯 500ml", 2), ("杯刷", 1)))
 
 

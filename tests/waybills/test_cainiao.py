@@ -58,7 +58,7 @@ def test_an_apply_call_names_each_parcel_by_its_application_and_trade():
 
 
 def test_a_taobao_receiver_held_masked_goes_by_its_oaid_and_trade_and_asks_for_encrypted_print_data():
-    call = ADAPTER.apply_call(ACCOUNT, [parcel(oaid="1pRnVeKdHXLl3", masked_receiver=True, channel="taobao",
+    call = ADAPTER.apply_call(ACCOUNT, [parcel(cipher={"oaid": "1pRnVeKdHXLl3"}, masked_receiver=True, channel="taobao",
                                                trade="3310000000001")])
     request = call.params[REQUEST_PARAM]
     recipient = request["trade_order_info_dtos"][0]["recipient"]
@@ -123,13 +123,13 @@ def test_a_cancel_names_the_courier_and_number_and_a_false_result_is_a_refusal()
 
 
 def test_the_server_side_reads_back_what_the_client_sent():
-    call = ADAPTER.apply_call(ACCOUNT, [parcel("BD1"), parcel("BD2", oaid="oa2", masked_receiver=True,
+    call = ADAPTER.apply_call(ACCOUNT, [parcel("BD1"), parcel("BD2", cipher={"oaid": "oa2"}, masked_receiver=True,
                                                               channel="taobao", trade="331")])
     got = served(ADAPTER, CREDS, call)
     assert got.kind == "apply" and got.courier == "ZTO" and got.details["need_encrypt"] is True
     assert [p.object_id for p in got.parcels] == ["BD1", "BD2"]
     assert got.parcels[0] == parcel("BD1")
-    assert (got.parcels[1].receiver.oaid, got.parcels[1].channel, got.parcels[1].platform_order_id) == (
+    assert (got.parcels[1].receiver.cipher["oaid"], got.parcels[1].channel, got.parcels[1].platform_order_id) == (
         "oa2", "taobao", "331")
     assert got.sender == ACCOUNT.sender
     cancel = served(ADAPTER, CREDS, ADAPTER.cancel_call(ACCOUNT, waybill_no="7800", object_id="BD1"))

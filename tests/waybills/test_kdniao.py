@@ -67,7 +67,7 @@ def test_one_parcel_a_call_and_no_masked_receiver():
     with pytest.raises(ValueError, match="one parcel"):
         ADAPTER.apply_call(ACCOUNT, [parcel("a"), parcel("b")])
     with pytest.raises(ValueError, match="masked"):
-        ADAPTER.apply_call(ACCOUNT, [parcel(oaid="oa", masked_receiver=True)])
+        ADAPTER.apply_call(ACCOUNT, [parcel(cipher={"oaid": "oa"}, masked_receiver=True)])
 
 
 def test_the_documented_answer_gives_the_number_and_routing():

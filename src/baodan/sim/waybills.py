@@ -1,14 +1,15 @@
-"""The simulated e-waybill services (菜鸟 through TOP, 快递鸟), each under a prefix of its own (`/cainiao`,
-`/kdniao`), played through the waybill adapters' server side (baodan.waybills.base, nothing of a service's
-internals): every call's signature is verified, numbers are issued in each courier's usual shape and unique
-for the simulator's lifetime, the same application gets the same number again, cancels give numbers back
-(and their quota), a cancel of a number the service never issued gets the service's error, and tests can make
-the next calls fail (`refuse_next`). What was issued and cancelled is kept for assertions
-(`issued`, `cancelled`, GET /_sim/waybills?carrier=…).
+"""The simulated e-waybill services (菜鸟 through TOP, 快递鸟, 拼多多电子面单), each under a prefix of its own
+(`/cainiao`, `/kdniao`, `/pdd-waybill`), played through the waybill adapters' server side
+(baodan.waybills.base, nothing of a service's internals): every call's signature is verified, numbers are
+issued in each courier's usual shape and unique for the simulator's lifetime, the same application gets the
+same number again, cancels give numbers back (and their quota), a cancel of a number the service never
+issued gets the service's error, and tests can make the next calls fail (`refuse_next`). What was issued and
+cancelled is kept for assertions (`issued`, `cancelled`, GET /_sim/waybills?carrier=…).
 
 Readings: number shapes (ZTO 12 digits from 7, SF "SF" + 13 digits, …), 大头笔 and 集包地 are plausible
 stand-ins made from the receiver's region; the error codes are the adapters' documented ones where there are
-(TOP 25, 27, 41; 快递鸟 101, 102, 104, 105) with made-up sub-codes and reasons for the rest.
+(TOP 25, 27, 41; 快递鸟 101, 102, 104, 105; PDD 10000, 10016, 10019, 52102) with made-up sub-codes, codes and
+reasons for the rest.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ ERRORS: dict[str, dict[str, tuple[str, str]]] = {
                "no_balance": ("105", "其他错误: 单号余额不足"),
                "not_subscribed": ("104", "用户问题: 未开通该快递公司电子面单"),
                "busy": ("105", "其他错误: 系统繁忙，请稍后重试")},
+    "pdd": {"bad_signature": ("10016", "签名错误"), "invalid": ("10000", "参数错误"),
+            "token_invalid": ("10019", "access_token已过期"),
+            "unknown_waybill": ("70101", "面单号不存在"), "cancelled": ("70102", "面单号已取消"),
+            "no_balance": ("70103", "电子面单余额不足"), "not_subscribed": ("70104", "未开通该快递公司电子面单服务"),
+            "busy": ("52102", "服务暂不可用")},
 }
 # a courier's numbers (by the service's code): prefix and total length
 SHAPES = {"ZTO": ("7", 12), "YTO": ("YT", 15), "STO": ("77", 13), "YUNDA": ("43", 13), "YD": ("43", 13),
@@ -102,6 +108,11 @@ def default_carriers() -> dict[str, CarrierSim]:
             extra={"user_id": _digits("cainiao", "user_id", 10), "template_url": DEFAULT_TEMPLATE_URL})),
         "kdniao": CarrierSim("kdniao", Credentials(
             app_key=_digits("kdniao", "ebusiness_id", 7), app_secret=_uuid_like(_hex("kdniao", "app_key", 32)))),
+        # served at /pdd-waybill: /pdd is the 拼多多 platform's own prefix
+        "pdd-waybill": CarrierSim("pdd", Credentials(
+            app_key=_hex("pdd", "client_id", 32), app_secret=_hex("pdd", "client_secret", 40),
+            access_token=_hex("pdd", "access_token", 40),
+            extra={"user_id": _digits("pdd", "mall_id", 9), "template_url": DEFAULT_TEMPLATE_URL})),
     }
 
 
@@ -150,32 +161,33 @@ class SimCarriers:
         """Answer one call: (HTTP status, body in the service's envelope; errors too are HTTP 200)."""
         now = now or clock.utcnow()
         service = self._services[name]
-        adapter = ADAPTERS[service.config.adapter]
+        adapter, errors = ADAPTERS[service.config.adapter], ERRORS[service.config.adapter]
         try:
             call = adapter.check_request(service.config.credentials, request, now=now)
         except BadSignature as exc:
-            which = "token_invalid" if "session" in exc.message or "EBusinessID" in exc.message else "bad_signature"
+            token = any(word in exc.message for word in ("session", "access_token", "EBusinessID"))
             guess = Call(request.query.get("method") or request.path, {})
-            return 200, adapter.envelope(guess, None, error=_with(ERRORS[name][which], exc.message))
+            return 200, adapter.envelope(guess, None, error=_with(errors["token_invalid" if token else "bad_signature"],
+                                                                  exc.message))
         try:
             served = adapter.read_call(call)
         except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-            return 200, adapter.envelope(call, None, error=_with(ERRORS[name]["invalid"], repr(exc)))
+            return 200, adapter.envelope(call, None, error=_with(errors["invalid"], repr(exc)))
         with self._lock:
             if service.refusals:
                 return 200, adapter.envelope(call, None, error=service.refusals.pop(0))
             if served.kind == "apply":
-                data, error = self._apply(name, service, served, now)
+                data, error = self._apply(service, served, now)
             elif served.kind == "cancel":
-                data, error = self._cancel(name, service, served, now)
+                data, error = self._cancel(service, served, now)
             else:
-                data, error = None, _with(ERRORS[name]["invalid"], f"the simulator does not serve {call.method}")
+                data, error = None, _with(errors["invalid"], f"the simulator does not serve {call.method}")
         return 200, adapter.envelope(call, data, error=error)
 
     def refuse_next(self, name: str, error: str | tuple[str, str], *, times: int = 1) -> None:
         """The next `times` calls to the service get `error`: one of ERRORS' names (busy, no_balance, …) or
         a (code, message) of its own."""
-        found = ERRORS[name][error] if isinstance(error, str) else error
+        found = ERRORS[self._services[name].config.adapter][error] if isinstance(error, str) else error
         with self._lock:
             self._services[name].refusals.extend([found] * times)
 
@@ -206,15 +218,16 @@ class SimCarriers:
                 "cancelled": sum(1 for w in numbers if w.cancelled_at is not None),
                 "numbers": [asdict(w) for w in numbers[-1000:]]}
 
-    def _apply(self, name: str, service: _Service, served: ServedWaybillCall,
+    def _apply(self, service: _Service, served: ServedWaybillCall,
                now: datetime) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
-        adapter = ADAPTERS[service.config.adapter]
+        name = service.config.adapter
+        adapter, errors = ADAPTERS[name], ERRORS[name]
         courier = served.courier or ""
         if service.config.couriers and courier not in service.config.couriers:
-            return None, _with(ERRORS[name]["not_subscribed"], courier)
+            return None, _with(errors["not_subscribed"], courier)
         fresh = [p for p in served.parcels if (courier, p.object_id) not in service.applications]
         if service.balance is not None and len(fresh) > service.balance:
-            return None, ERRORS[name]["no_balance"]
+            return None, errors["no_balance"]
         for parcel in fresh:  # all or nothing: checked above
             self._next += 1
             prefix, length = SHAPES.get(courier, OTHER_SHAPE)
@@ -232,14 +245,15 @@ class SimCarriers:
                   for p in served.parcels]
         return adapter.apply_data(served, issued, repeated=not fresh), None
 
-    def _cancel(self, name: str, service: _Service, served: ServedWaybillCall,
+    def _cancel(self, service: _Service, served: ServedWaybillCall,
                 now: datetime) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+        errors = ERRORS[service.config.adapter]
         found = service.numbers.get(served.waybill_no or "")
         other_application = bool(served.object_id) and found is not None and found.object_id != served.object_id
         if found is None or found.courier != served.courier or other_application:
-            return None, _with(ERRORS[name]["unknown_waybill"], served.waybill_no or "")
+            return None, _with(errors["unknown_waybill"], served.waybill_no or "")
         if found.cancelled_at is not None:
-            return None, _with(ERRORS[name]["cancelled"], found.waybill_no)
+            return None, _with(errors["cancelled"], found.waybill_no)
         found.cancelled_at = now
         if service.balance is not None:
             service.balance += 1  # a number given back is the merchant's quota again

@@ -41,13 +41,14 @@ class Address:
 
 @dataclass(frozen=True)
 class Contact:
-    """Who sends or receives a parcel. `oaid`: 淘宝's receiver token, for a receiver BaoDan only holds masked
-    (the service decrypts it for the label with the trade id); name and phone are then masked values."""
+    """Who sends or receives a parcel. `cipher`: for a receiver BaoDan holds only masked (name, phone and
+    address are then masked values), the platform's ciphertexts of it as the order gave them (淘宝: `oaid`;
+    拼多多, 抖店: name, phone, address), for a service that opens them for the label."""
 
     name: str
     phone: str
     address: Address
-    oaid: str | None = None
+    cipher: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Parcel:
     asks for (a re-application with the same id gets the same number back: a lost answer costs nothing)."""
 
     object_id: str
-    platform_order_id: str  # the platform's trade id (淘宝 tid), printed and used to open an oaid
+    platform_order_id: str  # the platform's trade id (淘宝 tid), printed and used to open a ciphertext
     channel: str  # the platform the order came from (baodan.channels names; custom for own channels)
     receiver: Contact
     items: tuple[tuple[str, int], ...]  # (name, count)
@@ -69,7 +70,7 @@ class CarrierAccount:
 
     id: int
     name: str
-    adapter: str  # cainiao, kdniao
+    adapter: str  # cainiao, kdniao, pdd
     carrier_code: str  # BaoDan's courier code: ZTO, YTO, SF, …
     creds: Credentials  # app key and secret; `access_token` the seller's session where the service needs one
     base_url: str
@@ -108,7 +109,7 @@ class ServedWaybillCall:
 
 
 class WaybillAdapter(Protocol):
-    adapter: str  # cainiao, kdniao
+    adapter: str  # cainiao, kdniao, pdd
     calls_per_second: float  # the service's per-app limit BaoDan keeps under
     call_rates: Mapping[str, float]  # method → calls a second, for methods limited below the rest
     max_per_call: int  # parcels one apply_call may carry
@@ -152,3 +153,8 @@ def courier_code(adapter: WaybillAdapter, account: CarrierAccount) -> str:
 def masked(value: str | None) -> bool:
     """Whether a name, phone or address is a masked value (as platforms show them: a `*` in it)."""
     return "*" in (value or "")
+
+
+def hidden(contact: Contact) -> bool:
+    """Whether BaoDan holds the contact only masked."""
+    return masked(contact.name) or masked(contact.phone) or masked(contact.address.address)

@@ -151,10 +151,9 @@ class WaybillDesk:
         fields = {key: sealed.get(key) or public.get(key) or "" for key in ("name", "phone", "address")}
         if not (public.get("province") and public.get("city") and fields["address"]):
             raise ValueError(f"order {order['platform_order_id']}: the receiver has no province, city or address")
-        hidden = any(masked(value) for value in fields.values())
-        oaid = (sealed.get("platform_cipher") or {}).get("oaid") if hidden else None
+        cipher = (sealed.get("platform_cipher") or {}) if any(masked(value) for value in fields.values()) else {}
         return Parcel(object_id=due.object_id, platform_order_id=order["platform_order_id"], channel=order["channel"],
-                      receiver=Contact(name=fields["name"], phone=fields["phone"], oaid=oaid, address=Address(
+                      receiver=Contact(name=fields["name"], phone=fields["phone"], cipher=cipher, address=Address(
                           province=public["province"], city=public["city"], district=public.get("district") or "",
                           town=public.get("town") or "", address=fields["address"])),
                       items=tuple((name[:100], n) for name, n in order["lines"][:MAX_ITEMS]) or (("商品", 1),))

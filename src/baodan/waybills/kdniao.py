@@ -53,7 +53,7 @@ from baodan.waybills.base import (
     Parcel,
     ServedWaybillCall,
     courier_code,
-    masked,
+    hidden,
 )
 
 PATH = "/api/EOrderService"
@@ -102,15 +102,14 @@ class KdniaoAdapter:
         if len(parcels) != 1:
             raise ValueError(f"kdniao applies for one parcel a call, not {len(parcels)}")
         parcel = parcels[0]
-        receiver = parcel.receiver
-        if masked(receiver.name) or masked(receiver.phone) or masked(receiver.address.address):
+        if hidden(parcel.receiver):
             raise ValueError(f"order {parcel.platform_order_id}: the receiver is masked; 快递鸟 takes receivers in "
                              "clear only (use the platform's own e-waybill for it)")
         extra = account.creds.extra
         data: dict[str, Any] = {"OrderCode": parcel.object_id, "ShipperCode": courier_code(self, account),
                                 **{k: extra[k] for k in ACCOUNT_FIELDS if extra.get(k)},
                                 "PayType": int(extra.get("pay_type") or 1), "ExpType": 1,
-                                "Receiver": _person(receiver), "Sender": _person(account.sender),
+                                "Receiver": _person(parcel.receiver), "Sender": _person(account.sender),
                                 "Commodity": [{"GoodsName": name, "Goodsquantity": n} for name, n in parcel.items],
                                 "Quantity": 1, "IsReturnPrintTemplate": 0}
         if parcel.weight_g:

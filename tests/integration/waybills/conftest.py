@@ -16,6 +16,7 @@ from baodan.waybills.desk import WaybillDesk
 from baodan.waybills.schemas import CarrierAccountWrite, Secrets, Sender
 from tests.helpers import drain, make_catalog, order, submit
 
+SERVICES = {"pdd": "pdd-waybill"}  # the simulator's prefix of each adapter's service, where not its name
 SENDER = Sender(name="杭州仓", phone="13900000000", province="浙江省", city="杭州市", district="余杭区",
                 address="仓前街道 1 号")
 
@@ -49,10 +50,11 @@ def account(runtime: Any, db: Database, sim: Simulator) -> Callable[..., int]:
 
     def make(adapter: str = "cainiao", *, carrier_code: str = "ZTO", low_water: int = 2000,
              refill_batch: int = 200, daily_capacity: int | None = None, name: str | None = None) -> int:
-        creds = sim.simulation.carriers.credentials(adapter)
+        service = SERVICES.get(adapter, adapter)
+        creds = sim.simulation.carriers.credentials(service)
         data = CarrierAccountWrite(
             name=name or f"{carrier_code}-{adapter}", adapter=adapter, carrier_code=carrier_code,
-            app_key=creds.app_key, base_url=f"{sim.url}/{adapter}", sender=SENDER, low_water=low_water,
+            app_key=creds.app_key, base_url=f"{sim.url}/{service}", sender=SENDER, low_water=low_water,
             refill_batch=refill_batch, daily_capacity=daily_capacity,
             secrets=Secrets(app_secret=creds.app_secret, access_token=creds.access_token, extra=dict(creds.extra)))
         return int(accounts.save(db, runtime.pii, data=data, actor="system:test")["id"])

@@ -203,9 +203,23 @@ def test_a_taobao_order_held_masked_goes_by_its_oaid(db, sim, desk, reserved, ac
     services.request_numbers(db, account_id=account_id, order_ids=[order_id])
     assert desk.refill_once() == 1
     (issued,) = sim.simulation.carriers.issued("cainiao")
-    assert (issued.receiver.oaid, issued.platform_order_id) == ("1pRnVeKdHXLl3", "o0")
+    assert (issued.receiver.cipher["oaid"], issued.platform_order_id) == ("1pRnVeKdHXLl3", "o0")
     found = services.numbers_for(db, [order_id])[order_id]
     assert found["sort_code"] is None  # encrypted print data: the route is on the label only
+
+
+def test_a_pdd_order_held_masked_goes_to_pdds_own_service_by_its_ciphertexts(db, sim, desk, reserved,
+                                                                            account) -> None:
+    cipher = {"name": "~AgAAAAHn5rYB~", "phone": "$2a8BQT2nCw==$", "address": "~AgAAAAHn5rZD~"}
+    (order_id,) = reserved(1, channel="pdd", receiver={
+        "name": "张*", "phone": "138****8000", "province": "浙江省", "city": "杭州市", "district": "西湖区",
+        "address": "文三路****", "platform_cipher": cipher})
+    services.request_numbers(db, account_id=account("pdd"), order_ids=[order_id])
+    assert desk.refill_once() == 1
+    (issued,) = sim.simulation.carriers.issued("pdd-waybill")
+    assert (issued.receiver.name, issued.receiver.phone, issued.receiver.address.address) == (
+        cipher["name"], cipher["phone"], cipher["address"])
+    assert services.numbers_for(db, [order_id])[order_id]["waybill_no"] == issued.waybill_no
 
 
 def test_the_call_log_keeps_no_receiver_and_no_secret(db, sim, desk, reserved, account) -> None:

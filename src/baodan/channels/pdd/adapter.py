@@ -108,6 +108,8 @@ RESPONSE_KEYS = {
     "pdd.open.decrypt.batch": "open_decrypt_batch_response",
     "pdd.pop.auth.token.create": "pop_auth_token_create_response",
     "pdd.pop.auth.token.refresh": "pop_auth_token_refresh_response",
+    "pdd.waybill.get": "pdd_waybill_get_response",  # the e-waybill calls (baodan.waybills.pdd)
+    "pdd.waybill.cancel": "pdd_waybill_cancel_response",
 }
 TOPIC_KINDS = {
     "pdd_trade_TradeConfirmed": "paid",  # 交易确认 (成交)
