@@ -144,3 +144,19 @@ def test_emoji_and_rare_characters_in_a_remark_do_not_stop_the_print():
                            lines=(SlipLine("S1", "𠀋 古籍复刻", 1),), buyer_remark="快点发货🙏🙏 谢谢")
     _, text = text_of(render.render_packing_slip(data, size=PageSize.a5))
     assert "快点发货" in text and "䶮" in text
+
+
+def test_concatenated_pdf_has_a_true_cross_reference_table():
+    from baodan.documents.pdfstream import PdfConcatenator
+
+    out = io.BytesIO()
+    writer = PdfConcatenator(out)
+    for waybill in ("73100000000001", "73100000000002"):
+        writer.add(render.render_label(a_label(waybill_no=waybill)))
+    writer.close()
+    data = out.getvalue()
+    reader = PdfReader(io.BytesIO(data), strict=True)  # strict: a wrong xref offset raises
+    assert len(reader.pages) == 2 and reader.metadata is not None and reader.metadata.producer == "BaoDan (typst)"
+    for object_id, offset in reader.xref[0].items():
+        assert data[offset:].startswith(b"%d 0 obj" % object_id)
+    assert "7310 0000 0000 02" in reader.pages[1].extract_text()
