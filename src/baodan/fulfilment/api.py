@@ -3,10 +3,13 @@ and its actions, and the blacklist the review reads. Every answer and action is 
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
@@ -14,7 +17,8 @@ from baodan.core import clock
 from baodan.core.db import db_time, dialect_of, execute, fetchall
 from baodan.core.errors import Conflict, Invalid, NotFound
 from baodan.core.http import Cursor, IdPath, runtime_of
-from baodan.fulfilment import actions, packing, waves
+from baodan.documents.model import PageSize
+from baodan.fulfilment import actions, packing, printing, waves
 from baodan.fulfilment.tables import blacklist, fulfilment, wave
 from baodan.identity import audit
 from baodan.identity.http import Principal, client_ip, principal_of, require
@@ -279,3 +283,32 @@ def pack_confirm(order_id: IdPath, body: Confirm, rt: Rt, me: Me, request: Reque
     """Every item scanned: weigh and ship (the waybill goes back to the platform)."""
     return packing.confirm(rt.db, order_id, weight_g=body.weight_g, actor=me.actor, ip=client_ip(request),
                            scope=Scope.of(me))
+
+
+@router.get("/waves/{wave_id}/labels.pdf", dependencies=[Depends(require("warehouse.operate"))],
+            response_class=StreamingResponse)
+def wave_labels(wave_id: IdPath, rt: Rt, me: Me,
+                size: Annotated[str, Query(pattern=r"^(100x150|76x130)$")] = "100x150") -> StreamingResponse:
+    """The wave's shipping labels in pick order, one PDF (written to a temporary file, then streamed)."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the stream below)
+    try:
+        printing.print_labels(rt.db, rt.pii, wave_id, spool, size=PageSize(size), scope=Scope.of(me))
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while block := spool.read(1 << 16):
+                yield block
+
+    return StreamingResponse(chunks(), media_type="application/pdf",
+                             headers={"content-disposition": f'inline; filename="wave-{wave_id}-labels.pdf"'})
+
+
+@router.get("/waves/{wave_id}/pick-list.pdf", dependencies=[Depends(require("warehouse.operate"))],
+            response_class=Response)
+def wave_pick_list(wave_id: IdPath, rt: Rt, me: Me) -> Response:
+    return Response(printing.print_pick_list(rt.db, wave_id, scope=Scope.of(me)), media_type="application/pdf",
+                    headers={"content-disposition": f'inline; filename="wave-{wave_id}-pick-list.pdf"'})

@@ -4,13 +4,17 @@ the background and taken by the orders, which then wave, pack and ship with that
 
 from __future__ import annotations
 
+import io
+
+from pypdf import PdfReader
+
 from baodan.core.db import execute, fetchall
-from baodan.fulfilment import packing, waves
+from baodan.fulfilment import packing, printing, waves
 from baodan.fulfilment.carrier import carrier_once
 from baodan.fulfilment.review import review_once
 from baodan.fulfilment.routing import route_once
 from baodan.rules.store import RuleBook
-from tests.helpers import make_catalog
+from tests.helpers import API, error_body, make_catalog, sqlite_only
 from tests.integration.fulfilment.test_review import _ingest, _order
 from tests.integration.waybills.conftest import account, desk, fast_services, sim  # noqa: F401 (fixtures)
 
@@ -41,3 +45,48 @@ def test_couriers_are_chosen_numbers_taken_and_the_parcel_ships_with_its_number(
     packing.scan_item(db, order_id, "6900000000017")
     assert packing.confirm(db, order_id, weight_g=500, actor="user:packer")["shipment"]["waybill_no"] == waybill
     assert wave["orders"] == 5
+
+
+def test_a_waves_labels_and_pick_list_print_in_pick_order(runtime, db, sim, desk, account,  # noqa: F811
+                                                           fast_services) -> None:  # noqa: F811
+
+    ids = make_catalog(db, skus={"A": 100})
+    _ingest(runtime, [_order(n) for n in range(701, 701 + waves.SINGLE_MIN)])
+    book = RuleBook(db)
+    review_once(db, runtime.pii, book)
+    route_once(db, book)
+    account("cainiao", carrier_code="ZTO", low_water=20, refill_batch=20)
+    carrier_once(db, book)
+    desk.refill_once()
+    carrier_once(db, book)
+    (wave,) = waves.build_waves(db, warehouse_id=ids["WH1"], actor="user:wh")
+    out = io.BytesIO()
+    run = printing.print_labels(db, runtime.pii, wave["id"], out)
+    assert run.pages == waves.SINGLE_MIN
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    listed = waves.wave_orders(db, wave["id"])
+    first = reader.pages[0].extract_text()
+    assert listed[0]["waybill_no"][-4:] in first.replace(" ", "") and "中通快递" in first
+    assert "13800130701" not in first  # the phone prints masked
+    pick = PdfReader(io.BytesIO(printing.print_pick_list(db, wave["id"]))).pages[0].extract_text()
+    assert "W" in pick and str(waves.SINGLE_MIN) in pick
+
+
+@sqlite_only  # the HTTP layer is the same on both databases
+def test_wave_pdfs_over_http(runtime, db, client, sim, desk, account, fast_services) -> None:  # noqa: F811
+    ids = make_catalog(db, skus={"A": 100})
+    _ingest(runtime, [_order(n) for n in range(801, 801 + waves.SINGLE_MIN)])
+    book = RuleBook(db)
+    review_once(db, runtime.pii, book)
+    route_once(db, book)
+    account("cainiao", carrier_code="ZTO", low_water=20, refill_batch=20)
+    carrier_once(db, book)
+    desk.refill_once()
+    carrier_once(db, book)
+    (wave,) = client.post(f"{API}/waves", json={"warehouse_id": ids["WH1"]}).json()
+    labels = client.get(f"{API}/waves/{wave['id']}/labels.pdf", params={"size": "76x130"})
+    assert labels.status_code == 200 and labels.headers["content-type"] == "application/pdf"
+    assert len(PdfReader(io.BytesIO(labels.content)).pages) == waves.SINGLE_MIN
+    assert client.get(f"{API}/waves/{wave['id']}/pick-list.pdf").content.startswith(b"%PDF")
+    error_body(client.get(f"{API}/waves/{wave['id']}/labels.pdf", params={"size": "a4"}), 422, "request.invalid")
+    error_body(client.get(f"{API}/waves/999999/labels.pdf"), 404, "fulfilment.wave_not_found")
