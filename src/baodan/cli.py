@@ -403,6 +403,28 @@ def bench_labels(count: Annotated[int, typer.Option(min=1, help="labels in the p
     label_bench.report(result, as_json=as_json, console=console)
 
 
+@bench_app.command("fulfil")
+def bench_fulfil(orders: Annotated[int, typer.Option(min=1, max=1_000_000, help="reserved orders")] = 50_000,
+                 db: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+                 database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (default: "
+                                                                   "BAODAN_TEST_PG_URL or local test db)")] = None,
+                 carrier_rate: Annotated[float, typer.Option(min=1, max=10_000, help=(
+                     "calls/s the e-waybill account may make (10 parcels a call)"))] = 200.0,
+                 seed: Annotated[int, typer.Option()] = 42,
+                 as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
+    """Reserved orders (80% on 2 SKUs) through review, routing, courier, waybill numbers (the simulator's
+    菜鸟), waves and labels; print orders/s per step and labels/s."""
+    from baodan.bench import fulfil
+
+    if db not in ("sqlite", "postgresql"):
+        raise CliError(f"--db must be sqlite or postgresql, not {db!r}", code="cli.invalid_option")
+    result = fulfil.run(orders=orders, db_kind=db, database_url=database_url, carrier_rate=carrier_rate, seed=seed,
+                        progress=not as_json)
+    fulfil.report(result, as_json=as_json, console=console)
+    if not result.ok:
+        raise CliError("orders were left behind (see above)", code="bench.invariants")
+
+
 @app.command("sim")
 def sim(port: Annotated[int, typer.Option(help="listen port")] = 8700,
         host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",
