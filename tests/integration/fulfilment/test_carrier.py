@@ -47,11 +47,10 @@ def test_couriers_are_chosen_numbers_taken_and_the_parcel_ships_with_its_number(
     assert wave["orders"] == 5
 
 
-def test_a_waves_labels_and_pick_list_print_in_pick_order(runtime, db, sim, desk, account,  # noqa: F811
-                                                           fast_services) -> None:  # noqa: F811
-
+def _numbered(runtime, db, desk, account, *, first: int) -> dict[str, int]:  # noqa: F811
+    """A single-SKU wave's worth of orders reviewed, routed and given 菜鸟 numbers by the simulator."""
     ids = make_catalog(db, skus={"A": 100})
-    _ingest(runtime, [_order(n) for n in range(701, 701 + waves.SINGLE_MIN)])
+    _ingest(runtime, [_order(n) for n in range(first, first + waves.SINGLE_MIN)])
     book = RuleBook(db)
     review_once(db, runtime.pii, book)
     route_once(db, book)
@@ -59,6 +58,12 @@ def test_a_waves_labels_and_pick_list_print_in_pick_order(runtime, db, sim, desk
     carrier_once(db, book)
     desk.refill_once()
     carrier_once(db, book)
+    return ids
+
+
+def test_a_waves_labels_and_pick_list_print_in_pick_order(runtime, db, sim, desk, account,  # noqa: F811
+                                                           fast_services) -> None:  # noqa: F811
+    ids = _numbered(runtime, db, desk, account, first=701)
     (wave,) = waves.build_waves(db, warehouse_id=ids["WH1"], actor="user:wh")
     out = io.BytesIO()
     run = printing.print_labels(db, runtime.pii, wave["id"], out)
@@ -74,15 +79,7 @@ def test_a_waves_labels_and_pick_list_print_in_pick_order(runtime, db, sim, desk
 
 @sqlite_only  # the HTTP layer is the same on both databases
 def test_wave_pdfs_over_http(runtime, db, client, sim, desk, account, fast_services) -> None:  # noqa: F811
-    ids = make_catalog(db, skus={"A": 100})
-    _ingest(runtime, [_order(n) for n in range(801, 801 + waves.SINGLE_MIN)])
-    book = RuleBook(db)
-    review_once(db, runtime.pii, book)
-    route_once(db, book)
-    account("cainiao", carrier_code="ZTO", low_water=20, refill_batch=20)
-    carrier_once(db, book)
-    desk.refill_once()
-    carrier_once(db, book)
+    ids = _numbered(runtime, db, desk, account, first=801)
     (wave,) = client.post(f"{API}/waves", json={"warehouse_id": ids["WH1"]}).json()
     labels = client.get(f"{API}/waves/{wave['id']}/labels.pdf", params={"size": "76x130"})
     assert labels.status_code == 200 and labels.headers["content-type"] == "application/pdf"
