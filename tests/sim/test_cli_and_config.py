@@ -91,6 +91,9 @@ def test_a_bad_config_is_one_error(tmp_path: Path) -> None:
         load_config(path)
     with pytest.raises(SimConfigError, match="--platform"):
         load_config(platform="amazon")
+    path.write_text("[pushes]\nbatch = 0\n", encoding="utf-8")
+    with pytest.raises(SimConfigError, match="batch and concurrency must be at least 1"):
+        load_config(path)
 
 
 def test_one_platform_is_served_at_the_root_with_platform() -> None:
