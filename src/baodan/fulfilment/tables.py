@@ -52,11 +52,13 @@ fulfilment = Table(
     Column("packed_by", String(100)),
     Column("packed_at", UtcDateTime),
     Column("release_at", UtcDateTime),  # presale: held until then
+    Column("parcel_of", BigIntPK),  # merged: ships in this order's parcel (its lead); None: its own
     Column("version", Integer, nullable=False),  # operator actions against the loop: optimistic lock
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_fulfilment_stage", "stage", "order_id"),
     Index("ix_fulfilment_wave", "wave_id", "pick_seq"),
     Index("ix_fulfilment_waybill", "waybill_no"),
+    Index("ix_fulfilment_parcel_of", "parcel_of"),
 )
 
 # Buyers, phones (by their blind index) and addresses the review holds.

@@ -73,6 +73,7 @@ order_line = Table(
     Column("unit_price_fen", BigInteger, nullable=False),
     Column("discount_fen", BigInteger, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
+    Column("ship_after", UtcDateTime),  # 预售: not shipped before this
 )
 
 order_event = Table(
