@@ -258,7 +258,8 @@ def _normalise_new(session: Session, fresh: list[_Change], resolver: catalog.Sku
                                        line["amount_fen"]))
             line_rows.append((line_id, order_id, line_no, line.get("platform_line_id"), line.get("platform_sku_id"),
                               line.get("sku_code"), sku_id, line.get("title"), line["quantity"],
-                              line["unit_price_fen"], line["discount_fen"], line["amount_fen"]))
+                              line["unit_price_fen"], line["discount_fen"], line["amount_fen"],
+                              _at(line.get("ship_after"))))
         anomalies = ([Anomaly.unknown_sku] if unknown else []) + amount_anomalies(
             amounts, shipping_fee_fen=p["shipping_fee_fen"], discount_fen=p["discount_fen"],
             paid_total_fen=p["paid_total_fen"], goods_total_fen=p["goods_total_fen"]

@@ -211,6 +211,16 @@ def test_detail_maps_to_the_canonical_order():
     assert order["seller_memo"] is None
 
 
+def test_an_appointment_ship_time_is_every_line_s_presale_date_and_renders_back():
+    raw = detail_order()
+    assert not ADAPTER.to_canonical(raw, shop_code="DY-FLAGSHIP")["lines"][0].get("ship_after")  # 0: none
+    raw["appointment_ship_time"] = 1796313600  # 2026-12-04 00:00 Shanghai
+    order = ADAPTER.to_canonical(raw, shop_code="DY-FLAGSHIP")
+    assert {line["ship_after"] for line in order["lines"]} == {datetime(2026, 12, 4, tzinfo=SHANGHAI)}
+    assert mapping.from_canonical(CanonicalOrder.model_validate(order).model_dump())["appointment_ship_time"] == (
+        1796313600)
+
+
 def test_receiver_ciphertexts_go_to_platform_cipher_and_never_stand_in_for_masked_values():
     raw = detail_order()
     raw["mask_post_receiver"], raw["mask_post_addr"] = "", None
@@ -293,6 +303,8 @@ def test_documented_example_round_trips_except_the_buyer_nick_douyin_lacks():
     order = CanonicalOrder.model_validate(example["orders"][0]).model_dump(mode="python")
     order["receiver"] = {k: v for k, v in order["receiver"].items() if v is not None or k != "platform_cipher"}
     del order["supersedes"]  # douyin has no split orders (parts are sub-orders of one parent)
+    for line in order["lines"]:
+        assert line.pop("ship_after") is None  # not a presale order: 抖店 writes no appointment time
     again = ADAPTER.to_canonical(ADAPTER.from_canonical(order, CREDS), shop_code=order["shop"])
     CanonicalOrder.model_validate(again)
     assert again == order | {"buyer_nick": None}

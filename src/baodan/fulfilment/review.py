@@ -17,9 +17,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall, read_json, read_time, where_in
+from baodan.core.db import (
+    Database,
+    db_json,
+    db_time,
+    dialect_of,
+    executemany,
+    fetchall,
+    read_json,
+    read_time,
+    where_in,
+)
 from baodan.fulfilment.address import check_address
 from baodan.identity.pii import PiiCipher
+from baodan.orders import repository
 from baodan.rules.store import RuleBook
 
 BATCH = 1000
@@ -49,21 +60,26 @@ def review_once(db: Database, pii: PiiCipher, rules: RuleBook, *, limit: int = B
             return Reviewed(0, 0, {})
         ids = [int(r[0]) for r in orders]
         lines: dict[int, list[tuple[str | None, int]]] = {}
-        for order_id, code, qty in where_in(s, "SELECT order_id, sku_code, quantity FROM order_line WHERE order_id",
-                                            ids):
+        ship_after: dict[int, datetime] = {}
+        for order_id, code, qty, after in where_in(
+                s, "SELECT order_id, sku_code, quantity, ship_after FROM order_line WHERE order_id", ids):
             lines.setdefault(int(order_id), []).append((code, int(qty)))
+            if (after := read_time(after)) is not None:
+                ship_after[int(order_id)] = max(after, ship_after.get(int(order_id), after))
         blacklisted = _blacklisted(s, orders)
         duplicates = _suspected_duplicates(s, orders)
-    facts = [_facts(row, lines.get(int(row[0]), []), pii, blacklisted, duplicates) for row in orders]
+    facts = [_facts(row, lines.get(int(row[0]), []), pii, blacklisted, duplicates, ship_after.get(int(row[0])))
+             for row in orders]
     decider = rules.decider("review")
     decisions = decider.decide(facts)
     held = {int(row[0]): d for row, d in zip(orders, decisions, strict=True) if d.action == "hold"}
     with db.write() as s:
         dialect = dialect_of(s)
         at = db_time(dialect, now)
-        rows = [(int(row[0]), "held" if int(row[0]) in held else "route",
+        rows = [(int(row[0]), _stage(int(row[0]), held, ship_after, now),
                  (held[int(row[0])].reason or "held by rule")[:64] if int(row[0]) in held else None,
-                 row[13], at) for row in orders]
+                 row[13], db_time(dialect, ship_after[int(row[0])]) if int(row[0]) in ship_after else None, at)
+                for row in orders]
         taken = _record(s, rows)
         executemany(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
                        "reason, at) VALUES (?, 'review', ?, ?, ?, ?, ?, ?)",
@@ -83,15 +99,37 @@ def _record(s: Any, rows: Sequence[tuple[Any, ...]]) -> set[int]:
     before = dict(where_in(s, "SELECT order_id, stage FROM fulfilment WHERE order_id", [r[0] for r in rows]))
     fresh = [r for r in rows if r[0] not in before]
     again = [r for r in rows if before.get(r[0]) == "review"]
-    executemany(s, "INSERT INTO fulfilment (order_id, stage, hold_reason, warehouse_id, version, updated_at) "
-                   "VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (order_id) DO NOTHING", fresh)
-    executemany(s, "UPDATE fulfilment SET stage = ?, hold_reason = ?, warehouse_id = ?, version = version + 1, "
-                   "updated_at = ? WHERE order_id = ? AND stage = 'review'", [(*r[1:], r[0]) for r in again])
+    executemany(s, "INSERT INTO fulfilment (order_id, stage, hold_reason, warehouse_id, release_at, version, "
+                   "updated_at) VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (order_id) DO NOTHING", fresh)
+    executemany(s, "UPDATE fulfilment SET stage = ?, hold_reason = ?, warehouse_id = ?, release_at = ?, "
+                   "version = version + 1, updated_at = ? WHERE order_id = ? AND stage = 'review'",
+                [(*r[1:], r[0]) for r in again])
     return {int(r[0]) for r in (*fresh, *again)}
 
 
+def _stage(order_id: int, held: dict[int, Any], ship_after: dict[int, datetime], now: datetime) -> str:
+    """Held by a rule; else waiting for its presale date (预售); else on to routing."""
+    if order_id in held:
+        return "held"
+    return "presale" if order_id in ship_after and ship_after[order_id] > now else "route"
+
+
+def release_presale(db: Database, *, limit: int = BATCH, now: datetime | None = None) -> int:
+    """Presale orders whose date has come go on to routing (oldest date first); how many."""
+    now = now or clock.utcnow()
+    with db.write() as s:
+        dialect = dialect_of(s)
+        at = db_time(dialect, now)
+        due = [int(r[0]) for r in fetchall(s, "SELECT order_id FROM fulfilment WHERE stage = 'presale' AND "
+                                              "release_at <= ? ORDER BY release_at, order_id LIMIT ?", (at, limit))]
+        executemany(s, "UPDATE fulfilment SET stage = 'route', version = version + 1, updated_at = ? "
+                       "WHERE order_id = ? AND stage = 'presale'", [(at, i) for i in due])
+        repository.insert_events(s, [(i, "presale_released", at, db_json(dialect, {})) for i in due])
+    return len(due)
+
+
 def _facts(row: Sequence[Any], lines: list[tuple[str | None, int]], pii: PiiCipher,
-           blacklisted: set[int], duplicates: set[int]) -> dict[str, Any]:
+           blacklisted: set[int], duplicates: set[int], ship_after: datetime | None) -> dict[str, Any]:
     (order_id, _shop_id, channel, paid, goods, _paid_at, _nick, _phone_index, receiver, sealed, message, memo,
      live_room, _warehouse, shop_code) = row
     region = read_json(receiver) or {}
@@ -110,7 +148,7 @@ def _facts(row: Sequence[Any], lines: list[tuple[str | None, int]], pii: PiiCiph
         "remarks": " ".join(t for t in (message, memo) if t), "province": province, "city": city,
         "district": district, "adcode": None, "address_problem": address_problem,
         "blacklisted": int(order_id) in blacklisted, "suspected_duplicate": int(order_id) in duplicates,
-        "presale_until": None, "live_room_id": live_room,
+        "presale_until": ship_after.isoformat() if ship_after else None, "live_room_id": live_room,
     }
 
 

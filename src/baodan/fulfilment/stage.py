@@ -13,7 +13,7 @@ import threading
 from baodan.core.db import Database
 from baodan.fulfilment.carrier import carrier_once
 from baodan.fulfilment.intercept import intercept_once, settle_shipped
-from baodan.fulfilment.review import review_once
+from baodan.fulfilment.review import release_presale, review_once
 from baodan.fulfilment.routing import route_once
 from baodan.identity.pii import PiiCipher
 from baodan.intake.inbox import Inbox
@@ -33,9 +33,10 @@ class FulfilmentStage:
         """One pass of every step; how many orders moved."""
         stopped = intercept_once(self.db) + settle_shipped(self.db)
         reviewed = review_once(self.db, self.pii, self.rules)
+        released = release_presale(self.db)
         routed = route_once(self.db, self.rules)
         couriered = carrier_once(self.db, self.rules)
-        return (stopped + reviewed.passed + reviewed.held + routed.kept + routed.moved + couriered.queued
+        return (stopped + released + reviewed.passed + reviewed.held + routed.kept + routed.moved + couriered.queued
                 + couriered.ready)
 
     def start(self, stop: threading.Event) -> threading.Thread:

@@ -75,6 +75,9 @@ def _payload(order: CanonicalOrder, pii: PiiCipher) -> bytes:
     for name in ("updated_at", "created_at", "paid_at"):
         if body[name] is not None:
             body[name] = clock.sql_text(body[name])
+    for line in body["lines"]:
+        if line["ship_after"] is not None:
+            line["ship_after"] = clock.sql_text(line["ship_after"])
     sealed = pii.seal_receiver(body["receiver"])
     if sealed is not None:
         body["receiver"] = sealed.public

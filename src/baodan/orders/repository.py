@@ -23,7 +23,7 @@ ORDER_COLUMNS = (
 )
 LINE_COLUMNS = (
     "id", "order_id", "line_no", "platform_line_id", "platform_sku_id", "sku_code", "sku_id", "title",
-    "quantity", "unit_price_fen", "discount_fen", "amount_fen",
+    "quantity", "unit_price_fen", "discount_fen", "amount_fen", "ship_after",
 )
 # What a newer event may change on an order that already exists.
 UPDATE_COLUMNS = (

@@ -51,6 +51,9 @@ class CanonicalLine(BaseModel):
     unit_price_fen: Fen
     discount_fen: Fen = 0
     amount_fen: Fen = Field(description="what the buyer pays for this line: quantity × price − discount")
+    ship_after: datetime | None = Field(default=None, description=(
+        "预售: the line may not ship before this (the promised ship-from date); the order waits in "
+        "fulfilment until then. Naive times are Asia/Shanghai"))
 
 
 class CanonicalOrder(BaseModel):

@@ -5,13 +5,14 @@ a second reviewer writes nothing twice."""
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from baodan.core.db import fetchall
+from baodan.core.db import fetchall, read_time
 from baodan.core.errors import NotFound
-from baodan.fulfilment.review import review_once
+from baodan.fulfilment.review import release_presale, review_once
 from baodan.identity import audit
 from baodan.orders.queries import order_detail
 from baodan.rules import store
@@ -120,3 +121,41 @@ def test_a_second_reviewer_writes_nothing_twice(runtime, db) -> None:
     assert review_once(db, runtime.pii, second).passed == 0
     with db.read() as s:
         assert fetchall(s, "SELECT count(*) FROM order_decision")[0][0] == 5
+
+
+def test_presale_orders_wait_for_their_date_then_go_on_to_routing(runtime, db) -> None:
+
+    make_catalog(db, skus={"A": 100})
+    line = _order(0)["lines"][0]
+    _ingest(runtime, [
+        _order(1),
+        _order(2, lines=[{**line, "platform_line_id": "2-1", "ship_after": "2026-12-10T00:00:00+08:00"}]),
+        _order(3, lines=[{**line, "platform_line_id": "3-1"},  # one presale line keeps the whole order
+                         {**line, "platform_line_id": "3-2", "ship_after": "2026-12-12T09:00:00"}],
+               goods_total_fen=19800, paid_total_fen=19800),
+        _order(4, buyer_message="改地址", lines=[{**line, "platform_line_id": "4-1",
+                                                  "ship_after": "2026-12-10T00:00:00+08:00"}]),
+    ])
+    now = datetime(2026, 12, 3, 3, tzinfo=UTC)
+    done = review_once(db, runtime.pii, RuleBook(db), now=now)
+    assert (done.passed, done.held) == (3, 1)
+    stages = _stages(db)
+    assert stages[_order(1)["platform_order_id"]] == ("route", None)
+    assert stages[_order(2)["platform_order_id"]] == ("presale", None)
+    assert stages[_order(3)["platform_order_id"]] == ("presale", None)
+    assert stages[_order(4)["platform_order_id"]] == ("held", "remark_keyword")  # a hold comes first
+    with db.read() as s:
+        released_at = dict(fetchall(s, "SELECT o.platform_order_id, f.release_at FROM fulfilment f JOIN sales_order "
+                                       "o ON o.id = f.order_id WHERE f.stage = 'presale'"))
+    # naive times are Shanghai: 2026-12-12 09:00 +08:00 is 01:00 UTC; the latest line's date counts
+    assert read_time(released_at[_order(3)["platform_order_id"]]) == datetime(2026, 12, 12, 1, tzinfo=UTC)
+    assert release_presale(db, now=now + timedelta(days=1)) == 0
+    assert release_presale(db, now=datetime(2026, 12, 9, 16, tzinfo=UTC)) == 1  # 12-10 00:00 in Shanghai
+    assert _stages(db)[_order(2)["platform_order_id"]] == ("route", None)
+    assert release_presale(db, now=datetime(2026, 12, 12, 1, tzinfo=UTC)) == 1
+    assert release_presale(db, now=datetime(2026, 12, 13, tzinfo=UTC)) == 0
+    with db.read() as s:
+        ((order_id,),) = fetchall(s, "SELECT id FROM sales_order WHERE platform_order_id = ?",
+                                  (_order(3)["platform_order_id"],))
+        detail = order_detail(s, int(order_id))
+    assert "presale_released" in [e["kind"] for e in detail["events"]]

@@ -1,4 +1,8 @@
-"""抖店 order objects (`shop_order_list` item / `shop_order_detail`) to canonical orders and back."""
+"""抖店 order objects (`shop_order_list` item / `shop_order_detail`) to canonical orders and back.
+
+Presale (预售): an order's `appointment_ship_time` (预约发货时间, unix seconds; 0 when none) is read as the date
+its lines may ship from (`ship_after` on every line); `exp_ship_time` is the latest ship time, a deadline, not
+a hold. The spec lists both on the order only, so a presale order ships as one."""
 
 from __future__ import annotations
 
@@ -40,6 +44,10 @@ def to_canonical(order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
     if not isinstance(sku_orders, list):
         raise MappingError("order field sku_order_list is not a list", details={"field": "sku_order_list"})
     lines = [_line(order, i) for i in range(len(sku_orders))] or [pick(order, "sku_order_list.0")]
+    ship_after = _optional_time(order, "appointment_ship_time")
+    if ship_after is not None:
+        for line in lines:
+            line["ship_after"] = ship_after
     if status != "unpaid" and _fully_refunded(sku_orders):
         status = "refunded"
     goods_total = sum(line["amount_fen"] for line in lines)
@@ -108,6 +116,8 @@ def from_canonical(order: dict[str, Any], *, shop_id: str = "") -> dict[str, Any
         "create_time": to_epoch(order["created_at"]),
         "update_time": to_epoch(order["updated_at"]),
         "pay_time": to_epoch(paid_at) if paid_at else 0,
+        "appointment_ship_time": max((to_epoch(line["ship_after"]) for line in order["lines"]
+                                      if line.get("ship_after")), default=0),
         "finish_time": 0,
         "order_amount": order["goods_total_fen"] + line_discounts + order.get("shipping_fee_fen", 0),
         "pay_amount": order["paid_total_fen"],
