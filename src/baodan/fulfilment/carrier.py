@@ -7,24 +7,32 @@ its number is issued the order takes it and is ready to wave.
 Stages: `waybill` (routed, no courier yet) → `number` (queued for a number) → `ready`. An order the
 courier's service refused FAILED_ATTEMPTS times (e.g. a platform-encrypted receiver that only the
 platform's own e-waybill can open) is held with `waybill_failed` and the service's message, for an operator
-(release sends it back to routing). With no active
-carrier account, orders wait in `waybill` (the summary shows how many). Not built yet: per-warehouse
-accounts (an account's sender address is one warehouse's; today the first active account of the chosen
-courier is used) and a courier's daily capacity in the rules (the desk stops at it)."""
+(release sends it back to routing).
+
+Accounts per warehouse: an account with a warehouse numbers only that warehouse's parcels (its sender
+address is that warehouse's); one without numbers any. Daily capacity: an account's room today is its
+capacity less the numbers it issued since midnight (Beijing) and the orders queued at it. The rules see, per
+order, `carriers` (couriers with room for its warehouse) and `carriers_full` (couriers at capacity), so a
+rule can choose by them; when the chosen courier has no room (or no account for the warehouse), the first
+account with room takes the order and the decision records `capacity_full` or `courier_unavailable`. With
+no account with room (or none active), orders wait in `waybill` (the summary shows how many)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall, read_json, where_in
+from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall, in_list, read_json, where_in
 from baodan.rules.store import RuleBook
 from baodan.waybills import repository as numbers
 from baodan.waybills import services as waybills
+from baodan.waybills.accounts import start_of_day
 
 BATCH = 2000
+UNLIMITED = 10**9
 FAILED_ATTEMPTS = 3  # a courier that refused an order's number this often: the order is held (waybill_failed)
 
 
@@ -42,36 +50,44 @@ def carrier_once(db: Database, rules: RuleBook, *, limit: int = BATCH, now: date
 
 def _choose(db: Database, rules: RuleBook, limit: int, now: datetime) -> int:
     with db.read() as s:
-        accounts = fetchall(s, "SELECT id, carrier_code FROM carrier_account WHERE active = ? ORDER BY id", (True,))
+        accounts = [_Account(int(i), code, None if w is None else int(w), cap) for i, code, w, cap in fetchall(
+            s, "SELECT id, carrier_code, warehouse_id, daily_capacity FROM carrier_account WHERE active = ? "
+               "ORDER BY id", (True,))]
         if not accounts:
             return 0
-        rows = fetchall(s, "SELECT o.id, o.channel, o.receiver, o.paid_total_fen, w.code FROM fulfilment f "
-                           "JOIN sales_order o ON o.id = f.order_id LEFT JOIN warehouse w ON w.id = f.warehouse_id "
+        rows = fetchall(s, "SELECT o.id, o.channel, o.receiver, o.paid_total_fen, w.code, f.warehouse_id "
+                           "FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
+                           "LEFT JOIN warehouse w ON w.id = f.warehouse_id "
                            "WHERE f.stage = 'waybill' AND o.state = 'reserved' ORDER BY f.order_id LIMIT ?", (limit,))
         if not rows:
             return 0
         weights = dict(where_in(s, "SELECT l.order_id, sum(l.quantity * coalesce(k.weight_g, 0)) FROM order_line l "
                                    "LEFT JOIN sku k ON k.id = l.sku_id GROUP BY l.order_id HAVING l.order_id",
                                 [int(r[0]) for r in rows]))
-    first_of = {}
-    for account_id, code in accounts:
-        first_of.setdefault(code, int(account_id))
-    default = int(accounts[0][0])
+        room = _room(s, accounts, now)
     facts = []
-    for order_id, channel, receiver, paid, warehouse in rows:
+    for order_id, channel, receiver, paid, warehouse, warehouse_id in rows:
         region = read_json(receiver) or {}
+        serving = [a for a in accounts if a.serves(warehouse_id)]
         facts.append({"channel": channel, "province": region.get("province"), "city": region.get("city"),
                       "adcode": None, "weight_g": int(weights.get(order_id) or 0), "paid_total_fen": int(paid),
-                      "warehouse": warehouse})
+                      "warehouse": warehouse,
+                      "carriers": sorted({a.code for a in serving if room[a.id] > 0}),
+                      "carriers_full": sorted({a.code for a in serving} - {a.code for a in serving if room[a.id] > 0})})
     decider = rules.decider("carrier")
     decisions = decider.decide(facts)
     by_account: dict[int, list[int]] = defaultdict(list)
-    chosen = {}
+    chosen: dict[int, tuple[_Account, Any, str | None]] = {}
     for row, decision in zip(rows, decisions, strict=True):
-        account = first_of.get(str(decision.answer.get("carrier") or ""), default)
-        by_account[account].append(int(row[0]))
-        chosen[int(row[0])] = (account, decision)
-    codes = {int(a): c for a, c in accounts}
+        wanted = str(decision.answer.get("carrier") or "")
+        account, note = _account_for(accounts, room, wanted, None if row[5] is None else int(row[5]))
+        if account is None:
+            continue  # no account numbers this warehouse's parcels, or all are full today: it waits
+        room[account.id] -= 1
+        by_account[account.id].append(int(row[0]))
+        chosen[int(row[0])] = (account, decision, note)
+    if not chosen:
+        return 0
     with db.write() as s:
         dialect = dialect_of(s)
         at = db_time(dialect, now)
@@ -79,13 +95,59 @@ def _choose(db: Database, rules: RuleBook, limit: int, now: datetime) -> int:
             waybills.queue_numbers(s, account_id=account_id, order_ids=order_ids)
         executemany(s, "UPDATE fulfilment SET stage = 'number', carrier_code = ?, version = version + 1, "
                        "updated_at = ? WHERE order_id = ? AND stage = 'waybill'",
-                    [(codes[a], at, order_id) for order_id, (a, _) in chosen.items()])
+                    [(a.code, at, order_id) for order_id, (a, _, _) in chosen.items()])
         executemany(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
                        "reason, at) VALUES (?, 'carrier', ?, ?, ?, ?, ?, ?)",
-                    [(order_id, decider.version, d.rule, (d.rule_title or "")[:200] or None, codes[a],
-                      None if d.answer.get("carrier") in (None, codes[a]) else "unknown courier: first account",
-                      at) for order_id, (a, d) in chosen.items()])
+                    [(order_id, decider.version, d.rule, (d.rule_title or "")[:200] or None, a.code, note, at)
+                     for order_id, (a, d, note) in chosen.items()])
     return len(chosen)
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: int
+    code: str
+    warehouse_id: int | None  # None: numbers parcels of any warehouse
+    capacity: int | None  # numbers a day at most
+
+    def serves(self, warehouse_id: int | None) -> bool:
+        return self.warehouse_id is None or self.warehouse_id == warehouse_id
+
+
+def _room(s: Any, accounts: list[_Account], now: datetime) -> dict[int, int]:
+    """Numbers each account can still give today: its daily capacity less what it issued since midnight
+    (Beijing) and the orders already queued at it. No capacity: no limit."""
+    capped = [a.id for a in accounts if a.capacity is not None]
+    used: dict[int, int] = defaultdict(int)
+    if capped:
+        dialect = dialect_of(s)
+        frag, ids = in_list(dialect, capped)
+        for account_id, n in fetchall(s, f"SELECT account_id, count(*) FROM waybill WHERE issued_at >= ? AND "
+                                         f"account_id {frag} GROUP BY account_id",
+                                      (db_time(dialect, start_of_day(now)), ids)):
+            used[int(account_id)] += int(n)
+        for account_id, n in where_in(s, "SELECT account_id, count(*) FROM waybill_request GROUP BY account_id "
+                                         "HAVING account_id", capped):
+            used[int(account_id)] += int(n)
+    return {a.id: UNLIMITED if a.capacity is None else max(a.capacity - used[a.id], 0) for a in accounts}
+
+
+def _account_for(accounts: list[_Account], room: dict[int, int], wanted: str,
+                 warehouse_id: int | None) -> tuple[_Account | None, str | None]:
+    """The account to number an order's parcel: the first of the courier the rules chose that serves the
+    order's warehouse and has room today; else the first account with room (the reason says why)."""
+    serving = [a for a in accounts if a.serves(warehouse_id)]
+    if not serving:
+        return None, None
+    for account in serving:
+        if account.code == wanted and room[account.id] > 0:
+            return account, None
+    fallback = next((a for a in serving if room[a.id] > 0), None)
+    if fallback is None:
+        return None, None
+    if not wanted:
+        return fallback, None
+    return fallback, ("capacity_full" if any(a.code == wanted for a in serving) else "courier_unavailable")
 
 
 def _take(db: Database, limit: int, now: datetime) -> int:

@@ -50,7 +50,8 @@ HOOKS: dict[str, Hook] = {
     "carrier": Hook(
         "carrier", "快递策略", answers={"carrier": False},
         sample={"channel": "douyin", "province": "新疆维吾尔自治区", "city": "乌鲁木齐市", "adcode": "650102",
-                "weight_g": 500, "paid_total_fen": 9900, "warehouse": "WH-HZ"}),
+                "weight_g": 500, "paid_total_fen": 9900, "warehouse": "WH-HZ", "carriers": ["YTO", "ZTO"],
+                "carriers_full": ["SF"]}),
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from baodan.catalog.tables import warehouse
 from baodan.channels.base import Credentials
 from baodan.core import clock
 from baodan.core.db import Database
@@ -24,7 +25,8 @@ from baodan.waybills.errors import AccountExists, AccountNotFound, InvalidAccoun
 from baodan.waybills.registry import ADAPTERS
 from baodan.waybills.tables import carrier_account, waybill, waybill_request
 
-SHOWN = ("name", "adapter", "carrier_code", "platform_code", "app_key", "base_url", "sender", "daily_capacity",
+SHOWN = ("name", "adapter", "carrier_code", "platform_code", "app_key", "base_url", "sender", "warehouse_id",
+         "daily_capacity",
          "low_water", "refill_batch", "active")
 
 
@@ -55,6 +57,9 @@ def save(db: Database, pii: PiiCipher, *, data: schemas.CarrierAccountWrite, acc
             before = _shown(s, account_id) if account_id is not None else None
             if account_id is not None and before is None:
                 raise AccountNotFound(f"no carrier account {account_id}")
+            if data.warehouse_id is not None and s.scalar(
+                    select(warehouse.c.id).where(warehouse.c.id == data.warehouse_id)) is None:
+                raise InvalidAccount(f"warehouse_id: no warehouse {data.warehouse_id}")
             if s.scalar(select(carrier_account.c.id).where(carrier_account.c.name == data.name,
                                                            carrier_account.c.id != (account_id or 0))) is not None:
                 raise AccountExists(f"a carrier account named {data.name!r} exists")

@@ -56,6 +56,8 @@ class CarrierAccountWrite(_Strict):
     base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://[^\s]+$", description=(
         "the service's gateway root; leave out for the production gateway (a simulator or sandbox: its URL)"))
     sender: Sender
+    warehouse_id: int | None = Field(default=None, ge=1, le=2**53, description=(
+        "the warehouse whose parcels this account numbers (the sender is that warehouse); leave out: any"))
     daily_capacity: int | None = Field(default=None, ge=1, le=10_000_000, description="numbers a day at most")
     low_water: int = Field(default=2000, ge=0, le=MAX_LOW_WATER, description=(
         "numbers kept ready ahead of printing: below it, the refill asks for more"))
@@ -73,6 +75,7 @@ class CarrierAccountRead(BaseModel):
     app_key: str
     base_url: str | None
     sender: Sender
+    warehouse_id: int | None
     daily_capacity: int | None
     low_water: int
     refill_batch: int

@@ -4,8 +4,10 @@ the background and taken by the orders, which then wave, pack and ship with that
 
 from __future__ import annotations
 
+import copy
 import io
 
+import pytest
 from pypdf import PdfReader
 
 from baodan.core.db import execute, fetchall
@@ -13,7 +15,10 @@ from baodan.fulfilment import packing, printing, waves
 from baodan.fulfilment.carrier import carrier_once
 from baodan.fulfilment.review import review_once
 from baodan.fulfilment.routing import route_once
+from baodan.rules import store
+from baodan.rules.engine import default_rules
 from baodan.rules.store import RuleBook
+from baodan.waybills.errors import InvalidAccount
 from tests.helpers import API, error_body, make_catalog, sqlite_only
 from tests.integration.fulfilment.test_review import _ingest, _order
 from tests.integration.waybills.conftest import account, desk, fast_services, sim  # noqa: F401 (fixtures)
@@ -45,6 +50,56 @@ def test_couriers_are_chosen_numbers_taken_and_the_parcel_ships_with_its_number(
     packing.scan_item(db, order_id, "6900000000017")
     assert packing.confirm(db, order_id, weight_g=500, actor="user:packer")["shipment"]["waybill_no"] == waybill
     assert wave["orders"] == 5
+
+
+def test_accounts_serve_their_warehouse_within_their_daily_capacity(runtime, db, sim, desk,  # noqa: F811
+                                                                     account, fast_services) -> None:  # noqa: F811
+    ids = make_catalog(db, skus={"A": 100}, warehouses=("WH1", "WH2"))
+    _ingest(runtime, [_order(n) for n in range(701, 708)])
+    book = RuleBook(db)
+    review_once(db, runtime.pii, book)
+    route_once(db, book)
+    other = account("cainiao", carrier_code="SF", name="SF-WH2", warehouse_id=ids["WH2"])
+    assert carrier_once(db, book).queued == 0  # the only account numbers another warehouse's parcels
+    zto = account("cainiao", carrier_code="ZTO", name="ZTO-WH1", warehouse_id=ids["WH1"], daily_capacity=3)
+    yto = account("cainiao", carrier_code="YTO", name="YTO-any", daily_capacity=2)
+    assert carrier_once(db, book).queued == 5  # 3 to ZTO (the default: first with room), then 2 to YTO
+    with db.read() as s:
+        queued = dict(fetchall(s, "SELECT account_id, count(*) FROM waybill_request GROUP BY account_id"))
+        waiting = fetchall(s, "SELECT count(*) FROM fulfilment WHERE stage = 'waybill'")[0][0]
+    assert queued == {zto: 3, yto: 2} and other not in queued and waiting == 2  # full today: they wait
+    desk.refill_once()
+    assert carrier_once(db, book).ready == 5
+    assert carrier_once(db, book).queued == 0  # issued numbers count against today's capacity too
+    with pytest.raises(InvalidAccount, match="warehouse_id"):
+        account("cainiao", carrier_code="STO", name="nowhere", warehouse_id=999_999)
+
+
+def test_the_rules_see_which_couriers_have_room_and_a_full_one_falls_back(runtime, db, sim, desk,  # noqa: F811
+                                                                        account) -> None:  # noqa: F811
+    make_catalog(db, skus={"A": 100})
+    _ingest(runtime, [_order(n) for n in range(721, 725)])
+    book = RuleBook(db)
+    review_once(db, runtime.pii, book)
+    route_once(db, book)
+    zto = account("cainiao", carrier_code="ZTO", daily_capacity=1)
+    yto = account("cainiao", carrier_code="YTO")
+    graph = copy.deepcopy(default_rules("carrier"))
+    table = next(n for n in graph["nodes"] if n["type"] == "decisionTableNode")
+    table["content"]["inputs"].append({"id": "full", "name": "满", "field": "carriers_full"})
+    for rule in table["content"]["rules"]:
+        rule["full"] = ""
+    table["content"]["rules"].insert(0, {**table["content"]["rules"][0], "_id": "zto-first",
+                                         "_description": "中通优先", "carrier": "'ZTO'", "rule": "'zto-first'"})
+    store.save(db, "carrier", graph, actor="user:ops")
+    book = RuleBook(db)
+    assert carrier_once(db, book).queued == 4
+    with db.read() as s:
+        decided = fetchall(s, "SELECT outcome, reason, count(*) FROM order_decision WHERE hook = 'carrier' "
+                              "GROUP BY outcome, reason ORDER BY outcome")
+        queued = dict(fetchall(s, "SELECT account_id, count(*) FROM waybill_request GROUP BY account_id"))
+    assert queued == {zto: 1, yto: 3}
+    assert [tuple(r) for r in decided] == [("YTO", "capacity_full", 3), ("ZTO", None, 1)]
 
 
 def _numbered(runtime, db, desk, account, *, first: int) -> dict[str, int]:  # noqa: F811

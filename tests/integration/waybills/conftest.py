@@ -49,13 +49,14 @@ def account(runtime: Any, db: Database, sim: Simulator) -> Callable[..., int]:
     """An account at the simulator's service `adapter`; returns its id."""
 
     def make(adapter: str = "cainiao", *, carrier_code: str = "ZTO", low_water: int = 2000,
-             refill_batch: int = 200, daily_capacity: int | None = None, name: str | None = None) -> int:
+             refill_batch: int = 200, daily_capacity: int | None = None, name: str | None = None,
+             warehouse_id: int | None = None) -> int:
         service = SERVICES.get(adapter, adapter)
         creds = sim.simulation.carriers.credentials(service)
         data = CarrierAccountWrite(
             name=name or f"{carrier_code}-{adapter}", adapter=adapter, carrier_code=carrier_code,
             app_key=creds.app_key, base_url=f"{sim.url}/{service}", sender=SENDER, low_water=low_water,
-            refill_batch=refill_batch, daily_capacity=daily_capacity,
+            refill_batch=refill_batch, daily_capacity=daily_capacity, warehouse_id=warehouse_id,
             secrets=Secrets(app_secret=creds.app_secret, access_token=creds.access_token, extra=dict(creds.extra)))
         return int(accounts.save(db, runtime.pii, data=data, actor="system:test")["id"])
 
