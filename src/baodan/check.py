@@ -28,7 +28,16 @@ ORPHANS = (
     ("order_supersede", "by_order_id", "sales_order"),
     ("fulfilment", "order_id", "sales_order"),
     ("fulfilment", "warehouse_id", "warehouse"),
+    ("fulfilment", "parcel_of", "sales_order"),
+    ("fulfilment", "wave_id", "wave"),
     ("order_decision", "order_id", "sales_order"),
+    ("wave", "warehouse_id", "warehouse"),
+    ("bin_location", "sku_id", "sku"),
+    ("carrier_account", "warehouse_id", "warehouse"),
+    ("waybill_request", "order_id", "sales_order"),
+    ("waybill_request", "account_id", "carrier_account"),
+    ("waybill", "account_id", "carrier_account"),
+    ("waybill", "order_id", "sales_order"),
 )
 
 

@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from baodan.channels.credentials import CredentialCache
@@ -120,7 +121,8 @@ class Runtime:
         from baodan.fulfilment.stage import FulfilmentStage
 
         assert self.pii is not None and self.rules is not None
-        self.threads.append(FulfilmentStage(self.db, self.inbox, self.pii, self.rules).start(stop))
+        window = timedelta(minutes=self.settings.merge_window_minutes)
+        self.threads.append(FulfilmentStage(self.db, self.inbox, self.pii, self.rules, merge_window=window).start(stop))
 
     def start_worker_thread(self) -> None:
         thread = threading.Thread(target=self.worker().run, args=(self.stop,), name="worker", daemon=True)

@@ -99,7 +99,8 @@ shipment = Table(
     Column("shipped_at", UtcDateTime, nullable=False),
     Column("written_back_at", UtcDateTime),
     Column("actor", String(100), nullable=False),
-    UniqueConstraint("carrier_code", "waybill_no", name="uq_shipment_waybill"),
+    # one waybill, one parcel; a merged parcel's orders each ship under it (fulfilment.merge)
+    UniqueConstraint("carrier_code", "waybill_no", "order_id", name="uq_shipment_waybill_order"),
 )
 
 # Every call to a platform and its answer, secrets and PII masked (kept CALL_LOG_DAYS).

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     stock_push_interval_ms: int = Field(default=200, ge=10)
     # Fulfilment stage (in the worker process): review of reserved orders, once intake has no backlog.
     fulfilment_stage: bool = True
+    # orders of one buyer to one address paid within this many minutes ship as one parcel (0: never merged)
+    merge_window_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
     export_daily_rows: int = Field(default=200_000, ge=0)  # rows one user may export per day (Shanghai)
     redis_url: str = ""  # shared rate-limit counters across API processes (redis://…); empty: in memory
 

@@ -1,7 +1,9 @@
 """Interception (拦截): an order cancelled or refunded on the platform after it entered fulfilment. The
 pipeline has already released its stock; here its fulfilment row stops where it is (stage `intercepted`,
-the stage it was at kept as the reason), so no later step takes it, and the order's history says so. Voiding
-its waybill and taking it out of its wave come with those steps (docs/fulfilment.md §6)."""
+the stage it was at kept as the reason), so no later step takes it, and the order's history says so. Its
+waybill number is voided by the waybill desk's sweep (numbers of cancelled orders), its items leave its
+wave's pick list and label run, and the packer who scans it is told to put it back. Orders merged into its
+parcel go back to the courier step on their own (`fulfilment.merge.release_members`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime
 
 from baodan.core import clock
 from baodan.core.db import Database, db_json, db_time, dialect_of, execute, executemany, fetchall
+from baodan.fulfilment.merge import release_members
 from baodan.orders import repository
 
 DONE = ("shipped", "cancelled", "intercepted")
@@ -27,6 +30,8 @@ def intercept_once(db: Database, *, limit: int = 1000, now: datetime | None = No
                        "updated_at = ? WHERE order_id = ?", [(f"at {stage}", at, order_id) for order_id, stage in rows])
         repository.insert_events(s, [(order_id, "intercepted", at, db_json(dialect, {"stage": stage}))
                                      for order_id, stage in rows])
+        # a stopped parcel's merged orders are not stopped: they go on without it
+        release_members(s, [int(order_id) for order_id, stage in rows if stage not in ("packed", "merged")], at)
     return len(rows)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from baodan.core import clock
-from baodan.core.db import Database, db_json, db_time, dialect_of, execute, fetchall, read_json
+from baodan.core.db import Database, db_json, db_time, dialect_of, execute, executemany, fetchall, in_list, read_json
 from baodan.core.errors import BaoDanError, Conflict, NotFound
+from baodan.fulfilment.waves import merged_into
 from baodan.identity.scope import EVERYTHING, Scope
 from baodan.orders import repository
 from baodan.orders.shipping import ship_order
@@ -85,14 +86,19 @@ def confirm(db: Database, order_id: int, *, weight_g: int | None, actor: str, ip
                               details={"missing": [i["sku_code"] for i in missing]})
         ((carrier, waybill),) = fetchall(s, "SELECT carrier_code, waybill_no FROM fulfilment WHERE order_id = ?",
                                          (order_id,))
+        members = sorted(merged_into(s, [order_id]))
     shipment = ship_order(db, order_id=order_id, carrier_code=carrier, waybill_no=waybill, actor=actor, ip=ip,
                           scope=scope)
+    for member in members:  # one parcel, one waybill: each merged order ships with it and writes it back
+        ship_order(db, order_id=member, carrier_code=carrier, waybill_no=waybill, actor=actor, ip=ip, scope=scope,
+                   parcel_of=order_id)
     with db.write() as s:
         dialect = dialect_of(s)
-        execute(s, "UPDATE fulfilment SET stage = 'shipped', weight_g = ?, packed_by = ?, packed_at = ?, "
-                   "version = version + 1, updated_at = ? WHERE order_id = ?",
-                (weight_g, actor[:100], db_time(dialect, now), db_time(dialect, now), order_id))
-    return {"order_id": order_id, "stage": "shipped", "shipment": shipment}
+        executemany(s, "UPDATE fulfilment SET stage = 'shipped', weight_g = ?, packed_by = ?, packed_at = ?, "
+                       "version = version + 1, updated_at = ? WHERE order_id = ?",
+                    [(weight_g, actor[:100], db_time(dialect, now), db_time(dialect, now), o)
+                     for o in (order_id, *members)])
+    return {"order_id": order_id, "stage": "shipped", "shipment": shipment, "merged": members}
 
 
 def _locked(s: Any, order_id: int, scope: Scope) -> dict[str, Any]:
@@ -114,11 +120,20 @@ def _parcel(s: Any, order_id: int) -> dict[str, Any]:
     ((stage, carrier, waybill, scanned),) = fetchall(
         s, "SELECT stage, carrier_code, waybill_no, scanned FROM fulfilment WHERE order_id = ?", (order_id,))
     counts = read_json(scanned) or {}
+    members = sorted(merged_into(s, [order_id]))
+    frag, ids = in_list(dialect_of(s), [order_id, *members])
     items = [{"sku_id": int(sku), "sku_code": code, "name": name, "barcode": barcode, "qty": int(qty),
               "scanned": int(counts.get(str(int(sku)), 0))}
              for sku, code, name, barcode, qty in fetchall(
                  s, "SELECT r.sku_id, k.code, k.name, k.barcode, sum(r.qty) FROM reservation r JOIN sku k "
-                    "ON k.id = r.sku_id WHERE r.order_id = ? GROUP BY r.sku_id, k.code, k.name, k.barcode "
-                    "ORDER BY k.code", (order_id,))]
-    return {"order_id": order_id, "stage": stage, "carrier_code": carrier, "waybill_no": waybill, "items": items,
-            "complete": bool(items) and all(i["scanned"] >= i["qty"] for i in items)}
+                    f"ON k.id = r.sku_id WHERE r.order_id {frag} GROUP BY r.sku_id, k.code, k.name, k.barcode "
+                    "ORDER BY k.code", (ids,))]
+    # merged orders cancelled after picking: their items are not in the parcel any more
+    removed = [int(r[0]) for r in fetchall(s, "SELECT order_id FROM fulfilment WHERE parcel_of = ? AND "
+                                              "stage = 'intercepted' ORDER BY order_id", (order_id,))]
+    parcel = {"order_id": order_id, "stage": stage, "carrier_code": carrier, "waybill_no": waybill, "items": items,
+              "merged": members, "complete": bool(items) and all(i["scanned"] >= i["qty"] for i in items)}
+    if removed:
+        parcel["removed"] = removed
+        parcel["notice"] = f"合单中 {len(removed)} 个订单已拦截: 其商品不要装入这个包裹"
+    return parcel

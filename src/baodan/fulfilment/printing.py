@@ -2,7 +2,8 @@
 list. Labels are filled from the orders as BaoDan holds them: the receiver from the sealed receiver, printed
 by `documents.model.printed_receiver`'s rules (an order whose receiver the platform gave encrypted prints
 masked: the courier's scanner resolves it; the phone is always masked), the sender from the carrier
-account, the sort code and package centre from the issued waybill. Intercepted orders print no label."""
+account, the sort code and package centre from the issued waybill. Intercepted orders print no label; a
+merged parcel prints one, with the items of every order in it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, BinaryIO
 from baodan.core.db import Database, fetchall, read_json, where_in
 from baodan.documents import model as doc
 from baodan.documents.render import LabelRun, render_labels, render_pick_list
-from baodan.fulfilment.waves import pick_list
+from baodan.fulfilment.waves import merged_into, pick_list
 from baodan.identity.pii import PiiCipher
 from baodan.identity.scope import EVERYTHING, Scope
 
@@ -54,11 +55,12 @@ def _labels(db: Database, pii: PiiCipher, wave_id: int) -> Iterator[doc.LabelDat
                                "AND f.waybill_no IS NOT NULL ORDER BY f.pick_seq LIMIT ?", (wave_id, after, PAGE))
             if not rows:
                 return
+            leads = [int(r[1]) for r in rows]
+            parcel_of = {order_id: order_id for order_id in leads} | merged_into(s, leads)
             items: dict[int, list[doc.LabelItem]] = {}
             for order_id, code, title, qty in where_in(
-                    s, "SELECT order_id, sku_code, title, quantity FROM order_line WHERE order_id",
-                    [int(r[1]) for r in rows]):
-                items.setdefault(int(order_id), []).append(doc.LabelItem(code or "", title or "", int(qty)))
+                    s, "SELECT order_id, sku_code, title, quantity FROM order_line WHERE order_id", list(parcel_of)):
+                items.setdefault(parcel_of[int(order_id)], []).append(doc.LabelItem(code or "", title or "", int(qty)))
         for seq, order_id, carrier, waybill, order_no, public, sealed, shop, sender, sort_code, center in rows:
             clear = pii.open(sealed) if sealed else {}
             region = read_json(public) or {}

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from baodan.core.db import Database
 from baodan.fulfilment.carrier import carrier_once
 from baodan.fulfilment.intercept import intercept_once, settle_shipped
+from baodan.fulfilment.merge import merge_once
 from baodan.fulfilment.review import release_presale, review_once
 from baodan.fulfilment.routing import route_once
 from baodan.identity.pii import PiiCipher
@@ -26,8 +28,10 @@ IDLE_WAIT_S = 1.0
 
 
 class FulfilmentStage:
-    def __init__(self, db: Database, inbox: Inbox, pii: PiiCipher, rules: RuleBook) -> None:
+    def __init__(self, db: Database, inbox: Inbox, pii: PiiCipher, rules: RuleBook, *,
+                 merge_window: timedelta = timedelta(minutes=30)) -> None:
         self.db, self.inbox, self.pii, self.rules = db, inbox, pii, rules
+        self.merge_window = merge_window
 
     def once(self) -> int:
         """One pass of every step; how many orders moved."""
@@ -35,9 +39,10 @@ class FulfilmentStage:
         reviewed = review_once(self.db, self.pii, self.rules)
         released = release_presale(self.db)
         routed = route_once(self.db, self.rules)
+        merged = merge_once(self.db, self.pii, window=self.merge_window)
         couriered = carrier_once(self.db, self.rules)
-        return (stopped + released + reviewed.passed + reviewed.held + routed.kept + routed.moved + couriered.queued
-                + couriered.ready)
+        return (stopped + released + reviewed.passed + reviewed.held + routed.kept + routed.moved + merged
+                + couriered.queued + couriered.ready)
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self._run, args=(stop,), name="fulfilment", daemon=True)

@@ -8,11 +8,13 @@ are grouped per warehouse, in payment order:
 
 What is picked is what the order holds (its reservations: a bundle's parts, not the bundle). A pick list
 sums the wave per bin, in bin order; `pick_seq` is the order's place in the wave, the order its label
-prints in. Intercepted orders keep their wave and place, so the packer is told at the scan."""
+prints in. Intercepted orders keep their wave and place, so the packer is told at the scan. Orders merged
+into a parcel (`fulfilment.merge`) are picked with their lead: same wave, same place."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +46,10 @@ def build_waves(db: Database, *, warehouse_id: int, actor: str, now: datetime | 
         for order_id, sku_id, qty in where_in(s, "SELECT order_id, sku_id, qty FROM reservation WHERE order_id",
                                               order_ids):
             items[int(order_id)][int(sku_id)] += int(qty)
+        members = merged_into(s, order_ids)  # merged orders (fulfilment.merge) go in their lead's parcel
+        for member, lead in members.items():
+            for sku_id, qty in where_in(s, "SELECT sku_id, qty FROM reservation WHERE order_id", [member]):
+                items[lead][int(sku_id)] += int(qty)
         bins = _bins(s, warehouse_id, {sku for held in items.values() for sku in held})
         singles: dict[int, list[int]] = defaultdict(list)
         for order_id in order_ids:
@@ -75,11 +81,23 @@ def build_waves(db: Database, *, warehouse_id: int, actor: str, now: datetime | 
             executemany(s, "UPDATE fulfilment SET stage = 'waved', wave_id = ?, pick_seq = ?, version = version + 1, "
                            "updated_at = ? WHERE order_id = ? AND stage = 'ready'",
                         [(wave_id, seq, at, order_id) for seq, order_id in enumerate(orders, start=1)])
+            seq_of = {order_id: seq for seq, order_id in enumerate(orders, start=1)}
+            executemany(s, "UPDATE fulfilment SET wave_id = ?, pick_seq = ?, version = version + 1, updated_at = ? "
+                           "WHERE order_id = ? AND stage = 'merged'",
+                        [(wave_id, seq_of[lead], at, member) for member, lead in members.items() if lead in seq_of])
             made.append({"id": int(wave_id), "kind": kind, "sku_id": sku_id, "zone": zone, "orders": len(orders),
                          "units": units})
         audit.record(s, actor=actor, action="fulfilment.build_waves", target=f"warehouse:{warehouse_id}",
                      detail={"waves": [w["id"] for w in made], "orders": sum(w["orders"] for w in made)})
     return made
+
+
+def merged_into(s: Any, lead_ids: Sequence[int]) -> dict[int, int]:
+    """Live orders merged into these leads' parcels: order id → lead id."""
+    if not lead_ids:
+        return {}
+    return {int(o): int(lead) for o, lead in where_in(
+        s, "SELECT order_id, parcel_of FROM fulfilment WHERE stage = 'merged' AND parcel_of", lead_ids)}
 
 
 def pick_list(db: Database, wave_id: int, *, scope: Scope = EVERYTHING) -> dict[str, Any]:

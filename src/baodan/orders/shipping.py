@@ -24,7 +24,9 @@ from baodan.orders.queries import OrderNotFound
 
 
 def ship_order(db: Database, *, order_id: int, carrier_code: str, waybill_no: str, actor: str,
-               ip: str | None = None, scope: Scope = EVERYTHING) -> dict[str, Any]:
+               ip: str | None = None, scope: Scope = EVERYTHING, parcel_of: int | None = None) -> dict[str, Any]:
+    """Ship a reserved order under a waybill. A waybill ships one parcel: another order may share it only as
+    an order merged into that parcel (`parcel_of`: the parcel's lead order, already shipped with it)."""
     now = clock.utcnow()
     with db.write() as s:
         dialect = dialect_of(s)
@@ -43,7 +45,8 @@ def ship_order(db: Database, *, order_id: int, carrier_code: str, waybill_no: st
         if state != OrderState.reserved:
             raise Conflict(f"order {order_id} is {state}: only a reserved order can ship", code="orders.not_shippable",
                            details={"state": state})
-        if fetchall(s, "SELECT 1 FROM shipment WHERE carrier_code = ? AND waybill_no = ?", (carrier_code, waybill_no)):
+        if fetchall(s, "SELECT 1 FROM shipment WHERE carrier_code = ? AND waybill_no = ? AND order_id != ?",
+                    (carrier_code, waybill_no, -1 if parcel_of is None else parcel_of)):
             raise Conflict(f"waybill {carrier_code} {waybill_no} is on another parcel", code="orders.waybill_in_use")
         allocation = inventory.plan_allocation(s, demands=[], ship_order_ids=[order_id])
         inventory.write_allocation(s, allocation, now=now, reference=f"ship:{order_id}", actor=actor[:64])

@@ -1,6 +1,6 @@
 """fulfilment, second part: presale lines (a promised ship-from date per order line), merged parcels (the
 order whose waybill a merged order ships under) and carrier accounts per warehouse (an account's sender
-address is one warehouse's)
+address is one warehouse's); a shipment's waybill unique per order (a merged parcel's orders share one)
 
 Revision ID: 0007
 Revises: 0006
@@ -32,9 +32,16 @@ def upgrade() -> None:
     with op.batch_alter_table('carrier_account', schema=None) as batch_op:
         # the warehouse whose parcels this account numbers (NULL: any warehouse)
         batch_op.add_column(sa.Column('warehouse_id', _ID, nullable=True))
+    with op.batch_alter_table('shipment', schema=None) as batch_op:
+        # a merged parcel's orders each ship under its one waybill
+        batch_op.drop_constraint('uq_shipment_waybill', type_='unique')
+        batch_op.create_unique_constraint('uq_shipment_waybill_order', ['carrier_code', 'waybill_no', 'order_id'])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('shipment', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_shipment_waybill_order', type_='unique')
+        batch_op.create_unique_constraint('uq_shipment_waybill', ['carrier_code', 'waybill_no'])
     with op.batch_alter_table('carrier_account', schema=None) as batch_op:
         batch_op.drop_column('warehouse_id')
     with op.batch_alter_table('fulfilment', schema=None) as batch_op:
