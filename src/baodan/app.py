@@ -14,6 +14,8 @@ from baodan.catalog.api import router as catalog_router
 from baodan.channels.api import router as channels_router
 from baodan.channels.webhooks import router as webhooks_router
 from baodan.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
+from baodan.dashboard.api import events_router
+from baodan.dashboard.api import router as dashboard_router
 from baodan.exports.api import router as exports_router
 from baodan.fulfilment.api import router as fulfilment_router
 from baodan.identity.admin_api import router as admin_router
@@ -27,7 +29,7 @@ from baodan.waybills.api import router as waybills_router
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (the permission matrix test walks these).
 API_ROUTERS = (identity_router, admin_router, catalog_router, inventory_router, orders_router, exports_router,
-               channels_router, rules_router, fulfilment_router, waybills_router)
+               channels_router, rules_router, fulfilment_router, waybills_router, dashboard_router)
 # Routers outside API_PREFIX that need no login: each verifies its sender's signature instead.
 WEBHOOK_ROUTERS = (webhooks_router,)
 
@@ -54,6 +56,7 @@ def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool
         app.include_router(router, prefix=API_PREFIX)
     for router in WEBHOOK_ROUTERS:
         app.include_router(router)
+    app.include_router(events_router)  # the live dashboard's Server-Sent Events, signed in like /api/v1
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -425,6 +425,32 @@ def bench_fulfil(orders: Annotated[int, typer.Option(min=1, max=1_000_000, help=
         raise CliError("orders were left behind (see above)", code="bench.invariants")
 
 
+@bench_app.command("orders-list")
+def bench_orders_list(orders: Annotated[int, typer.Option(min=1000, max=5_000_000, help="orders in the database")]
+                      = 300_000,
+                      db: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+                      database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (default: "
+                                                                        "BAODAN_TEST_PG_URL or local test db)")] = None,
+                      runs: Annotated[int, typer.Option(min=1, max=20, help="timings repeated on the same data; "
+                                                        "the verdict reads their medians")] = 1,
+                      samples: Annotated[int, typer.Option(min=1, max=1000, help="requests per query and run")] = 15,
+                      limit: Annotated[int, typer.Option(min=1, max=500, help="rows per page")] = 100,
+                      seed: Annotated[int, typer.Option()] = 42,
+                      as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
+    """Fill a database with a month of orders (300,000 by default), then time the order list's first page
+    over HTTP (no filter, each filter, a deep cursor page, a one-shop user) and the dashboard; p50/p95 per
+    query against 300 ms."""
+    from baodan.bench import orders_list
+
+    if db not in ("sqlite", "postgresql"):
+        raise CliError(f"--db must be sqlite or postgresql, not {db!r}", code="cli.invalid_option")
+    result = orders_list.run(orders=orders, db_kind=db, database_url=database_url, runs=runs, samples=samples,
+                             limit=limit, seed=seed, progress=not as_json)
+    orders_list.report(result, as_json=as_json, console=console)
+    if not result.ok:
+        raise CliError("a query missed its target or the data is inconsistent (see above)", code="bench.slow")
+
+
 @app.command("sim")
 def sim(port: Annotated[int, typer.Option(help="listen port")] = 8700,
         host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",

@@ -26,6 +26,7 @@ from baodan.rules.store import RuleBook
 from baodan.worker import Worker
 
 log = logging.getLogger("baodan")
+_DASHBOARD_LOCK = threading.Lock()
 ROLE_BOOK_TTL_S = 10.0  # how soon a process sees custom roles another process changed
 
 
@@ -57,6 +58,17 @@ class Runtime:
     threads: list[threading.Thread] = field(default_factory=list)
     worker_pid: int | None = None
     _roles_loaded_at: float = 0.0
+    _dashboard: Any = None
+
+    def dashboard(self) -> Any:
+        """The process's one DashboardHub (created on first use): live figures shared by every screen."""
+        with _DASHBOARD_LOCK:
+            if self._dashboard is None:
+                from baodan.dashboard.hub import DashboardHub
+
+                self._dashboard = DashboardHub(self.db, interval_s=self.settings.dashboard_interval_s,
+                                               max_streams=self.settings.dashboard_max_streams, stop=self.stop)
+        return self._dashboard
 
     def __post_init__(self) -> None:
         if self.pii is None:

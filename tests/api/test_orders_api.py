@@ -181,15 +181,48 @@ def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_p
         # A naive time is Shanghai time: 20:01 in Shanghai is T0 (12:00 UTC) + 60 s.
         ({"paid_from": "2026-11-25T20:01:00", "paid_to": "2026-11-25T20:02:00"}, ["o2"]),
         ({"platform_order_id": "o3"}, ["o3"]), ({"platform_order_id": "o3", "channel": "douyin"}, []),
+        # A SKU code: orders with a line of it (o5's line names no known SKU; o7 is unpaid but has B).
+        ({"sku": "A"}, ["o1", "o2", "o3", "o4"]), ({"sku": "B"}, ["o6", "o7"]), ({"sku": "NOPE"}, []),
+        ({"sku": "A", "channel": "kuaishou"}, ["o3"]), ({"sku": "B", "state": "reserved"}, ["o6"]),
+        ({"buyer_phone": "13800138000"}, ["o1", "o2", "o3", "o4", "o5", "o6", "o7"]),
+        ({"buyer_phone": "13800138000", "shop": "KS-B"}, ["o3"]), ({"buyer_phone": "13900000000"}, []),
     ]
     for params, ids in expected:
         with subtests.test(msg=str(params)):
             assert _ids(client, **params) == ids
 
 
+def test_every_list_filter_stays_within_the_callers_shops(client, runtime, db, subtests):
+    from baodan.identity import accounts
+
+    fixture = _filter_fixture(client, runtime, db)
+    shops = {s["code"]: s["id"] for s in client.get(f"{API}/shops").json()}
+    accounts.create_user(db, username="a-only", role="operator", password="a-long-enough-password",
+                         shop_ids=[shops["SHOP-A"]])
+    from fastapi.testclient import TestClient
+
+    from baodan.app import create_app
+
+    mine = TestClient(create_app(runtime))
+    assert mine.post(f"{API}/auth/login", json={"username": "a-only", "password": "a-long-enough-password"}) \
+        .status_code == 200
+    everything = ["o1", "o2", "o4", "o5", "o6", "o7"]  # all but KS-B's o3
+    for params, ids in [({}, everything), ({"channel": "kuaishou"}, []), ({"shop": "KS-B"}, []),
+                        ({"state": "reserved"}, ["o1", "o2", "o6"]),
+                        ({"live_session_id": fixture["session_id"]}, ["o1"]), ({"anomaly": "any"}, ["o5", "o6"]),
+                        ({"paid_from": _iso(60), "paid_to": _iso(240)}, ["o2", "o4"]),
+                        ({"sku": "A"}, ["o1", "o2", "o4"]),
+                        ({"buyer_phone": "13800138000"}, everything), ({"platform_order_id": "o3"}, [])]:
+        with subtests.test(msg=str(params)):
+            resp = mine.get(f"{API}/orders", params={"limit": 500, **params})
+            assert resp.status_code == 200, resp.text
+            assert sorted(o["platform_order_id"] for o in resp.json()["items"]) == ids
+
+
 @sqlite_only
 def test_an_invalid_list_filter_is_refused_with_422_request_invalid(client, subtests):
-    for params in [{"anomaly": "too_cheap"}, {"state": "lost"}, {"channel": "myspace"},
+    for params in [{"anomaly": "too_cheap"}, {"state": "lost"}, {"channel": "myspace"}, {"sku": ""},
+                   {"sku": "x" * 65},
                    {"paid_from": "yesterday"}, {"live_session_id": "first"}, {"limit": 0}, {"limit": 501},
                    {"cursor": -1}, {"cursor": "abc"}]:
         with subtests.test(msg=str(params)):

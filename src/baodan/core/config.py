@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     merge_window_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
     export_daily_rows: int = Field(default=200_000, ge=0)  # rows one user may export per day (Shanghai)
     redis_url: str = ""  # shared rate-limit counters across API processes (redis://…); empty: in memory
+    # Live dashboard (/events): how often each watched view is recomputed and sent, and how many streams
+    # one process serves at once (each holds a connection; more are answered 503 with Retry-After).
+    dashboard_interval_s: float = Field(default=2.0, ge=0.05, le=60)
+    dashboard_max_streams: int = Field(default=200, ge=1, le=10_000)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

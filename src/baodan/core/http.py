@@ -25,7 +25,7 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     if details is not None:
         body["details"] = details
     headers = None
-    if status == 429 and isinstance(details, dict) and "retry_after_s" in details:
+    if status in (429, 503) and isinstance(details, dict) and "retry_after_s" in details:
         headers = {"Retry-After": str(details["retry_after_s"])}
     return JSONResponse(status_code=status, content=orjson.loads(orjson.dumps(body, default=str)), headers=headers)
 

@@ -22,19 +22,20 @@ PERMISSIONS = {
     "audit.read": "审计日志 查看",
     "settings.write": "系统设置",
     "warehouse.operate": "仓库作业 (波次/拣货/打单/打包发货)",
+    "dashboard.read": "数字大屏 查看 (GMV/订单/发货进度)",
 }
 
 _READ = {"catalog.read", "stock.read", "orders.read"}
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "owner": ("老板", frozenset(PERMISSIONS)),
     "operator": ("运营", frozenset(_READ | {"catalog.write", "stock.adjust", "orders.write", "export",
-                                          "warehouse.operate"})),
+                                          "warehouse.operate", "dashboard.read"})),
     "warehouse": ("仓库", frozenset({"catalog.read", "stock.read", "stock.adjust", "orders.read",
-                                   "warehouse.operate"})),
+                                   "warehouse.operate", "dashboard.read"})),
     "service": ("客服", frozenset({"catalog.read", "orders.read", "pii.reveal"})),
     "purchasing": ("采购", frozenset({"catalog.read", "stock.read"})),
-    "finance": ("财务", frozenset(_READ | {"export"})),
-    "auditor": ("审计", frozenset(_READ | {"audit.read"})),
+    "finance": ("财务", frozenset(_READ | {"export", "dashboard.read"})),
+    "auditor": ("审计", frozenset(_READ | {"audit.read", "dashboard.read"})),
 }
 ADMIN_ROLES = frozenset({"owner"})
 
