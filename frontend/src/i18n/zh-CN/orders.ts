@@ -1,0 +1,3 @@
+export default {
+  detailTitle: '订单详情',
+}
