@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     export_daily_rows: int = Field(default=200_000, ge=0)  # rows one user may export per day (Shanghai)
     redis_url: str = ""  # shared rate-limit counters across API processes (redis://…); empty: in memory
 
+    # The built web console served at /; unset: frontend/dist of the source checkout (built by make setup).
+    console_dir: Path | None = None
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
