@@ -159,7 +159,7 @@ def _filter_fixture(client: Any, runtime: Any, db: Any) -> dict[str, Any]:
     return {"ids": ids, "session_id": live.json()["id"]}
 
 
-def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_platform_order_id(
+def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_platform_order_id_and_sku(
         client, runtime, db, subtests):
     fixture = _filter_fixture(client, runtime, db)
     session_id = fixture["session_id"]
@@ -181,6 +181,9 @@ def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_p
         # A naive time is Shanghai time: 20:01 in Shanghai is T0 (12:00 UTC) + 60 s.
         ({"paid_from": "2026-11-25T20:01:00", "paid_to": "2026-11-25T20:02:00"}, ["o2"]),
         ({"platform_order_id": "o3"}, ["o3"]), ({"platform_order_id": "o3", "channel": "douyin"}, []),
+        # a SKU code: orders with a line of it (o5's line names no known SKU)
+        ({"sku": "A"}, ["o1", "o2", "o3", "o4"]), ({"sku": "B"}, ["o6", "o7"]),
+        ({"sku": "B", "state": "unpaid"}, ["o7"]), ({"sku": "NO-SUCH-SKU"}, []),
     ]
     for params, ids in expected:
         with subtests.test(msg=str(params)):

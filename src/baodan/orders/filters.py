@@ -25,6 +25,8 @@ def order_filter(request: Request, channel: Channel | None = None, shop: str | N
                  platform_order_id: str | None = None,
                  buyer_phone: Annotated[str | None, Query(max_length=32, description="exact match, through the "
                                                           "phone's blind index (never stored in clear)")] = None,
+                 sku: Annotated[str | None, Query(min_length=1, max_length=64, description="a SKU code: orders "
+                                                  "with a line of that SKU")] = None,
                  ) -> OrderFilter:
     if anomaly is not None and anomaly != "any" and anomaly not in Anomaly.__members__:
         raise Invalid(f"anomaly: unknown reason code {anomaly!r}", code="request.invalid")
@@ -36,4 +38,4 @@ def order_filter(request: Request, channel: Channel | None = None, shop: str | N
         platform_status=platform_status.value if platform_status else None, live_session_id=live_session_id,
         anomaly=anomaly, paid_from=clock.as_utc(paid_from) if paid_from else None,
         paid_to=clock.as_utc(paid_to) if paid_to else None, platform_order_id=platform_order_id,
-        phone_index=phone_index)
+        phone_index=phone_index, sku=sku)

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, literal_column, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from baodan.catalog.tables import shop
+from baodan.catalog.tables import shop, sku
 from baodan.channels.tables import shipment
 from baodan.core.errors import NotFound
 from baodan.fulfilment.tables import fulfilment, order_decision
@@ -40,6 +40,7 @@ class OrderFilter:
     paid_to: datetime | None = None
     platform_order_id: str | None = None
     phone_index: int | None = None  # the buyer phone's blind index (PiiCipher.phone_index)
+    sku: str | None = None  # SKU code: orders with a line of that SKU
 
 
 def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int,
@@ -82,6 +83,10 @@ def _conditions(s: Session, f: OrderFilter, scope: Scope) -> list[Any]:
         conds.append(sales_order.c.paid_at < f.paid_to)
     if f.phone_index:
         conds.append(sales_order.c.phone_index == f.phone_index)
+    if f.sku:  # per candidate order through ix_order_line_order_id: quick for the SKUs a session sells
+        sku_id = select(sku.c.id).where(sku.c.code == f.sku).scalar_subquery()
+        conds.append(select(order_line.c.id).where(order_line.c.order_id == sales_order.c.id,
+                                                   order_line.c.sku_id == sku_id).exists())
     if f.platform_order_id:
         conds.append(sales_order.c.platform_order_id == f.platform_order_id)
         if not f.channel:  # lets the (channel, platform_order_id) unique index serve the lookup
