@@ -1,4 +1,5 @@
-"""The FastAPI application: every package's router under /api/v1, one error handler, /metrics, /healthz."""
+"""The FastAPI application: every package's router under /api/v1, one error handler, /metrics, /healthz, and the
+merchant console at / (baodan.web)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from baodan import __version__
@@ -25,6 +26,7 @@ from baodan.orders.api import router as orders_router
 from baodan.rules.api import router as rules_router
 from baodan.runtime import Runtime
 from baodan.waybills.api import router as waybills_router
+from baodan.web import install_console
 
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (the permission matrix test walks these).
@@ -66,9 +68,8 @@ def create_app(runtime: Runtime, *, with_worker: bool = False, own_runtime: bool
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    # last: it answers only the paths nothing above serves
+    app.state.console_built = install_console(app, runtime.settings.console_dir)
 
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

@@ -145,6 +145,8 @@ def serve(role: Annotated[str, typer.Option(help="all (API + worker), api, or wo
     application = create_app(runtime, with_worker=role == "all", own_runtime=True)
     tune_gc()
     console.print(f"BaoDan ({role}) on {runtime.db.dialect}: API docs at http://{host}:{port}/docs")
+    if application.state.console_built:
+        console.print(f"web console at http://{host}:{port}/")
     uvicorn.run(application, host=host, port=port, log_level=cfg.log_level.lower(), access_log=False)
 
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     dashboard_interval_s: float = Field(default=2.0, ge=0.05, le=60)
     dashboard_max_streams: int = Field(default=200, ge=1, le=10_000)
 
+    # The built web console served at /; unset: frontend/dist of the source checkout (built by make setup).
+    console_dir: Path | None = None
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

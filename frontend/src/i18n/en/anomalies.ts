@@ -1,0 +1,22 @@
+export default {
+  reason: 'Held because',
+  allReasons: 'All reasons',
+  count: '{n} orders',
+  reasons: {
+    address_invalid: 'Address not understood', address_incomplete: 'Address incomplete', address_missing: 'No address',
+    blacklisted: 'Blacklisted', suspected_duplicate: 'Suspected duplicate', amount_over: 'Large amount',
+    quantity_over: 'Many items', remark_keyword: 'Message keyword', remote_region: 'Remote region', waybill_failed: 'No waybill number',
+  },
+  release: 'Release',
+  fixAddress: 'Fix address',
+  cancel: 'Cancel order',
+  releaseSelected: 'Release selected',
+  note: 'Note (optional)',
+  releaseConfirm: 'The order goes on to routing and shipping.',
+  cancelConfirm: 'Its stock is released and the order will not ship.',
+  released: 'Released',
+  cancelled: 'Cancelled',
+  addressFixed: 'Address changed: the order is reviewed again',
+  province: 'Province', city: 'City', district: 'District', address: 'Street address',
+  empty: 'No held orders',
+}

@@ -1,0 +1,22 @@
+export default {
+  reason: '挂起原因',
+  allReasons: '全部原因',
+  count: '共 {n} 单',
+  reasons: {
+    address_invalid: '地址无法解析', address_incomplete: '地址不完整', address_missing: '缺少地址', blacklisted: '黑名单',
+    suspected_duplicate: '疑似重复订单', amount_over: '金额过大', quantity_over: '件数过多', remark_keyword: '留言含关键字',
+    remote_region: '偏远地区', waybill_failed: '取号失败',
+  },
+  release: '放行',
+  fixAddress: '修改地址',
+  cancel: '取消订单',
+  releaseSelected: '放行所选',
+  note: '备注（选填）',
+  releaseConfirm: '放行后订单将继续分仓发货。',
+  cancelConfirm: '取消后占用的库存将释放，订单不会发货。',
+  released: '已放行',
+  cancelled: '已取消',
+  addressFixed: '地址已修改，订单将重新审核',
+  province: '省', city: '市', district: '区/县', address: '详细地址',
+  empty: '没有挂起的订单',
+}
