@@ -23,3 +23,16 @@ def test_small_surge_keeps_every_invariant(kind):
 def test_surge_over_http_keeps_every_invariant():
     result = surge.run(orders=1500, db_kind="sqlite", http=True, clients=2, chunk=250, progress=False)
     assert result.ok, result
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def test_small_fulfil_bench_takes_every_order_to_a_label(kind):
+    from baodan.bench import fulfil
+
+    if kind == "postgresql":
+        require_pg()
+    result = fulfil.run(orders=400, db_kind=kind, database_url=PG_URL if kind == "postgresql" else None,
+                        progress=False)
+    assert result.ok, result
+    assert set(result.steps) == {"review", "route", "merge", "courier", "numbers", "take", "waves"}
+    assert 0 < result.held < result.orders and result.labels == result.orders - result.held - result.merged

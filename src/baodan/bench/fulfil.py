@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class FulfilResult:
     waves: int = 0
     single_sku_waves: int = 0
     held: int = 0
+    merged: int = 0  # orders shipping in another order's parcel (one buyer, one address, within 30 minutes)
     peak_rss_mb: float = 0.0
     ready_ok: bool = False
 
@@ -89,7 +91,8 @@ def report(result: FulfilResult, *, as_json: bool, console: Any) -> None:
         console.print(f"  {step:<10} {figures['per_s']:>10,.0f} orders/s   ({figures['seconds']:.2f} s)")
     console.print(f"  labels     {result.labels_per_s:>10,.0f} labels/s   ({result.labels:,} labels in {result.waves} "
                   f"waves, {result.single_sku_waves} single-SKU; {result.label_pdf_mb:,.1f} MB of PDF)")
-    console.print(f"  held       {result.held:,} orders by the review rules; peak RSS {result.peak_rss_mb:,.0f} MB")
+    console.print(f"  held       {result.held:,} orders by the review rules; {result.merged:,} merged into another's "
+                  f"parcel; peak RSS {result.peak_rss_mb:,.0f} MB")
     console.print("  [green]every order ready, waved and labelled[/]" if result.ok else "  [red]ORDERS LEFT BEHIND[/]")
 
 
@@ -160,6 +163,7 @@ def _wait_http(url: str, timeout_s: float = 60) -> None:
 def _steps(runtime: Any, result: FulfilResult, workdir: Path, carrier_rate: float, say: Any) -> None:
     from baodan.fulfilment import printing, waves
     from baodan.fulfilment.carrier import _choose, _take
+    from baodan.fulfilment.merge import merge_once
     from baodan.fulfilment.review import review_once
     from baodan.fulfilment.routing import route_once
     from baodan.waybills.cloudprint import CloudPrintAdapter
@@ -185,6 +189,12 @@ def _steps(runtime: Any, result: FulfilResult, workdir: Path, carrier_rate: floa
     timed("review", lambda: review_once(db, runtime.pii, book, limit=2000), lambda r: r.passed + r.held)
     result.held = _count(db, "SELECT count(*) FROM fulfilment WHERE stage = 'held'")
     timed("route", lambda: route_once(db, book, limit=2000), lambda r: r.kept + r.moved)
+    routed = _count(db, "SELECT count(*) FROM fulfilment WHERE stage = 'waybill'")
+    started = time.perf_counter()
+    result.merged = merge_once(db, runtime.pii, window=timedelta(minutes=30), limit=routed)  # one pass over all
+    seconds = time.perf_counter() - started
+    result.steps["merge"] = {"seconds": round(seconds, 3), "per_s": round(routed / seconds, 1) if seconds else 0.0,
+                             "orders": routed}
     timed("courier", lambda: _choose(db, book, 2000, clock.utcnow()), lambda n: n)
     with WaybillDesk(db, runtime.pii) as desk:
         timed("numbers", lambda: desk.refill_once(), lambda n: n)
@@ -212,7 +222,7 @@ def _steps(runtime: Any, result: FulfilResult, workdir: Path, carrier_rate: floa
     seconds = time.perf_counter() - started
     result.labels, result.labels_per_s = pages, round(pages / seconds, 1) if seconds else 0.0
     result.label_pdf_mb = round(size / 2**20, 1)
-    result.ready_ok = waved == result.orders - result.held and pages == waved
+    result.ready_ok = waved + result.merged == result.orders - result.held and pages == waved
 
 
 def _count(db: Database, sql: str) -> int:

@@ -52,12 +52,13 @@ def merge_once(db: Database, pii: PiiCipher, *, window: timedelta, limit: int = 
         return 0
     now = now or clock.utcnow()
     with db.read() as s:
-        fresh = fetchall(s, "SELECT DISTINCT o.phone_index FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
-                            "WHERE f.stage = 'waybill' AND f.parcel_of IS NULL AND o.state = 'reserved' "
-                            "AND o.phone_index IS NOT NULL LIMIT ?", (limit,))
-        if not fresh:
+        # the oldest routed orders first: the ones the courier step takes next
+        phones = sorted({int(r[0]) for r in fetchall(
+            s, "SELECT o.phone_index FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
+               "WHERE f.stage = 'waybill' AND f.parcel_of IS NULL AND o.state = 'reserved' "
+               "AND o.phone_index IS NOT NULL ORDER BY f.order_id LIMIT ?", (limit,))})
+        if not phones:
             return 0
-        phones = [int(r[0]) for r in fresh]
         rows = where_in(s, "SELECT f.order_id, f.stage, o.paid_at, o.shop_id, f.warehouse_id, o.phone_index, "
                            "o.receiver, o.receiver_sealed FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
                            "WHERE f.stage IN ('waybill', 'number', 'ready') AND f.parcel_of IS NULL "
