@@ -18,7 +18,7 @@ from baodan.core.db import db_time, dialect_of, execute, fetchall
 from baodan.core.errors import Conflict, Invalid, NotFound
 from baodan.core.http import Cursor, IdPath, runtime_of
 from baodan.documents.model import PageSize
-from baodan.fulfilment import actions, packing, printing, waves
+from baodan.fulfilment import actions, packing, printing, short, waves
 from baodan.fulfilment.tables import blacklist, fulfilment, wave
 from baodan.identity import audit
 from baodan.identity.http import Principal, client_ip, principal_of, require
@@ -217,6 +217,29 @@ def put_bins(warehouse_id: IdPath, body: Annotated[list[BinWrite], Field(max_len
         audit.record(s, actor=me.actor, action="settings.bins", target=f"warehouse:{warehouse_id}",
                      ip=client_ip(request), detail={"skus": len(body)})
     return {"saved": len(body)}
+
+
+class ShortReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1, max_length=64, description="SKU code")
+    missing: int = Field(ge=1, le=10_000_000, description="units the books hold that are not there")
+    reason: str | None = Field(default=None, max_length=200)
+    ref: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9\-_.:]+$",
+                            description="the caller's reference: a report resent with it changes nothing")
+
+
+@router.post("/warehouses/{warehouse_id}/short", dependencies=[Depends(require("stock.adjust"))])
+def report_short(warehouse_id: IdPath, body: ShortReport, rt: Rt, me: Me, request: Request) -> dict[str, Any]:
+    """A warehouse runs short (缺货改派): the missing units are written off and the orders they were promised
+    to (latest paid first, not yet waved) are re-reserved in the next warehouse that has them, or wait."""
+    _warehouse_in_scope(me, warehouse_id)
+    with rt.db.read() as s:
+        found = fetchall(s, "SELECT id FROM sku WHERE code = ?", (body.sku,))
+    if not found:
+        raise Invalid(f"unknown SKU code {body.sku!r}", code="catalog.unknown_sku")
+    return short.report_short(rt.db, sku_id=int(found[0][0]), warehouse_id=warehouse_id, missing=body.missing,
+                              actor=me.actor, reason=body.reason, ref=body.ref, ip=client_ip(request),
+                              scope=Scope.of(me))
 
 
 @router.post("/waves", dependencies=[Depends(require("warehouse.operate"))], status_code=201)

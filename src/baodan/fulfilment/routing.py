@@ -6,8 +6,9 @@ the order where it was, never waiting; and an order whose SKU other orders are w
 stock it would take is owed to them first). Every order's routing is recorded (rule set version, rule, the
 warehouse) and it goes on to the waybill step.
 
-Not built yet: splitting an order across warehouses when none has all of it (the surge leaves such an order
-waiting for stock today), and re-routing when a warehouse runs short after reservation."""
+A warehouse that runs short after reservation re-routes the orders it can no longer serve
+(`fulfilment.short`). Not built yet: splitting an order across warehouses when none has all of it (the
+surge leaves such an order waiting for stock today)."""
 
 from __future__ import annotations
 
