@@ -127,7 +127,8 @@ class WaybillDesk:
     def _apply(self, account: CarrierAccount, adapter: WaybillAdapter, chunk: Sequence[tuple[Due, Parcel]],
                failed: list[tuple[Due, str]], now: datetime) -> int:
         """Numbers for one call's parcels; a refusal of several parcels is retried one parcel a call, so one
-        parcel the service refuses (an address it does not serve) holds up no other."""
+        parcel the service refuses (an address it does not serve) holds up no other, and so are the parcels an
+        answer of several leaves without a number (抖店 names them in err_infos), so each gets its own message."""
         try:
             call = adapter.apply_call(account, [parcel for _, parcel in chunk])
             got = adapter.parse_apply(self.transport.call(self.link(account), call))
@@ -139,11 +140,14 @@ class WaybillDesk:
         by_object = {due.object_id: due for due, _ in chunk}
         issued = [(by_object[w.object_id].order_id, w) for w in got if w.object_id in by_object]
         answered = {w.object_id for w in got}
-        failed.extend((due, "the service answered no number for it") for due, _ in chunk
-                      if due.object_id not in answered)
+        unanswered = [one for one in chunk if one[0].object_id not in answered]
         with self.db.write() as s:
-            return repository.store_issued(s, self.pii, account_id=account.id, carrier_code=account.carrier_code,
-                                           issued=issued, now=now)
+            stored = repository.store_issued(s, self.pii, account_id=account.id, carrier_code=account.carrier_code,
+                                             issued=issued, now=now)
+        if len(chunk) > 1 and issued:
+            return stored + sum(self._apply(account, adapter, [one], failed, now) for one in unanswered)
+        failed.extend((due, "the service answered no number for it") for due, _ in unanswered)
+        return stored
 
     def _parcel(self, due: Due, order: dict[str, Any]) -> Parcel:
         public = read_json(order["receiver"]) or {}
