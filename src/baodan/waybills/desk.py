@@ -43,12 +43,14 @@ SWEEP_BATCH = 500
 MAX_CANCEL_REFUSALS = 3  # a cancel the service refuses this often (not busy: refused) is left as refused
 MAX_ITEMS = 20  # lines named on a label at most
 IDLE_WAIT_S = 5.0
-_HIDDEN = re.compile(r"(recipient|receiver|sender|print_?data|printtemplate|encrypteddata|name|oaid)$", re.I)
+_HIDDEN = re.compile(r"(recipient|receiver|sender|receiver_info|sender_info|print_?data|printtemplate|encrypteddata"
+                     r"|name|oaid)$", re.I)
 
 
 class WaybillCallLog(CallLog):
     """The call log of e-waybill services (`carrier_call`): on top of the transport's masking, every sender,
-    receiver and print data is hidden, also inside JSON text parameters (菜鸟's request, 快递鸟's RequestData)."""
+    receiver (抖店's `*_info` too) and print data is hidden, also inside JSON text parameters (菜鸟's request,
+    快递鸟's RequestData)."""
 
     def __init__(self, db: Database) -> None:
         super().__init__(db, table="carrier_call", owner="account_id")
