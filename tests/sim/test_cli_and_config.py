@@ -149,6 +149,10 @@ def test_baodan_sim_prints_the_credentials_serves_and_stops_on_ctrl_c() -> None:
             lines.append(line)
         assert [line.split()[0] for line in lines[:6]] == ["douyin", "kuaishou", "wechat", "taobao", "pdd", "jd"]
         assert all(" app_key=" in line and " app_secret=" in line and " shop_id=" in line for line in lines[:6])
+        services = {line.split()[0]: line for line in lines[6:10]}  # then each e-waybill service's account
+        assert list(services) == ["cainiao", "kdniao", "pdd-waybill", "douyin-waybill"]
+        assert " adapter=douyin " in services["douyin-waybill"] and " access_token=" in services["douyin-waybill"]
+        assert services["douyin-waybill"].rstrip().endswith(f"base_url=http://127.0.0.1:{port}/douyin-waybill")
         for _ in range(100):
             status = httpx.get(f"http://127.0.0.1:{port}/_sim/status").json()
             if status["session"] and not status["session"]["running"]:

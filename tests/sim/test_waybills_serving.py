@@ -16,6 +16,7 @@ from baodan.channels.base import Call, PlatformError
 from baodan.core import clock
 from baodan.sim import Simulator, load_config
 from baodan.sim.config import SimConfigError
+from baodan.sim.simulation import receiver_cipher
 from baodan.waybills.base import Address, CarrierAccount, Contact, Parcel
 from baodan.waybills.registry import ADAPTERS
 
@@ -35,7 +36,8 @@ def sim() -> Iterator[Simulator]:
 
 
 def _account(sim: Simulator, service: str, carrier_code: str, **creds: str) -> CarrierAccount:
-    """An account at the simulator's service (its prefix: the adapter's name, or pdd-waybill for pdd)."""
+    """An account at the simulator's service (its prefix: the adapter's name, or <adapter>-waybill for the
+    platforms' own)."""
     found = replace(sim.simulation.carriers.credentials(service), **creds)
     adapter = service.removesuffix("-waybill")
     return CarrierAccount(1, service, adapter, carrier_code, found, f"{sim.url}/{service}", SENDER)
@@ -109,12 +111,46 @@ def test_pdds_e_waybill_service_leaves_the_pdd_platform_its_prefix() -> None:
         assert answer.json()["error_response"]["error_code"] == 10016  # the platform's own signature check
 
 
+def test_doudians_e_waybill_service_opens_only_the_ciphertexts_the_simulated_doudian_issued() -> None:
+    config = load_config(port=0)
+    with Simulator(replace(config, platforms={"douyin": config.platforms["douyin"]})) as sim:
+        first, second = sim.add_orders("douyin", 2)
+        platform = sim.config.platforms["douyin"]
+
+        def masked(order: dict, object_id: str, cipher_of: dict | None = None) -> Parcel:
+            source = cipher_of or order
+            cipher = receiver_cipher(platform, source["platform_order_id"], source["receiver"])
+            r = order["receiver"]
+            return Parcel(object_id, order["platform_order_id"], "douyin",
+                          Contact("张*", "138****0000", Address(r["province"], r["city"], r.get("district") or "",
+                                                               "路****"), cipher=cipher), (("杯", 1),))
+
+        account = _account(sim, "douyin-waybill", "ZTO")
+        douyin = ADAPTERS["douyin"]
+        good, foreign = masked(first, "BD1"), masked(second, "BD2", cipher_of=first)  # first's ciphertexts
+        numbers = douyin.parse_apply(_call(account, douyin.apply_call(account, [good, foreign])))
+        assert [w.object_id for w in numbers] == ["BD1"] and re.fullmatch(r"7\d{11}", numbers[0].waybill_no)
+        with pytest.raises(PlatformError) as refused:
+            douyin.parse_apply(_call(account, douyin.apply_call(account, [foreign])))
+        assert refused.value.platform_code == "300008" and "BD2" in refused.value.message
+        (issued,) = sim.simulation.carriers.issued("douyin-waybill")
+        assert issued.receiver.cipher["address"] == good.receiver.cipher["address"]
+        assert issued.courier == "zhongtong"
+        with pytest.raises(PlatformError) as token:
+            bad = _account(sim, "douyin-waybill", "ZTO", access_token="not-the-token")
+            _call(bad, douyin.apply_call(bad, [good]))
+        assert token.value.token_expired
+        douyin.parse_cancel(_call(account, douyin.cancel_call(account, waybill_no=issued.waybill_no, object_id="BD1")))
+        with pytest.raises(PlatformError, match="已取消"):
+            _call(account, douyin.cancel_call(account, waybill_no=issued.waybill_no, object_id="BD1"))
+
+
 def test_a_toml_file_sets_each_services_quota_and_couriers(tmp_path: Path) -> None:
     path = tmp_path / "sim.toml"
     path.write_text('[carriers.kdniao]\nbalance = 1\ncouriers = ["YD"]\napp_key = "1237100"\n'
                     '[carriers.cainiao]\nenabled = false\n', encoding="utf-8")
     config = load_config(path, port=0)
-    assert list(config.carriers) == ["kdniao", "pdd-waybill"]
+    assert list(config.carriers) == ["kdniao", "pdd-waybill", "douyin-waybill"]
     assert config.carriers["kdniao"].credentials.app_key == "1237100"
     with Simulator(replace(config, platforms={"taobao": config.platforms["taobao"]})) as sim:
         assert httpx.post(f"{sim.url}/cainiao/router/rest").status_code == 404  # not served

@@ -9,6 +9,14 @@ courier's service refused FAILED_ATTEMPTS times (e.g. a platform-encrypted recei
 platform's own e-waybill can open) is held with `waybill_failed` and the service's message, for an operator
 (release sends it back to routing).
 
+抖店's own e-waybill (an account of adapter `douyin`) is the one service that opens 抖店's ciphertexts: an order
+whose receiver 抖店 gave only encrypted goes to such an account when one serves its warehouse, and never to
+another (菜鸟, 快递鸟 and 拼多多 cannot open it); with none, it goes on as any order (and the service refuses it).
+Other orders go to the other accounts; a 抖店 order in clear may still take a 抖店 account when the rules
+choose a courier only that account has (or no other serves its warehouse). Whether a receiver is encrypted is
+read from the sealed receiver (`pii`); without the key, every 抖店 order counts as encrypted (抖店 shows apps its
+receivers only so).
+
 Accounts per warehouse: an account with a warehouse numbers only that warehouse's parcels (its sender
 address is that warehouse's); one without numbers any. Daily capacity: an account's room today is its
 capacity less the numbers it issued since midnight (Beijing) and the orders queued at it. The rules see, per
@@ -26,6 +34,7 @@ from typing import Any
 
 from baodan.core import clock
 from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall, in_list, read_json, where_in
+from baodan.identity.pii import PiiCipher, PiiError
 from baodan.rules.store import RuleBook
 from baodan.waybills import repository as numbers
 from baodan.waybills import services as waybills
@@ -34,6 +43,7 @@ from baodan.waybills.accounts import start_of_day
 BATCH = 2000
 UNLIMITED = 10**9
 FAILED_ATTEMPTS = 3  # a courier that refused an order's number this often: the order is held (waybill_failed)
+DOUYIN = "douyin"  # the adapter (and channel) of 抖店's own e-waybill
 
 
 @dataclass(frozen=True)
@@ -42,21 +52,24 @@ class Couriered:
     ready: int
 
 
-def carrier_once(db: Database, rules: RuleBook, *, limit: int = BATCH, now: datetime | None = None) -> Couriered:
-    """Choose couriers and queue numbers for routed orders, then hand issued numbers to their orders."""
+def carrier_once(db: Database, rules: RuleBook, *, pii: PiiCipher | None = None, limit: int = BATCH,
+                 now: datetime | None = None) -> Couriered:
+    """Choose couriers and queue numbers for routed orders, then hand issued numbers to their orders. `pii`
+    opens sealed receivers to tell 抖店's encrypted ones (see the module's docstring)."""
     now = now or clock.utcnow()
-    return Couriered(queued=_choose(db, rules, limit, now), ready=_take(db, limit, now))
+    return Couriered(queued=_choose(db, rules, pii, limit, now), ready=_take(db, limit, now))
 
 
-def _choose(db: Database, rules: RuleBook, limit: int, now: datetime) -> int:
+def _choose(db: Database, rules: RuleBook, pii: PiiCipher | None, limit: int, now: datetime) -> int:
     with db.read() as s:
-        accounts = [_Account(int(i), code, None if w is None else int(w), cap) for i, code, w, cap in fetchall(
-            s, "SELECT id, carrier_code, warehouse_id, daily_capacity FROM carrier_account WHERE active = ? "
-               "ORDER BY id", (True,))]
+        accounts = [_Account(int(i), code, None if w is None else int(w), cap, adapter)
+                    for i, code, w, cap, adapter in fetchall(
+                        s, "SELECT id, carrier_code, warehouse_id, daily_capacity, adapter FROM carrier_account "
+                           "WHERE active = ? ORDER BY id", (True,))]
         if not accounts:
             return 0
-        rows = fetchall(s, "SELECT o.id, o.channel, o.receiver, o.paid_total_fen, w.code, f.warehouse_id "
-                           "FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
+        rows = fetchall(s, "SELECT o.id, o.channel, o.receiver, o.paid_total_fen, w.code, f.warehouse_id, "
+                           "o.receiver_sealed FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
                            "LEFT JOIN warehouse w ON w.id = f.warehouse_id "
                            "WHERE f.stage = 'waybill' AND o.state = 'reserved' ORDER BY f.order_id LIMIT ?", (limit,))
         if not rows:
@@ -65,10 +78,13 @@ def _choose(db: Database, rules: RuleBook, limit: int, now: datetime) -> int:
                                    "LEFT JOIN sku k ON k.id = l.sku_id GROUP BY l.order_id HAVING l.order_id",
                                 [int(r[0]) for r in rows]))
         room = _room(s, accounts, now)
-    facts = []
-    for order_id, channel, receiver, paid, warehouse, warehouse_id in rows:
+    doudian_accounts = any(a.adapter == DOUYIN for a in accounts)
+    facts, candidates = [], []
+    for order_id, channel, receiver, paid, warehouse, warehouse_id, sealed in rows:
         region = read_json(receiver) or {}
-        serving = [a for a in accounts if a.serves(warehouse_id)]
+        encrypted = doudian_accounts and _doudian_encrypted(pii, channel, sealed)
+        serving = _serving(accounts, warehouse_id, channel=channel, encrypted=encrypted)
+        candidates.append(serving)
         facts.append({"channel": channel, "province": region.get("province"), "city": region.get("city"),
                       "adcode": None, "weight_g": int(weights.get(order_id) or 0), "paid_total_fen": int(paid),
                       "warehouse": warehouse,
@@ -78,9 +94,9 @@ def _choose(db: Database, rules: RuleBook, limit: int, now: datetime) -> int:
     decisions = decider.decide(facts)
     by_account: dict[int, list[int]] = defaultdict(list)
     chosen: dict[int, tuple[_Account, Any, str | None]] = {}
-    for row, decision in zip(rows, decisions, strict=True):
+    for row, serving, decision in zip(rows, candidates, decisions, strict=True):
         wanted = str(decision.answer.get("carrier") or "")
-        account, note = _account_for(accounts, room, wanted, None if row[5] is None else int(row[5]))
+        account, note = _account_for(serving, room, wanted)
         if account is None:
             continue  # no account numbers this warehouse's parcels, or all are full today: it waits
         room[account.id] -= 1
@@ -109,9 +125,38 @@ class _Account:
     code: str
     warehouse_id: int | None  # None: numbers parcels of any warehouse
     capacity: int | None  # numbers a day at most
+    adapter: str = ""  # its e-waybill service
 
     def serves(self, warehouse_id: int | None) -> bool:
         return self.warehouse_id is None or self.warehouse_id == warehouse_id
+
+
+def _doudian_encrypted(pii: PiiCipher | None, channel: str, sealed: str | None) -> bool:
+    """Whether 抖店 gave the order's receiver only encrypted (its sealed receiver carries 抖店's ciphertexts);
+    without the key, or a receiver sealed with a key not configured here, every 抖店 order counts as such."""
+    if channel != DOUYIN:
+        return False
+    if pii is None:
+        return True
+    if not sealed:
+        return False
+    try:
+        return bool(pii.open(sealed).get("platform_cipher"))
+    except PiiError:
+        return True
+
+
+def _serving(accounts: list[_Account], warehouse_id: int | None, *, channel: str,
+             encrypted: bool) -> list[_Account]:
+    """The accounts that may number an order's parcel, in the order they are tried: for a receiver 抖店 gave
+    only encrypted, 抖店's own e-waybill accounts when one serves the warehouse; else the other accounts, then
+    (for a 抖店 order) 抖店's, which number 抖店 orders only."""
+    serving = [a for a in accounts if a.serves(warehouse_id)]
+    own = [a for a in serving if a.adapter == DOUYIN]
+    if encrypted and own:
+        return own
+    others = [a for a in serving if a.adapter != DOUYIN]
+    return others + own if channel == DOUYIN else others
 
 
 def _room(s: Any, accounts: list[_Account], now: datetime) -> dict[int, int]:
@@ -132,11 +177,10 @@ def _room(s: Any, accounts: list[_Account], now: datetime) -> dict[int, int]:
     return {a.id: UNLIMITED if a.capacity is None else max(a.capacity - used[a.id], 0) for a in accounts}
 
 
-def _account_for(accounts: list[_Account], room: dict[int, int], wanted: str,
-                 warehouse_id: int | None) -> tuple[_Account | None, str | None]:
-    """The account to number an order's parcel: the first of the courier the rules chose that serves the
-    order's warehouse and has room today; else the first account with room (the reason says why)."""
-    serving = [a for a in accounts if a.serves(warehouse_id)]
+def _account_for(serving: list[_Account], room: dict[int, int],
+                 wanted: str) -> tuple[_Account | None, str | None]:
+    """The account to number an order's parcel, of those `serving` it (its warehouse's, in order): the first
+    of the courier the rules chose with room today; else the first account with room (the reason says why)."""
     if not serving:
         return None, None
     for account in serving:

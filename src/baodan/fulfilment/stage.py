@@ -40,7 +40,7 @@ class FulfilmentStage:
         released = release_presale(self.db)
         routed = route_once(self.db, self.rules)
         merged = merge_once(self.db, self.pii, window=self.merge_window)
-        couriered = carrier_once(self.db, self.rules)
+        couriered = carrier_once(self.db, self.rules, pii=self.pii)
         return (stopped + released + reviewed.passed + reviewed.held + routed.kept + routed.moved + merged
                 + couriered.queued + couriered.ready)
 

@@ -147,6 +147,12 @@ def serve(config: SimConfig, *, echo: Callable[[str], None] = print) -> None:
 def credential_lines(config: SimConfig, url: str) -> Iterator[str]:
     for channel in config.platforms:
         yield credentials_line(config, channel, base_url=url + config.prefix(channel))
+    for service, carrier in config.carriers.items():  # what a carrier account (adapter …) is given
+        creds = carrier.credentials
+        yield " ".join([service, f"adapter={carrier.adapter}", f"app_key={creds.app_key}",
+                        f"app_secret={creds.app_secret}",
+                        *([f"access_token={creds.access_token}"] if creds.access_token else []),
+                        *(f"{k}={v}" for k, v in sorted(creds.extra.items())), f"base_url={url}/{service}"])
 
 
 def _server(simulation: Simulation, log_level: str) -> uvicorn.Server:

@@ -103,7 +103,8 @@ class Simulation:
         self.store = SimStore(list(config.platforms),
                               initial_stock={c: p.initial_stock for c, p in config.platforms.items()})
         self.pushes = PushSender(config.pushes, self.store)
-        self.carriers = SimCarriers(config.carriers)  # the e-waybill services (sim.waybills)
+        # the e-waybill services (sim.waybills); a platform's own opens the ciphertexts it issued
+        self.carriers = SimCarriers(config.carriers, issued_cipher=self.issued_cipher)
         self._gathered: dict[str, list[PushNotice]] = {}  # notices waiting for a batched push, per channel
         self._batches: dict[str, bool] = {}  # whether each platform's push took several notices
         self.session: LiveSession | None = None
@@ -395,6 +396,18 @@ class Simulation:
         if adapter.decrypt_batch_size == 1 and results and results[0].error is not None:
             return None, results[0].error
         return adapter.decrypt_data(results), None
+
+    def issued_cipher(self, channel: str, platform_order_id: str, cipher: Mapping[str, str]) -> bool:
+        """Whether every one of `cipher` is a ciphertext this platform shows for the order's receiver as it is
+        now (what its own e-waybill service opens; an edited address has new ones)."""
+        platform = self.config.platforms.get(channel)
+        if platform is None or not platform.encrypt_receivers or not cipher:
+            return False
+        receiver = (self.store.order(channel, platform_order_id) or {}).get("receiver")
+        if not receiver:
+            return False
+        shown = receiver_cipher(platform, platform_order_id, receiver)
+        return all(shown.get(field) == value for field, value in cipher.items())
 
     def _serve_other(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:
         """A call the simulator does not play gets the platform's invalid-arguments error naming the method

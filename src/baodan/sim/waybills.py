@@ -1,15 +1,19 @@
-"""The simulated e-waybill services (菜鸟 through TOP, 快递鸟, 拼多多电子面单), each under a prefix of its own
-(`/cainiao`, `/kdniao`, `/pdd-waybill`), played through the waybill adapters' server side
-(baodan.waybills.base, nothing of a service's internals): every call's signature is verified, numbers are
+"""The simulated e-waybill services (菜鸟 through TOP, 快递鸟, 拼多多电子面单, 抖店电子面单), each under a prefix of
+its own (`/cainiao`, `/kdniao`, `/pdd-waybill`, `/douyin-waybill`), played through the waybill adapters' server
+side (baodan.waybills.base, nothing of a service's internals): every call's signature is verified, numbers are
 issued in each courier's usual shape and unique for the simulator's lifetime, the same application gets the
 same number again, cancels give numbers back (and their quota), a cancel of a number the service never
 issued gets the service's error, and tests can make the next calls fail (`refuse_next`). What was issued and
 cancelled is kept for assertions (`issued`, `cancelled`, GET /_sim/waybills?carrier=…).
 
-Readings: number shapes (ZTO 12 digits from 7, SF "SF" + 13 digits, …), 大头笔 and 集包地 are plausible
-stand-ins made from the receiver's region; the error codes are the adapters' documented ones where there are
-(TOP 25, 27, 41; 快递鸟 101, 102, 104, 105; PDD 10000, 10016, 10019, 52102) with made-up sub-codes, codes and
-reasons for the rest.
+A service of a platform (`CarrierSim.platform`: 抖店电子面单 → douyin) opens that platform's ciphertexts, and
+only those the simulated platform issued for the order named (`Simulation.issued_cipher`): a parcel whose
+receiver carries any other is refused on its own, in the answer (抖店's err_infos).
+
+Readings: number shapes (ZTO 12 digits from 7, SF "SF" + 13 digits, …; 抖店's pinyin codes alike), 大头笔 and
+集包地 are plausible stand-ins made from the receiver's region; the error codes are the adapters' documented
+ones where there are (TOP 25, 27, 41; 快递鸟 101, 102, 104, 105; PDD 10000, 10016, 10019, 52102; 抖店 20000,
+30001) with made-up sub-codes, codes and reasons for the rest.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ import hashlib
 import threading
 import time
 import zlib
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,23 +60,38 @@ ERRORS: dict[str, dict[str, tuple[str, str]]] = {
             "unknown_waybill": ("70101", "面单号不存在"), "cancelled": ("70102", "面单号已取消"),
             "no_balance": ("70103", "电子面单余额不足"), "not_subscribed": ("70104", "未开通该快递公司电子面单服务"),
             "busy": ("52102", "服务暂不可用")},
+    "douyin": {"bad_signature": ("isv.signature-invalid", "签名校验失败"),
+               "invalid": ("isv.parameter-invalid", "参数错误"),
+               "token_invalid": ("30001", "access_token不存在"),
+               "unknown_waybill": ("isv.track-no-not-exist", "运单号不存在"),
+               "cancelled": ("isv.track-no-cancelled", "运单号已取消"),
+               "no_balance": ("isv.ebill-balance-not-enough", "电子面单余额不足"),
+               "not_subscribed": ("isv.logistics-not-subscribed", "未开通该物流商的电子面单服务"),
+               "busy": ("20000", "服务不可用，请稍后重试"),
+               "cipher_refused": ("300008", "收件人密文与订单不匹配")},
 }
 # a courier's numbers (by the service's code): prefix and total length
 SHAPES = {"ZTO": ("7", 12), "YTO": ("YT", 15), "STO": ("77", 13), "YUNDA": ("43", 13), "YD": ("43", 13),
           "SF": ("SF", 15), "JTSD": ("JT", 15), "HTKY": ("5", 14), "EMS": ("11", 13), "POSTB": ("98", 13),
-          "YZPY": ("98", 13), "JD": ("JD", 15), "DBKD": ("DPK", 15), "DBL": ("DPK", 15)}
+          "YZPY": ("98", 13), "JD": ("JD", 15), "DBKD": ("DPK", 15), "DBL": ("DPK", 15),
+          # 抖店's codes (waybills.douyin)
+          "zhongtong": ("7", 12), "yuantong": ("YT", 15), "shentong": ("77", 13), "yunda": ("43", 13),
+          "shunfeng": ("SF", 15), "jtexpress": ("JT", 15), "ems": ("11", 13), "youzhengguonei": ("98", 13),
+          "jd": ("JD", 15), "debangkuaidi": ("DPK", 15), "huitongkuaidi": ("5", 14)}
 OTHER_SHAPE = ("9", 12)
 
 
 @dataclass(frozen=True)
 class CarrierSim:
     """The merchant's account at a simulated service: its credentials, the couriers (the service's codes)
-    subscribed (empty: every one) and the numbers it may still issue (None: no limit)."""
+    subscribed (empty: every one), the numbers it may still issue (None: no limit) and the platform whose
+    ciphertexts it opens (None: it checks none; set only where the adapter answers refused parcels one by one)."""
 
     adapter: str
     credentials: Credentials
     couriers: tuple[str, ...] = ()
     balance: int | None = None
+    platform: str | None = None
 
 
 @dataclass
@@ -113,6 +132,11 @@ def default_carriers() -> dict[str, CarrierSim]:
             app_key=_hex("pdd", "client_id", 32), app_secret=_hex("pdd", "client_secret", 40),
             access_token=_hex("pdd", "access_token", 40),
             extra={"user_id": _digits("pdd", "mall_id", 9), "template_url": DEFAULT_TEMPLATE_URL})),
+        # served at /douyin-waybill: /douyin is the 抖店 platform's own prefix
+        "douyin-waybill": CarrierSim("douyin", Credentials(
+            app_key=_digits("douyin", "app_key", 19), app_secret=_uuid_like(_hex("douyin", "app_secret", 32)),
+            access_token=_uuid_like(_hex("douyin", "access_token", 32)),
+            extra={"shop_id": _digits("douyin", "shop_id", 8)}), platform="douyin"),
     }
 
 
@@ -136,17 +160,21 @@ def carriers_from_raw(raw: Mapping[str, Any]) -> dict[str, CarrierSim]:
                             access_token=table.get("access_token", base.access_token),
                             extra={**base.extra, **{k: str(v) for k, v in (table.get("extra") or {}).items()}})
         balance = table.get("balance")
-        carriers[name] = CarrierSim(name, creds, tuple(table.get("couriers") or ()),
-                                    int(balance) if balance is not None else None)
+        carriers[name] = replace(carriers[name], credentials=creds, couriers=tuple(table.get("couriers") or ()),
+                                 balance=int(balance) if balance is not None else None)
     return carriers
 
 
 class SimCarriers:
     """The simulated services; thread-safe (the server's event loop serves, tests read and steer)."""
 
-    def __init__(self, carriers: Mapping[str, CarrierSim], *, number_base: int | None = None) -> None:
+    def __init__(self, carriers: Mapping[str, CarrierSim], *, number_base: int | None = None,
+                 issued_cipher: Callable[[str, str, Mapping[str, str]], bool] | None = None) -> None:
+        """`issued_cipher(platform, platform order id, ciphertexts)`: whether the simulated platform issued
+        those ciphertexts for that order (None: it issued none)."""
         self._lock = threading.Lock()
         self._services = {name: _Service(config, config.balance) for name, config in carriers.items()}
+        self._issued_cipher = issued_cipher
         # numbers start from the clock, so a restarted simulator does not issue its numbers again
         self._next = number_base if number_base is not None else int(time.time() * 1000) % 10**10
 
@@ -225,7 +253,9 @@ class SimCarriers:
         courier = served.courier or ""
         if service.config.couriers and courier not in service.config.couriers:
             return None, _with(errors["not_subscribed"], courier)
-        fresh = [p for p in served.parcels if (courier, p.object_id) not in service.applications]
+        refused = self._refused(service, served)
+        accepted = [p for p in served.parcels if p.object_id not in refused]
+        fresh = [p for p in accepted if (courier, p.object_id) not in service.applications]
         if service.balance is not None and len(fresh) > service.balance:
             return None, errors["no_balance"]
         for parcel in fresh:  # all or nothing: checked above
@@ -241,9 +271,21 @@ class SimCarriers:
             service.applications[(courier, parcel.object_id)] = number
             if service.balance is not None:
                 service.balance -= 1
-        issued = [self._issued(service.numbers[service.applications[(courier, p.object_id)]])
-                  for p in served.parcels]
-        return adapter.apply_data(served, issued, repeated=not fresh), None
+        issued = [self._issued(service.numbers[service.applications[(courier, p.object_id)]]) for p in accepted]
+        if refused:
+            served = replace(served, details={**served.details, "refused": refused})
+        return adapter.apply_data(served, issued, repeated=bool(accepted) and not fresh), None
+
+    def _refused(self, service: _Service, served: ServedWaybillCall) -> dict[str, tuple[str, str]]:
+        """The parcels whose receiver carries ciphertexts the service's platform did not issue for their order
+        (object_id → the service's error); none for a service of no platform."""
+        platform = service.config.platform
+        if platform is None:
+            return {}
+        check = self._issued_cipher or (lambda *_: False)
+        return {p.object_id: _with(ERRORS[service.config.adapter]["cipher_refused"], p.platform_order_id)
+                for p in served.parcels if p.receiver.cipher
+                and not check(platform, p.platform_order_id, p.receiver.cipher)}
 
     def _cancel(self, service: _Service, served: ServedWaybillCall,
                 now: datetime) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:

@@ -70,7 +70,7 @@ class CarrierAccount:
 
     id: int
     name: str
-    adapter: str  # cainiao, kdniao, pdd
+    adapter: str  # cainiao, kdniao, pdd, douyin
     carrier_code: str  # BaoDan's courier code: ZTO, YTO, SF, …
     creds: Credentials  # app key and secret; `access_token` the seller's session where the service needs one
     base_url: str
@@ -109,7 +109,7 @@ class ServedWaybillCall:
 
 
 class WaybillAdapter(Protocol):
-    adapter: str  # cainiao, kdniao, pdd
+    adapter: str  # cainiao, kdniao, pdd, douyin
     calls_per_second: float  # the service's per-app limit BaoDan keeps under
     call_rates: Mapping[str, float]  # method → calls a second, for methods limited below the rest
     max_per_call: int  # parcels one apply_call may carry

@@ -43,12 +43,14 @@ SWEEP_BATCH = 500
 MAX_CANCEL_REFUSALS = 3  # a cancel the service refuses this often (not busy: refused) is left as refused
 MAX_ITEMS = 20  # lines named on a label at most
 IDLE_WAIT_S = 5.0
-_HIDDEN = re.compile(r"(recipient|receiver|sender|print_?data|printtemplate|encrypteddata|name|oaid)$", re.I)
+_HIDDEN = re.compile(r"(recipient|receiver|sender|receiver_info|sender_info|print_?data|printtemplate|encrypteddata"
+                     r"|name|oaid)$", re.I)
 
 
 class WaybillCallLog(CallLog):
     """The call log of e-waybill services (`carrier_call`): on top of the transport's masking, every sender,
-    receiver and print data is hidden, also inside JSON text parameters (菜鸟's request, 快递鸟's RequestData)."""
+    receiver (抖店's `*_info` too) and print data is hidden, also inside JSON text parameters (菜鸟's request,
+    快递鸟's RequestData)."""
 
     def __init__(self, db: Database) -> None:
         super().__init__(db, table="carrier_call", owner="account_id")
@@ -127,7 +129,8 @@ class WaybillDesk:
     def _apply(self, account: CarrierAccount, adapter: WaybillAdapter, chunk: Sequence[tuple[Due, Parcel]],
                failed: list[tuple[Due, str]], now: datetime) -> int:
         """Numbers for one call's parcels; a refusal of several parcels is retried one parcel a call, so one
-        parcel the service refuses (an address it does not serve) holds up no other."""
+        parcel the service refuses (an address it does not serve) holds up no other, and so are the parcels an
+        answer of several leaves without a number (抖店 names them in err_infos), so each gets its own message."""
         try:
             call = adapter.apply_call(account, [parcel for _, parcel in chunk])
             got = adapter.parse_apply(self.transport.call(self.link(account), call))
@@ -139,11 +142,14 @@ class WaybillDesk:
         by_object = {due.object_id: due for due, _ in chunk}
         issued = [(by_object[w.object_id].order_id, w) for w in got if w.object_id in by_object]
         answered = {w.object_id for w in got}
-        failed.extend((due, "the service answered no number for it") for due, _ in chunk
-                      if due.object_id not in answered)
+        unanswered = [one for one in chunk if one[0].object_id not in answered]
         with self.db.write() as s:
-            return repository.store_issued(s, self.pii, account_id=account.id, carrier_code=account.carrier_code,
-                                           issued=issued, now=now)
+            stored = repository.store_issued(s, self.pii, account_id=account.id, carrier_code=account.carrier_code,
+                                             issued=issued, now=now)
+        if len(chunk) > 1 and issued:
+            return stored + sum(self._apply(account, adapter, [one], failed, now) for one in unanswered)
+        failed.extend((due, "the service answered no number for it") for due, _ in unanswered)
+        return stored
 
     def _parcel(self, due: Due, order: dict[str, Any]) -> Parcel:
         public = read_json(order["receiver"]) or {}

@@ -34,25 +34,28 @@ class Secrets(_Strict):
     """Write-only: sealed at rest, never shown again."""
 
     app_secret: str = Field(min_length=8, max_length=512, description=(
-        "菜鸟: the TOP app secret; 快递鸟: the AppKey; 拼多多: the client_secret"))
+        "菜鸟: the TOP app secret; 快递鸟: the AppKey; 拼多多: the client_secret; 抖店: the app_secret"))
     access_token: str | None = Field(default=None, max_length=2000, description=(
-        "菜鸟, 拼多多: the session (access token) of the seller who subscribed the courier's e-waybill service"))
+        "菜鸟, 拼多多, 抖店: the session (access token) of the seller who subscribed the courier's e-waybill "
+        "service"))
     extra: dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=500)]] \
         = Field(default_factory=dict, max_length=20, description=(
             "菜鸟, 拼多多: user_id (the seller id, required), template_url, need_encrypt; 快递鸟: CustomerName, "
-            "CustomerPwd, MonthCode, SendSite (the courier account), pay_type"))
+            "CustomerPwd, MonthCode, SendSite (the courier account), pay_type; 抖店: shop_id (the 抖店 shop id), "
+            "net_code and net_category (加盟网点), pay_method (1 寄付月结, 2 寄付现结), product_type"))
 
 
 class CarrierAccountWrite(_Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    adapter: Literal["cainiao", "kdniao", "pdd"] = Field(description=(
-        "the e-waybill service: cainiao (菜鸟), kdniao (快递鸟), pdd (拼多多电子面单)"))
+    adapter: Literal["cainiao", "kdniao", "pdd", "douyin"] = Field(description=(
+        "the e-waybill service: cainiao (菜鸟), kdniao (快递鸟), pdd (拼多多电子面单), douyin (抖店电子面单: "
+        "numbers 抖店 orders, their encrypted receivers included)"))
     carrier_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,32}$")] = Field(
         description="BaoDan's courier code: ZTO, YTO, STO, YUNDA, SF, JTSD, EMS, POSTB, JD, …")
     platform_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,32}$")] | None = Field(
         default=None, description="the courier's code at this service, where not the usual one (e.g. 极兔)")
     app_key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] = Field(
-        description="菜鸟: the TOP app key; 快递鸟: the EBusinessID; 拼多多: the client_id")
+        description="菜鸟: the TOP app key; 快递鸟: the EBusinessID; 拼多多: the client_id; 抖店: the app_key")
     base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://[^\s]+$", description=(
         "the service's gateway root; leave out for the production gateway (a simulator or sandbox: its URL)"))
     sender: Sender

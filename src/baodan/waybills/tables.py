@@ -12,7 +12,7 @@ carrier_account = Table(
     "carrier_account", metadata,
     Column("id", BigIntPK, Identity(), primary_key=True),
     Column("name", String(64), nullable=False, unique=True),  # the merchant's name for it: ZTO-杭州仓
-    Column("adapter", String(16), nullable=False),  # the e-waybill service: cainiao, kdniao, pdd
+    Column("adapter", String(16), nullable=False),  # the e-waybill service: cainiao, kdniao, pdd, douyin
     Column("carrier_code", String(32), nullable=False),  # BaoDan's courier code: ZTO, YTO, SF, …
     Column("platform_code", String(32)),  # the courier's code at the service, where not the adapter's default
     Column("app_key", String(128), nullable=False),  # shown; identifies the app, not a secret

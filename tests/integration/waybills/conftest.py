@@ -16,7 +16,8 @@ from baodan.waybills.desk import WaybillDesk
 from baodan.waybills.schemas import CarrierAccountWrite, Secrets, Sender
 from tests.helpers import drain, make_catalog, order, submit
 
-SERVICES = {"pdd": "pdd-waybill"}  # the simulator's prefix of each adapter's service, where not its name
+SERVICES = {"pdd": "pdd-waybill", "douyin": "douyin-waybill"}  # the simulator's prefix of each adapter's service,
+# where not its name
 SENDER = Sender(name="杭州仓", phone="13900000000", province="浙江省", city="杭州市", district="余杭区",
                 address="仓前街道 1 号")
 
