@@ -8,13 +8,10 @@ import { hasTranslation, translate } from '@/i18n'
 
 export const API_BASE = '/api/v1'
 
-/** An error toast; ElMessage loads with the first one, so it stays out of the entry chunk. */
+/** An error toast; the toast module loads with the first one, so it stays out of the entry chunk. */
 export async function showError(text: string): Promise<void> {
-  const [{ ElMessage }] = await Promise.all([
-    import('element-plus/es/components/message/index.mjs'),
-    import('element-plus/es/components/message/style/css'),
-  ])
-  ElMessage.error(text)
+  const { toast } = await import('@/utils/toast')
+  toast.error(text)
 }
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
