@@ -4,12 +4,15 @@
  * scheme: src/baodan/identity/http.py). Error answers {code, message, details} become an ApiError, shown
  * with ElMessage unless the caller passes `quiet: true` or handles the code itself.
  */
-import { ElMessage } from 'element-plus'
-import 'element-plus/es/components/message/style/css'
-
 import { hasTranslation, translate } from '@/i18n'
 
 export const API_BASE = '/api/v1'
+
+/** An error toast; the toast module loads with the first one, so it stays out of the entry chunk. */
+export async function showError(text: string): Promise<void> {
+  const { toast } = await import('@/utils/toast')
+  toast.error(text)
+}
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 export class ApiError extends Error {
@@ -85,7 +88,7 @@ export async function request<T>(method: string, path: string, options: RequestO
   } catch (cause) {
     if ((cause as Error).name === 'AbortError') throw cause
     const error = new ApiError(0, 'network', translate('errors.network'))
-    if (!options.quiet) ElMessage.error(error.message)
+    if (!options.quiet) void showError(error.message)
     throw error
   }
   if (response.ok) {
@@ -117,7 +120,7 @@ async function failure(response: Response, options: RequestOptions): Promise<Api
     onAuthProblem(error)
     return error
   }
-  if (!options.quiet && !options.expect?.includes(code)) ElMessage.error(errorText(error))
+  if (!options.quiet && !options.expect?.includes(code)) void showError(errorText(error))
   return error
 }
 
