@@ -37,10 +37,13 @@ def _orders(count: int, tag: str) -> list[dict[str, Any]]:
 
 
 def test_the_dashboard_counts_new_orders_live_without_a_reload(page, server: Server) -> None:
+    page.clock.install()  # time runs as usual; fast_forward below jumps it to make the stream look dead
     login(page)
     page.set_viewport_size({"width": 1920, "height": 1080})  # a TV
-    page.goto("/dashboard")
+    page.locator("[data-test=nav] .el-menu-item", has_text="数字大屏").click()
+    page.wait_for_url("**/dashboard")
     page.wait_for_selector("[data-test=stream-status][data-status=live]")
+    assert page.locator("[data-test=nav]").count() == 0  # the whole window, no console frame
     assert page.inner_text("[data-test=dashboard-title]") == "双12预热专场"
     assert page.locator("[data-test=live-badge]").inner_text().strip() == "直播中"
     page.wait_for_selector("[data-test=hot-skus] [data-test=sellable]")
@@ -65,6 +68,14 @@ def test_the_dashboard_counts_new_orders_live_without_a_reload(page, server: Ser
     page.wait_for_function("t => document.querySelector('[data-test=kpi-orders]').innerText.trim() === t", arg=shown)
     assert page.locator("[data-test=stream-status]").get_attribute("data-status") == "live"
     shot(page, "dashboard-desktop-after-orders")
+
+    # a stream that goes quiet (a dead connection nobody closed) is given up and a new one opened
+    with page.expect_request("**/events?*") as reopened:
+        page.clock.fast_forward(13_000)
+        page.wait_for_selector("[data-test=stream-status]:not([data-status=live])")
+    assert "top=10" in reopened.value.url
+    page.wait_for_selector("[data-test=stream-status][data-status=live]")
+    assert page.evaluate("window.__sameDocument") is True
 
 
 def test_the_dashboard_switches_session_and_stacks_on_a_phone(browser, server: Server) -> None:
