@@ -119,6 +119,15 @@ def test_the_warehouse_builds_waves_and_a_wave_shows_its_pick_list(page, server:
     page.wait_for_function("() => document.querySelector('[data-test=wave-status]').innerText.includes('已拣货')")
     assert page.locator("[data-test=mark-picked]").count() == 0
 
+    # in English too
+    page.click("[data-test=user-menu]")
+    page.click("[data-test=locale-en]")
+    page.wait_for_function("() => document.querySelector('[data-test=wave-status]').innerText.includes('Picked')")
+    assert page.locator("[data-test=pick-list-pdf]").inner_text().strip() == "Pick list PDF"
+    page.click("[data-test=user-menu]")
+    page.click("[data-test=locale-zh-CN]")
+    page.wait_for_function("() => document.querySelector('[data-test=wave-status]').innerText.includes('已拣货')")
+
 
 def test_scan_to_pack_refuses_a_wrong_item_and_ships_a_complete_parcel(page, server: Server, ready_orders) -> None:
     with server.api() as api:
