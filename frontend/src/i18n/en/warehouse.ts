@@ -5,9 +5,10 @@ export default {
     total: 'Total',
   },
   stage: {
-    review: 'In review', held: 'Held', route: 'Routing', waybill: 'Awaiting waybill', ready: 'Ready to pick',
+    review: 'In review', held: 'Held', route: 'Routing', waybill: 'Awaiting courier', number: 'Getting number',
+    ready: 'Ready to pick',
     waved: 'In a wave', picked: 'Picked', packed: 'Packed', shipped: 'Shipped', intercepted: 'Intercepted',
-    presale: 'Presale', merged: 'Merged',
+    presale: 'Presale', merged: 'Merged', cancelled: 'Cancelled',
   },
   warehouse: 'Warehouse',
   chooseWarehouse: 'Choose a warehouse',

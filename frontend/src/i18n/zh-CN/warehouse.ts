@@ -5,8 +5,8 @@ export default {
     total: '合计',
   },
   stage: {
-    review: '待审核', held: '异常挂起', route: '待分仓', waybill: '待取号', ready: '待拣货', waved: '已进波次',
-    picked: '已拣货', packed: '已打包', shipped: '已发货', intercepted: '已拦截', presale: '预售', merged: '已合单',
+    review: '待审核', held: '异常挂起', route: '待分仓', waybill: '待取号', number: '取号中', ready: '待拣货', waved: '已进波次',
+    picked: '已拣货', packed: '已打包', shipped: '已发货', intercepted: '已拦截', presale: '预售', merged: '已合单', cancelled: '已取消',
   },
   warehouse: '仓库',
   chooseWarehouse: '选择仓库',
