@@ -7,6 +7,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.helpers import API, T0, drain, error_body, make_catalog, order, sqlite_only
 
 
@@ -159,8 +161,11 @@ def _filter_fixture(client: Any, runtime: Any, db: Any) -> dict[str, Any]:
     return {"ids": ids, "session_id": live.json()["id"]}
 
 
+@pytest.mark.parametrize("few", [2000, 0], ids=["by-index", "newest-first-scan"])
 def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_platform_order_id(
-        client, runtime, db, subtests):
+        client, runtime, db, subtests, monkeypatch, few):
+    # few=0: every filter is written as one matching many orders (SQLite: `+column`, read newest first)
+    monkeypatch.setattr("baodan.orders.queries.FEW", few)
     fixture = _filter_fixture(client, runtime, db)
     session_id = fixture["session_id"]
     douyin = ["o1", "o2", "o4", "o5", "o6", "o7"]
@@ -192,9 +197,11 @@ def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_p
             assert _ids(client, **params) == ids
 
 
-def test_every_list_filter_stays_within_the_callers_shops(client, runtime, db, subtests):
+@pytest.mark.parametrize("few", [2000, 0], ids=["by-index", "newest-first-scan"])
+def test_every_list_filter_stays_within_the_callers_shops(client, runtime, db, subtests, monkeypatch, few):
     from baodan.identity import accounts
 
+    monkeypatch.setattr("baodan.orders.queries.FEW", few)
     fixture = _filter_fixture(client, runtime, db)
     shops = {s["code"]: s["id"] for s in client.get(f"{API}/shops").json()}
     accounts.create_user(db, username="a-only", role="operator", password="a-long-enough-password",
