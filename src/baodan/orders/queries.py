@@ -49,7 +49,14 @@ def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int
     conds = _conditions(s, f, scope)
     if before_id is not None:
         conds.append(sales_order.c.id < before_id)
-    rows = s.execute(select(*PUBLIC_COLUMNS).where(and_(True, *conds)).order_by(sales_order.c.id.desc())
+    newest_first: Any = sales_order.c.id.desc()
+    if f.live_session_id is not None and s.get_bind().dialect.name == "postgresql" and _matches_few(
+            s, sales_order.c.live_session_id == f.live_session_id, FEW_IN_SESSION):
+        # A session's orders lie together in id order; an older session's below everything paid since. PostgreSQL
+        # would walk the primary key down from the newest order to reach them (a session two weeks back in
+        # 300,000 orders: ~200 ms); sorting by an expression makes it read them by the session index (~20 ms).
+        newest_first = (sales_order.c.id + 0).desc()
+    rows = s.execute(select(*PUBLIC_COLUMNS).where(and_(True, *conds)).order_by(newest_first)
                      .limit(limit + 1)).all()
     items = [r._asdict() for r in rows[:limit]]
     return items, (items[-1]["id"] if len(rows) > limit else None)
@@ -105,6 +112,7 @@ def _conditions(s: Session, f: OrderFilter, scope: Scope) -> list[Any]:
 # SQLite off its index; one matching few keeps the index (a full scan to find a handful would cost more).
 # Which it is, a count of at most FEW + 1 index entries tells. PostgreSQL has statistics and decides itself.
 FEW = 2000
+FEW_IN_SESSION = 20_000
 
 
 def _equal(s: Session, column: str, value: Any) -> Any:
@@ -122,9 +130,10 @@ def _scoped(s: Session, scope: Scope) -> Any:
     return literal_column("+sales_order.shop_id").in_(sorted(scope.shop_ids))
 
 
-def _matches_few(s: Session, condition: Any) -> bool:
-    probe = select(literal(1)).select_from(sales_order).where(condition).limit(FEW + 1).subquery()
-    return int(s.execute(select(func.count()).select_from(probe)).scalar_one()) <= FEW
+def _matches_few(s: Session, condition: Any, few: int | None = None) -> bool:
+    few = FEW if few is None else few
+    probe = select(literal(1)).select_from(sales_order).where(condition).limit(few + 1).subquery()
+    return int(s.execute(select(func.count()).select_from(probe)).scalar_one()) <= few
 
 
 def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
