@@ -166,7 +166,7 @@ def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_p
         client, runtime, db, subtests, monkeypatch, few):
     # few=0: every filter is written as one matching many orders (SQLite: `+column`, read newest first)
     monkeypatch.setattr("baodan.orders.queries.FEW", few)
-    monkeypatch.setattr("baodan.orders.queries.FEW_IN_SESSION", few)
+    monkeypatch.setattr("baodan.orders.queries.FEW_CLUSTERED", few)
     fixture = _filter_fixture(client, runtime, db)
     session_id = fixture["session_id"]
     douyin = ["o1", "o2", "o4", "o5", "o6", "o7"]
@@ -203,7 +203,7 @@ def test_every_list_filter_stays_within_the_callers_shops(client, runtime, db, s
     from baodan.identity import accounts
 
     monkeypatch.setattr("baodan.orders.queries.FEW", few)
-    monkeypatch.setattr("baodan.orders.queries.FEW_IN_SESSION", few)
+    monkeypatch.setattr("baodan.orders.queries.FEW_CLUSTERED", few)
     fixture = _filter_fixture(client, runtime, db)
     shops = {s["code"]: s["id"] for s in client.get(f"{API}/shops").json()}
     accounts.create_user(db, username="a-only", role="operator", password="a-long-enough-password",
