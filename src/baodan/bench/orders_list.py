@@ -86,7 +86,7 @@ def run(*, orders: int, db_kind: str, database_url: str | None = None, runs: int
             p95 = statistics.median(r[name]["p95_ms"] for r in result.runs)
             result.median[name] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
                                    "rows": result.runs[0][name]["rows"],
-                                   # a cold dashboard is the background thread's work every 30 s, not a request's
+                                   # a cold dashboard is the background thread's work every 60 s, not a request's
                                    "ok": p50 < TARGET_MS or name in COLD}
         owner.close()
         scoped.close()
@@ -205,7 +205,7 @@ def _time_all(queries: list[tuple[str, str, str, dict[str, Any]]], owner: Any, s
 
 
 def _cold_dashboard(runtime: Any, today: bool, samples: int) -> dict[str, float]:
-    """Everything recomputed: the older orders' sums too (what a tick does every 30 s, or a new view)."""
+    """Everything recomputed: the older orders' sums too (what a tick does every 60 s, or a new view)."""
     from baodan.dashboard.hub import DashboardHub, ViewKey
 
     times = []
