@@ -450,3 +450,22 @@ def test_paid_at_in_the_answer_is_the_same_instant_that_was_sent(client, runtime
     drain(runtime)
     [got] = _orders(client)
     assert datetime.fromisoformat(got["paid_at"].replace("Z", "+00:00")) == T0
+
+
+def test_orders_held_in_fulfilment_are_listed_by_hold_reason(client, runtime, db):
+    from baodan.fulfilment.review import review_once
+
+    make_catalog(db, skus={"A": 10})
+    remote = order("far", [("A", 2)], paid_offset_s=1)  # amounts differ: no suspected duplicates
+    remote["receiver"] = {**remote["receiver"], "province": "新疆维吾尔自治区", "city": "乌鲁木齐市",
+                          "district": "天山区"}
+    _accepted(_post(client, order("memo", [("A", 1)], seller_memo="先别发"), remote,
+                    order("fine", [("A", 3)], paid_offset_s=2)))
+    drain(runtime)
+    review_once(db, runtime.pii, runtime.rules)
+    assert _ids(client, hold_reason="any") == ["far", "memo"]
+    assert _ids(client, hold_reason="remote_region") == ["far"]
+    assert _ids(client, hold_reason="remark_keyword") == ["memo"]
+    assert _ids(client, hold_reason="blacklisted") == []
+    assert _ids(client, hold_reason="any", state="reserved") == ["far", "memo"]  # held in the warehouse, not by intake
+    error_body(client.get(f"{API}/orders", params={"hold_reason": "DROP TABLE"}), 422, "request.invalid")

@@ -41,6 +41,7 @@ class OrderFilter:
     platform_order_id: str | None = None
     phone_index: int | None = None  # the buyer phone's blind index (PiiCipher.phone_index)
     sku: str | None = None  # a SKU code: orders with a line of it
+    hold_reason: str | None = None  # held in fulfilment for this reason, or "any"
 
 
 def list_orders(s: Session, f: OrderFilter, *, before_id: int | None, limit: int,
@@ -91,6 +92,11 @@ def _conditions(s: Session, f: OrderFilter, scope: Scope) -> list[Any]:
     if f.sku:
         conds.append(sales_order.c.id.in_(select(order_line.c.order_id).where(
             order_line.c.sku_id == select(sku.c.id).where(sku.c.code == f.sku).scalar_subquery())))
+    if f.hold_reason:  # the held are few: read through ix_fulfilment_stage
+        held = select(fulfilment.c.order_id).where(fulfilment.c.stage == "held")
+        if f.hold_reason != "any":
+            held = held.where(fulfilment.c.hold_reason == f.hold_reason)
+        conds.append(sales_order.c.id.in_(held))
     if f.platform_order_id:
         conds.append(sales_order.c.platform_order_id == f.platform_order_id)
         if not f.channel:  # lets the (channel, platform_order_id) unique index serve the lookup
