@@ -135,9 +135,7 @@ class DashboardHub:
             started = time.monotonic()
             with self._lock:
                 watched = [v for v in self._views.values() if v.subscribers]
-                for key in [k for k, v in self._views.items()
-                            if not v.subscribers and started - v.used_at > IDLE_EVICT_S]:
-                    del self._views[key]
+                self._forget_idle(started)
             for view in watched:
                 try:
                     self._refresh(view, force=True)
@@ -156,9 +154,14 @@ class DashboardHub:
         with self._lock:
             view = self._views.get(key)
             if view is None:
+                self._forget_idle(time.monotonic())
                 view = self._views[key] = _View(key)
             view.used_at = time.monotonic()
             return view
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, v in self._views.items() if not v.subscribers and now - v.used_at > IDLE_EVICT_S]:
+            del self._views[key]
 
     def _refresh(self, view: _View, *, force: bool) -> None:
         with view.lock:
