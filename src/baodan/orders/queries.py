@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, literal_column, selec
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from baodan.catalog.tables import shop, sku
+from baodan.catalog.tables import live_session, shop, sku
 from baodan.channels.tables import shipment
 from baodan.core.errors import NotFound
 from baodan.fulfilment.tables import fulfilment, order_decision
@@ -126,8 +126,9 @@ def _newest_first(s: Session, f: OrderFilter, scope: Scope, conds: list[Any]) ->
     order). `conds` may gain the shop list that lets the (shop, paid) index serve a paid-time filter."""
     postgres = s.get_bind().dialect.name == "postgresql"
     by_index = (sales_order.c.id + 0).desc() if postgres else sales_order.c.id.desc()
-    if postgres and f.live_session_id is not None and _matches_few(
-            s, sales_order.c.live_session_id == f.live_session_id, FEW_CLUSTERED):
+    if postgres and f.live_session_id is not None and s.scalar(  # a live session's orders are the newest
+            select(live_session.c.ended_at).where(live_session.c.id == f.live_session_id)) is not None \
+            and _matches_few(s, sales_order.c.live_session_id == f.live_session_id, FEW_CLUSTERED):
         return by_index
     if (f.paid_from or f.paid_to) and not f.shop and (postgres or scope.shop_ids is None):
         shop_ids = sorted(scope.shop_ids) if scope.shop_ids is not None else list(s.scalars(select(shop.c.id)))
