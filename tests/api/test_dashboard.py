@@ -251,7 +251,6 @@ def test_new_orders_reach_an_open_stream(client, runtime, db) -> None:
     seen: list[int] = []
 
     def later() -> None:
-        time.sleep(0.5)
         body = order("n1", [("A", 3)])
         body.update(paid_at=now.isoformat(), updated_at=now.isoformat(),
                     created_at=(now - timedelta(seconds=5)).isoformat())
@@ -259,16 +258,17 @@ def test_new_orders_reach_an_open_stream(client, runtime, db) -> None:
         drain(runtime)
 
     writer = threading.Thread(target=later)
-    with serving(create_app(runtime)) as url:
-        writer.start()
-        with httpx.Client(base_url=url, cookies=cookies, timeout=20) as http, http.stream("GET", "/events") as resp:
-            deadline = time.monotonic() + 15
-            for line in resp.iter_lines():
-                assert time.monotonic() < deadline, f"no order arrived; saw {seen}"
-                if line.startswith("data:"):
-                    seen.append(orjson.loads(line[5:])["totals"]["units"])
-                    if seen[-1] == 3:
-                        break
+    with serving(create_app(runtime)) as url, httpx.Client(base_url=url, cookies=cookies, timeout=20) as http, \
+            http.stream("GET", "/events") as resp:
+        deadline = time.monotonic() + 15
+        for line in resp.iter_lines():
+            assert time.monotonic() < deadline, f"no order arrived; saw {seen}"
+            if line.startswith("data:"):
+                seen.append(orjson.loads(line[5:])["totals"]["units"])
+                if len(seen) == 1:
+                    writer.start()  # the order is paid while the stream is open
+                if seen[-1] == 3:
+                    break
     writer.join()
     assert seen[0] == 0 and seen[-1] == 3
 
@@ -309,3 +309,33 @@ def test_too_many_streams_answer_503_with_retry_after(client, runtime, db) -> No
     body = error_body(resp, 503, "dashboard.too_many_streams")
     assert resp.headers["retry-after"] == "10" and body["details"]["max_streams"] == 1
     hub.unsubscribe(held)
+
+
+def test_a_tick_adds_the_slice_that_passed_the_boundary_and_a_full_sum_catches_late_orders(client, runtime, db) -> None:
+    from baodan.dashboard.hub import _View, compute
+
+    make_catalog(db, skus={"A": 100})
+    assert client.post(f"{API}/live-sessions", json={"shop": "SHOP-A", "title": "直播中", "host": "小美",
+                                                     "started_at": _iso(-3600)}).status_code == 201
+
+    def paid(oid: str, offset_s: float) -> None:
+        _post(client, order(oid, [("A", 1)], paid_offset_s=offset_s))
+        drain(runtime)
+
+    def units(view: Any, offset_s: float, head_ttl_s: float = 3600) -> int:
+        return compute(db, view, now=T0 + timedelta(seconds=offset_s), head_ttl_s=head_ttl_s)["totals"]["units"]
+
+    paid("o1", -1800)
+    paid("o2", -10)
+    view = _View(ViewKey(None, False, None, 10))
+    assert units(view, 0) == 2  # o1 summed into the head, o2 (the last 20 s) in the tail
+    summed_at = view.head_at
+    paid("o3", 5)
+    paid("o4", 25)
+    assert units(view, 60) == 4  # the head grew by the slice [−20 s, +40 s): o2, o3, o4; the tail is empty
+    assert view.head_at == summed_at and view.boundary == T0 + timedelta(seconds=40)
+    fresh = _View(ViewKey(None, False, None, 10))
+    assert units(fresh, 60) == 4
+    paid("o5", 30)  # delivered late: paid before the boundary already passed
+    assert units(view, 61) == 4  # not seen until the next full sum …
+    assert units(view, 62, head_ttl_s=0) == 5  # … which counts it

@@ -7,6 +7,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.helpers import API, T0, drain, error_body, make_catalog, order, sqlite_only
 
 
@@ -159,8 +161,12 @@ def _filter_fixture(client: Any, runtime: Any, db: Any) -> dict[str, Any]:
     return {"ids": ids, "session_id": live.json()["id"]}
 
 
+@pytest.mark.parametrize("few", [2000, 0], ids=["by-index", "newest-first-scan"])
 def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_platform_order_id(
-        client, runtime, db, subtests):
+        client, runtime, db, subtests, monkeypatch, few):
+    # few=0: every filter is written as one matching many orders (SQLite: `+column`, read newest first)
+    monkeypatch.setattr("baodan.orders.queries.FEW", few)
+    monkeypatch.setattr("baodan.orders.queries.FEW_CLUSTERED", few)
     fixture = _filter_fixture(client, runtime, db)
     session_id = fixture["session_id"]
     douyin = ["o1", "o2", "o4", "o5", "o6", "o7"]
@@ -192,9 +198,12 @@ def test_orders_are_listed_by_channel_shop_state_session_anomaly_paid_time_and_p
             assert _ids(client, **params) == ids
 
 
-def test_every_list_filter_stays_within_the_callers_shops(client, runtime, db, subtests):
+@pytest.mark.parametrize("few", [2000, 0], ids=["by-index", "newest-first-scan"])
+def test_every_list_filter_stays_within_the_callers_shops(client, runtime, db, subtests, monkeypatch, few):
     from baodan.identity import accounts
 
+    monkeypatch.setattr("baodan.orders.queries.FEW", few)
+    monkeypatch.setattr("baodan.orders.queries.FEW_CLUSTERED", few)
     fixture = _filter_fixture(client, runtime, db)
     shops = {s["code"]: s["id"] for s in client.get(f"{API}/shops").json()}
     accounts.create_user(db, username="a-only", role="operator", password="a-long-enough-password",
@@ -441,3 +450,22 @@ def test_paid_at_in_the_answer_is_the_same_instant_that_was_sent(client, runtime
     drain(runtime)
     [got] = _orders(client)
     assert datetime.fromisoformat(got["paid_at"].replace("Z", "+00:00")) == T0
+
+
+def test_orders_held_in_fulfilment_are_listed_by_hold_reason(client, runtime, db):
+    from baodan.fulfilment.review import review_once
+
+    make_catalog(db, skus={"A": 10})
+    remote = order("far", [("A", 2)], paid_offset_s=1)  # amounts differ: no suspected duplicates
+    remote["receiver"] = {**remote["receiver"], "province": "新疆维吾尔自治区", "city": "乌鲁木齐市",
+                          "district": "天山区"}
+    _accepted(_post(client, order("memo", [("A", 1)], seller_memo="先别发"), remote,
+                    order("fine", [("A", 3)], paid_offset_s=2)))
+    drain(runtime)
+    review_once(db, runtime.pii, runtime.rules)
+    assert _ids(client, hold_reason="any") == ["far", "memo"]
+    assert _ids(client, hold_reason="remote_region") == ["far"]
+    assert _ids(client, hold_reason="remark_keyword") == ["memo"]
+    assert _ids(client, hold_reason="blacklisted") == []
+    assert _ids(client, hold_reason="any", state="reserved") == ["far", "memo"]  # held in the warehouse, not by intake
+    error_body(client.get(f"{API}/orders", params={"hold_reason": "DROP TABLE"}), 422, "request.invalid")

@@ -29,7 +29,7 @@ from baodan.orders.repository import LINE_COLUMNS, ORDER_COLUMNS
 CHUNK = 20_000
 STAGES_TODAY = (("review", 0.25), ("route", 0.15), ("waybill", 0.2), ("ready", 0.2), ("waved", 0.1), ("picked", 0.05),
                 ("packed", 0.05))
-HOLD_REASONS = ("address_unparsed", "blacklist", "suspected_duplicate", "buyer_message")
+HOLD_REASONS = ("address_problem", "blacklisted", "suspected_duplicate", "remark_keyword", "remote_region")
 
 
 @dataclass

@@ -25,6 +25,9 @@ def order_filter(request: Request, channel: Channel | None = None, shop: str | N
                  platform_order_id: str | None = None,
                  buyer_phone: Annotated[str | None, Query(max_length=32, description="exact match, through the "
                                                           "phone's blind index (never stored in clear)")] = None,
+                 hold_reason: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$", description=(
+                     "held in fulfilment (the anomaly queue, 异常订单) for this reason (blacklisted, "
+                     "remote_region, address_problem, waybill_failed, …) or 'any'"))] = None,
                  sku: Annotated[str | None, Query(min_length=1, max_length=64, description=(
                      "a SKU code (商家编码): orders with a line of that SKU (a bundle's code finds the bundle's "
                      "orders)"))] = None,
@@ -39,4 +42,4 @@ def order_filter(request: Request, channel: Channel | None = None, shop: str | N
         platform_status=platform_status.value if platform_status else None, live_session_id=live_session_id,
         anomaly=anomaly, paid_from=clock.as_utc(paid_from) if paid_from else None,
         paid_to=clock.as_utc(paid_to) if paid_to else None, platform_order_id=platform_order_id,
-        phone_index=phone_index, sku=sku)
+        phone_index=phone_index, sku=sku, hold_reason=hold_reason)
