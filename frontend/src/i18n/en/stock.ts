@@ -6,7 +6,6 @@ export default {
   },
   lowStock: 'Below safety stock',
   outOfStock: 'Nothing available',
-  phoneLine: 'On hand {onHand} · reserved {reserved}',
   ledger: 'Ledger',
   adjust: 'Adjust',
   newReceipt: 'Receive / adjust',

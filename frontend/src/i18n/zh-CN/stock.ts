@@ -6,7 +6,6 @@ export default {
   },
   lowStock: '低于安全库存',
   outOfStock: '无可用库存',
-  phoneLine: '在库 {onHand} · 占用 {reserved}',
   ledger: '流水',
   adjust: '调整',
   newReceipt: '入库/调整',
