@@ -54,6 +54,8 @@ export const productsApi = {
   products: (query: { after?: number; limit?: number }) => http.get<ProductRow[]>('/products', { query }),
   createProduct: (body: ProductCreate) => http.post<ProductRow>('/products', body),
   skus: (query: { after?: number; limit?: number; code?: string }) => http.get<SkuRow[]>('/skus', { query }),
+  /** One SKU with a bundle's components (the list leaves them out). */
+  sku: (id: number) => http.get<SkuRow>(`/skus/${id}`, { quiet: true }),
   createSku: (body: SkuCreate) => http.post<SkuRow>('/skus', body),
   mappings: (shopId: number) =>
     http.get<SkuMapping[]>(`/shops/${shopId}/sku-mappings`, { query: { limit: MAPPINGS_SHOWN } }),

@@ -35,7 +35,7 @@ export default {
     createdAt: 'Created', create: 'Add user', edit: 'Edit user', resetPassword: 'Reset password',
     resetConfirm: 'Give {user} a new one-time password? All their sessions end.',
     oneTimeTitle: 'One-time password', oneTimeHint: 'Shown this once. Hand it to {user}, who must change it at first sign-in.',
-    scopeHint: 'Blank: all', usernameRule: 'Letters, digits and _ . @ -', roles: 'Roles', permissions: 'Permissions',
+    scopeHint: 'Blank: all', usernameRule: "Letters, digits and _ . {'@'} -", roles: 'Roles', permissions: 'Permissions',
     holders: 'Users', builtin: 'Built-in', custom: 'Custom', deactivateHint: 'A deactivated user is signed out at once',
   },
   carriers: {

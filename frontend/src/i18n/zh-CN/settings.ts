@@ -33,7 +33,7 @@ export default {
     createdAt: '创建时间', create: '新增用户', edit: '编辑用户', resetPassword: '重置密码',
     resetConfirm: '为 {user} 生成新的一次性密码？其所有登录会话将被终止。',
     oneTimeTitle: '一次性密码', oneTimeHint: '仅显示这一次。请交给 {user}，首次登录后须修改密码。',
-    scopeHint: '留空表示全部', usernameRule: '字母、数字及 _ . @ -', roles: '角色', permissions: '权限',
+    scopeHint: '留空表示全部', usernameRule: "字母、数字及 _ . {'@'} -", roles: '角色', permissions: '权限',
     holders: '用户数', builtin: '内置', custom: '自定义', deactivateHint: '停用后该用户立即退出登录',
   },
   carriers: {
