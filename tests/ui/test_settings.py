@@ -110,3 +110,25 @@ def test_the_carrier_accounts_tab_lists_accounts_without_secrets(page, server: S
     page.wait_for_selector("[data-test=shop-connected]")
     page.wait_for_selector("[data-test=shop-table] .el-loading-mask", state="hidden")
     shot(page, "settings-07-shops")
+
+
+def test_a_read_only_role_sees_the_screens_without_their_actions(page, server: Server) -> None:
+    login(page, "kefu")  # 客服: catalog.read and orders.read; no catalog.write, settings.write, users.manage
+    page.goto("/settings")
+    page.wait_for_selector("[data-test=shop-credentials]")
+    tabs = [t.strip() for t in page.locator("[data-test=settings-tabs] .el-tabs__item").all_inner_texts()]
+    assert tabs == ["店铺", "仓库", "快递账号"]
+    assert page.locator("[data-test=shop-add]").count() == 0
+    page.locator("[data-test=shop-credentials]").first.click()
+    page.wait_for_selector("[data-test=credentials-dialog] [data-test=credentials-state]")
+    assert page.locator("[data-test=credentials-save]").count() == 0
+    assert page.is_disabled("[data-test=cred-app-key]")
+    page.keyboard.press("Escape")
+    page.goto("/settings?tab=users")  # not theirs: the first tab they may see instead
+    page.wait_for_selector("[data-test=shops-tab]")
+    page.goto("/products?tab=mappings")
+    page.wait_for_selector("[data-test=mapping-table]")
+    assert page.locator("[data-test=mapping-add]").count() == 0
+    assert page.locator("[data-test=unmapped-map]").count() == 0
+    page.goto("/stock")
+    page.wait_for_selector("text=没有权限访问该页面")  # no stock.read

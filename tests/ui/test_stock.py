@@ -87,3 +87,19 @@ def test_the_stock_list_fits_a_phone(browser, server: Server) -> None:
         shot(page, "stock-04-phone")
     finally:
         context.close()
+
+
+def test_the_stock_screen_follows_the_language_switch(page, server: Server) -> None:
+    login(page)
+    page.goto("/stock")
+    page.wait_for_selector("[data-test=stock-sku]")
+    page.click("[data-test=user-menu]")
+    page.click("[data-test=locale-en]")
+    page.wait_for_selector("[data-test=stock-table] th:has-text('Available')")
+    page.locator("[data-test=stock-adjust]").first.click()
+    page.wait_for_selector("[data-test=adjust-dialog] :text('Add or remove')")
+    shot(page, "stock-05-english")
+    page.keyboard.press("Escape")
+    page.click("[data-test=user-menu]")
+    page.click("[data-test=locale-zh-CN]")
+    page.wait_for_selector("[data-test=stock-table] th:has-text('可用')")
