@@ -46,6 +46,10 @@ class CredentialsWrite(BaseModel):
         "when the access token stops working (from the platform's expires_in); leave out if not known"))
     refresh_expires_at: AwareDatetime | None = Field(default=None, description=(
         "when the refresh token stops working; leave out if not known"))
+    keep_secrets: bool = Field(default=False, description=(
+        "true: a secret left out (app_secret, access_token, refresh_token, an empty extra) keeps the stored "
+        "one, and a kept token keeps when it stops working (the console's form: a blank secret field keeps "
+        "the old secret); the shop must have credentials already"))
 
 
 class CredentialsRead(BaseModel):
@@ -86,7 +90,7 @@ def put_credentials(shop_id: IdPath, body: CredentialsWrite, rt: Rt, me: Me, req
     again; the change is audited without them."""
     channel = _shop_channel(rt, me, shop_id)
     secret, generated = body.app_secret, None
-    if secret is None:
+    if secret is None and not body.keep_secrets:
         if channel != "custom":
             raise Invalid("app_secret: required for a platform shop", code="channels.invalid_credentials")
         secret = generated = credentials.new_secret()
@@ -95,7 +99,7 @@ def put_credentials(shop_id: IdPath, body: CredentialsWrite, rt: Rt, me: Me, req
                              access_token=body.access_token, extra=body.extra,
                              calls_per_second=body.calls_per_second, refresh_token=body.refresh_token,
                              token_expires_at=body.token_expires_at, refresh_expires_at=body.refresh_expires_at,
-                             actor=me.actor, ip=client_ip(request))
+                             keep_secrets=body.keep_secrets, actor=me.actor, ip=client_ip(request))
     rt.credentials.forget(shop_id)
     rt.links.forget()
     return {**saved, "generated_secret": generated}

@@ -30,29 +30,43 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def save(db: Database, pii: PiiCipher, *, shop_id: int, app_key: str, app_secret: str,
+def save(db: Database, pii: PiiCipher, *, shop_id: int, app_key: str, app_secret: str | None,
          platform_shop_id: str | None = None, base_url: str | None = None, access_token: str | None = None,
          extra: dict[str, str] | None = None, calls_per_second: float | None = None,
          refresh_token: str | None = None, token_expires_at: datetime | None = None,
-         refresh_expires_at: datetime | None = None, actor: str, ip: str | None = None) -> dict[str, Any]:
+         refresh_expires_at: datetime | None = None, keep_secrets: bool = False, actor: str,
+         ip: str | None = None) -> dict[str, Any]:
     """`calls_per_second`: the rate the platform granted this shop where it is above the adapter's
     default (platforms raise quotas on request); None keeps the default. `token_expires_at` and
     `refresh_expires_at` (aware times, None: not known) are when the access and refresh tokens stop
-    working: BaoDan renews the access token ahead of then (channels.tokens)."""
-    if not app_secret:
+    working: BaoDan renews the access token ahead of then (channels.tokens). `keep_secrets`: a secret
+    left out (None, or no `extra`) keeps the stored one, read under the write lock, and a kept token
+    keeps when it stops working; the shop must have credentials already."""
+    if not app_secret and not keep_secrets:
         raise Invalid("app_secret: required", code="channels.invalid_credentials")
     if calls_per_second is not None and not 0 < calls_per_second <= MAX_CALLS_PER_SECOND:
         raise Invalid(f"calls_per_second: between 0 and {MAX_CALLS_PER_SECOND}", code="channels.invalid_credentials")
     if any(t is not None and t.tzinfo is None for t in (token_expires_at, refresh_expires_at)):
         raise Invalid("token_expires_at, refresh_expires_at: a time with its offset",
                       code="channels.invalid_credentials")
-    sealed = _seal(pii, Credentials(app_key, app_secret, access_token=access_token, extra=extra or {},
-                                    refresh_token=refresh_token))
     now = clock.utcnow()
     with db.write() as s:
         dialect = dialect_of(s)
         if not fetchall(s, "SELECT 1 FROM shop WHERE id = ?", (shop_id,)):
             raise NotFound(f"no shop {shop_id}", code="catalog.not_found")
+        if keep_secrets:
+            stored = lock_for_refresh(s, pii, shop_id)
+            if stored is None:
+                raise Invalid("keep_secrets: the shop has no credentials to keep", code="channels.invalid_credentials")
+            kept = stored.creds
+            app_secret = app_secret or kept.app_secret
+            if access_token is None:
+                access_token, token_expires_at = kept.access_token, stored.token_expires_at
+            if refresh_token is None:
+                refresh_token, refresh_expires_at = kept.refresh_token, stored.refresh_expires_at
+            extra = extra or dict(kept.extra)
+        sealed = _seal(pii, Credentials(app_key, app_secret or "", access_token=access_token, extra=extra or {},
+                                        refresh_token=refresh_token))
         old = fetchall(s, "SELECT app_key, platform_shop_id, base_url, calls_per_second FROM shop_credential "
                           "WHERE shop_id = ?", (shop_id,))
         execute(s, "INSERT INTO shop_credential (app_key, platform_shop_id, base_url, calls_per_second, "
@@ -70,7 +84,7 @@ def save(db: Database, pii: PiiCipher, *, shop_id: int, app_key: str, app_secret
                              "after": dict(zip(SHOWN, (app_key, platform_shop_id, base_url, calls_per_second),
                                                strict=True)),
                              "token_expires_at": token_expires_at, "refresh_expires_at": refresh_expires_at,
-                             "secrets": "replaced"})
+                             "secrets": "kept unless given" if keep_secrets else "replaced"})
     return summary(db, shop_id)
 
 

@@ -6,7 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from baodan.catalog.errors import CatalogNotFound
+from baodan.catalog.tables import shop
 from baodan.core.http import Cursor, IdPath, runtime_of
 from baodan.identity.accounts import Principal
 from baodan.identity.http import client_ip, principal_of, require
@@ -16,7 +19,7 @@ from baodan.intake import services as intake
 from baodan.orders import queries, services, shipping
 from baodan.orders.filters import order_filter
 from baodan.orders.queries import OrderFilter
-from baodan.orders.schemas import BatchAccepted, OrderBatch, OrderDetail, OrderPage, ShipmentRead
+from baodan.orders.schemas import BatchAccepted, OrderBatch, OrderDetail, OrderPage, ShipmentRead, UnmappedSkuRead
 
 router = APIRouter(tags=["orders"])
 Rt = Annotated[Any, Depends(runtime_of)]
@@ -51,6 +54,16 @@ def get_order(order_id: IdPath, rt: Rt, me: Me) -> Any:
     """One order with its lines, stock held and the history of every event and decision."""
     with rt.db.read() as s:
         return queries.order_detail(s, order_id, scope=Scope.of(me))
+
+
+@router.get("/shops/{shop_id}/unmapped-skus", dependencies=READ, response_model=list[UnmappedSkuRead])
+def unmapped_skus(shop_id: IdPath, rt: Rt, me: Me, limit: Annotated[int, Query(ge=1, le=500)] = 200) -> Any:
+    """Platform SKU ids of the shop's orders flagged unknown_sku that no SKU mapping covers yet (map them
+    with PUT /shops/{shop_id}/sku-mappings), most orders first."""
+    with rt.db.read() as s:
+        if s.scalar(select(shop.c.id).where(shop.c.id == shop_id, Scope.of(me).shops(shop.c.id))) is None:
+            raise CatalogNotFound(f"no shop {shop_id}")
+        return queries.unmapped_platform_skus(s, shop_id=shop_id, limit=limit)
 
 
 @router.get("/intake/status", dependencies=READ)

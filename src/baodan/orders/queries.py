@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, literal_column, selec
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from baodan.catalog.tables import live_session, shop, sku
+from baodan.catalog.tables import live_session, shop, sku, sku_mapping
 from baodan.channels.tables import shipment
 from baodan.core.errors import NotFound
 from baodan.fulfilment.tables import fulfilment, order_decision
@@ -191,6 +191,25 @@ def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dic
                       .where(fulfilment.c.order_id == order_id)).one_or_none()
     out["fulfilment"] = stage._asdict() if stage is not None else None
     return out
+
+
+def unmapped_platform_skus(s: Session, *, shop_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """The shop's platform SKU ids that orders flagged unknown_sku carry and no mapping covers yet, most
+    orders first: what the merchant still has to map (catalog sku_mapping). The caller checks the scope."""
+    lines = (select(order_line.c.platform_sku_id.label("platform_sku_id"),
+                    func.count(func.distinct(sales_order.c.id)).label("orders"),
+                    func.sum(order_line.c.quantity).label("quantity"),
+                    func.max(order_line.c.title).label("title"), func.max(order_line.c.sku_code).label("sku_code"),
+                    func.max(sales_order.c.paid_at).label("last_paid_at"))
+             .join(sales_order, sales_order.c.id == order_line.c.order_id)
+             .where(sales_order.c.shop_id == shop_id, _has_anomaly(s, "unknown_sku"), order_line.c.sku_id.is_(None),
+                    order_line.c.platform_sku_id.is_not(None),
+                    ~select(sku_mapping.c.sku_id).where(sku_mapping.c.shop_id == shop_id,
+                                                        sku_mapping.c.platform_sku_id == order_line.c.platform_sku_id
+                                                        ).exists())
+             .group_by(order_line.c.platform_sku_id)
+             .order_by(func.count(func.distinct(sales_order.c.id)).desc(), order_line.c.platform_sku_id).limit(limit))
+    return [r._asdict() for r in s.execute(lines)]
 
 
 def sealed_receiver(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> str | None:

@@ -200,6 +200,15 @@ class OrderDetail(OrderRead):
                                               "(null until the fulfilment stage has taken it)")
 
 
+class UnmappedSkuRead(BaseModel):
+    platform_sku_id: str
+    orders: int = Field(description="orders flagged unknown_sku with a line of it")
+    quantity: int
+    title: str | None
+    sku_code: str | None = Field(description="the 商家编码 the platform sent, if any")
+    last_paid_at: datetime | None
+
+
 class OrderPage(BaseModel):
     items: list[OrderRead]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at the end")

@@ -1,4 +1,4 @@
-// Placeholder (建设中) until this screen is built: replace this file, keeping the path and the nav entry.
+// 商品: SKUs and bundles, products, platform SKU mappings per shop (src/views/products/).
 import { Goods } from '@element-plus/icons-vue'
 
 import type { ConsoleRoutes } from '../types'
@@ -7,7 +7,7 @@ export default [
   {
     path: '/products',
     name: 'products',
-    component: () => import('@/views/UnderConstructionView.vue'),
+    component: () => import('@/views/products/ProductsView.vue'),
     meta: { titleKey: 'nav.products', permission: 'catalog.read', icon: Goods, navOrder: 40 },
   },
 ] satisfies ConsoleRoutes

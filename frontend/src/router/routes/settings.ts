@@ -1,4 +1,4 @@
-// Placeholder (建设中) until this screen is built: replace this file, keeping the path and the nav entry.
+// 店铺/设置: shops and platform credentials, warehouses, users and roles, carrier accounts (src/views/settings/).
 import { Setting } from '@element-plus/icons-vue'
 
 import type { ConsoleRoutes } from '../types'
@@ -7,7 +7,7 @@ export default [
   {
     path: '/settings',
     name: 'settings',
-    component: () => import('@/views/UnderConstructionView.vue'),
+    component: () => import('@/views/settings/SettingsView.vue'),
     meta: { titleKey: 'nav.settings', permission: 'catalog.read', icon: Setting, navOrder: 90 },
   },
 ] satisfies ConsoleRoutes

@@ -1,4 +1,4 @@
-// Placeholder (建设中) until this screen is built: replace this file, keeping the path and the nav entry.
+// 库存: levels per SKU × warehouse, the ledger and adjustments (src/views/stock/).
 import { Box } from '@element-plus/icons-vue'
 
 import type { ConsoleRoutes } from '../types'
@@ -7,7 +7,7 @@ export default [
   {
     path: '/stock',
     name: 'stock',
-    component: () => import('@/views/UnderConstructionView.vue'),
+    component: () => import('@/views/stock/StockView.vue'),
     meta: { titleKey: 'nav.stock', permission: 'stock.read', icon: Box, navOrder: 30 },
   },
 ] satisfies ConsoleRoutes

@@ -1,0 +1,7 @@
+/** A price typed in yuan ("12", "12.5", "12.50") → integer fen, with string arithmetic only (never a float);
+ * null when it is not a non-negative amount with at most two decimals. */
+export function yuanToFen(text: string): number | null {
+  const match = /^(\d{1,10})(?:\.(\d{0,2}))?$/.exec(text.trim())
+  if (!match) return null
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'))
+}
