@@ -104,21 +104,25 @@ def report(result: OrdersListResult, *, as_json: bool, console: Any) -> None:
     if as_json:
         sys.stdout.write(orjson.dumps({**asdict(result), "ok": result.ok}).decode() + "\n")
         return
-    console.print(f"[bold]bench orders-list[/] db={result.db} orders={result.orders:,} lines={result.lines:,} "
+    _say(console, f"[bold]bench orders-list[/] db={result.db} orders={result.orders:,} lines={result.lines:,} "
                   f"(filled in {result.fill_seconds:.0f} s; check: {result.check_problems} problems) "
                   f"page={result.limit} rows, {result.samples} samples × {len(result.runs)} run(s)")
-    console.print(f"  {'query':<38} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>7} {'rows':>5}   runs (p50)")
+    _say(console, f"  {'query':<38} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>7} {'rows':>5}   runs (p50)")
     for name, figures in result.median.items():
         each = " ".join(f"{r[name]['p50_ms']:.1f}" for r in result.runs)
         verdict = "(background)" if name in COLD else "[green]ok[/]" if figures["ok"] else "[red]SLOW[/]"
         cpu = f"{figures['cpu_p50_ms']:.1f}" if figures["cpu_p50_ms"] is not None else "-"
-        console.print(f"  {name:<38} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} {cpu:>7} "
+        _say(console, f"  {name:<38} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} {cpu:>7} "
                       f"{figures['rows']:>5}   {each}  {verdict}")
-    console.print("  cpu ms: this process's CPU time per request (all of it on SQLite; without the server's on "
+    _say(console, "  cpu ms: this process's CPU time per request (all of it on SQLite; without the server's on "
                   "PostgreSQL) — steadier than wall time on a shared, loaded box")
-    console.print(f"  load average (1 min) around the runs: {result.load_average} on {os.cpu_count()} cores")
-    console.print(f"  target: p50 < {TARGET_MS:.0f} ms for each request — "
+    _say(console, f"  load average (1 min) around the runs: {result.load_average} on {os.cpu_count()} cores")
+    _say(console, f"  target: p50 < {TARGET_MS:.0f} ms for each request — "
                   + ("[green]all met[/]" if result.ok else "[red]NOT MET[/]"))
+
+
+def _say(console: Any, text: str) -> None:
+    console.print(text, soft_wrap=True)  # one line per query, however narrow the terminal
 
 
 # ----------------------------------------------------------------------------------------------- set-up
