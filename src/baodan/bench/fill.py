@@ -179,7 +179,7 @@ def _order(rows: dict[str, list[tuple[Any, ...]]], rng: random.Random, cat: Any,
         rows["order_line"].append((
             line_id, order_id, n, f"{CHANNEL_PREFIX[channel]}{order_id}-{n}",
             f"UNMAPPED-{order_id}" if unknown else f"{shop[:2]}-{code}", None if not unknown else code,
-            None if unknown else sku_ids[code], cat.titles[code], qty, price, 0, price * qty))
+            None if unknown else sku_ids[code], cat.titles[code], qty, price, 0, price * qty, None))  # no presale
     goods = sum(cat.prices[c] * q for c, (_, _, q) in zip(codes, lines, strict=True))
     # receiver
     province, city, district, road = rng.choice(PLACES)

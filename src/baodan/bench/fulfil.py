@@ -195,7 +195,7 @@ def _steps(runtime: Any, result: FulfilResult, workdir: Path, carrier_rate: floa
     seconds = time.perf_counter() - started
     result.steps["merge"] = {"seconds": round(seconds, 3), "per_s": round(routed / seconds, 1) if seconds else 0.0,
                              "orders": routed}
-    timed("courier", lambda: _choose(db, book, 2000, clock.utcnow()), lambda n: n)
+    timed("courier", lambda: _choose(db, book, runtime.pii, 2000, clock.utcnow()), lambda n: n)
     with WaybillDesk(db, runtime.pii) as desk:
         timed("numbers", lambda: desk.refill_once(), lambda n: n)
     timed("take", lambda: _take(db, 2000, clock.utcnow()), lambda n: n)
