@@ -12,7 +12,7 @@ export interface Me {
 }
 
 export const authApi = {
-  me: () => http.get<Me>('/auth/me', { quiet: true }),
+  me: () => http.get<Me>('/auth/me', { quiet: true, expect: ['auth.required'] }),
   login: (username: string, password: string, totp?: string) =>
     http.post<Me>('/auth/login', { username, password, ...(totp ? { totp } : {}) },
       { expect: ['auth.totp_required', 'auth.required'] }),
