@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
+
+import pyotp
 
 from tests.ui.conftest import PASSWORD, Server, login, shot
 
@@ -68,6 +71,32 @@ def test_a_one_time_password_must_be_changed_before_the_console_opens(page, serv
     page.wait_for_selector("text=用户名或密码错误")
     login(page, "admin", PASSWORD + "-admin")
     assert _nav(page) == NAV_ALL
+
+
+def test_a_user_with_two_factor_login_is_asked_for_the_code(page, server: Server) -> None:
+    with server.api() as api:
+        made = api.post("/api/v1/users", json={"username": "caiwu", "role": "finance"})
+        assert made.status_code == 201, made.text
+    with server.api("caiwu", made.json()["one_time_password"]) as own:
+        assert own.post("/api/v1/auth/password", json={"current": made.json()["one_time_password"],
+                                                      "new": PASSWORD}).status_code == 204
+    with server.api("caiwu") as own:
+        uri = own.post("/api/v1/auth/totp").json()["otpauth_uri"]
+        secret = parse_qs(urlparse(uri).query)["secret"][0]
+        assert own.post("/api/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()}).status_code == 204
+    page.goto("/login")
+    page.fill("input[name=username]", "caiwu")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[data-test=login-submit]")
+    page.wait_for_selector("input[name=totp]")
+    shot(page, "02b-totp")
+    page.fill("input[name=totp]", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    page.click("[data-test=login-submit]")
+    page.wait_for_selector("text=验证码错误或已过期")  # a wrong code is refused; the form stays
+    page.fill("input[name=totp]", pyotp.TOTP(secret).now())
+    page.click("[data-test=login-submit]")
+    page.wait_for_selector("[data-test=nav]")
+    assert _nav(page) == ["订单", "异常订单", "库存", "商品", "数字大屏", "店铺/设置"]  # 财务: no warehouse work
 
 
 def test_navigation_follows_the_role_and_the_language_switch(page, server: Server) -> None:

@@ -12,10 +12,11 @@ export interface Me {
 }
 
 export const authApi = {
-  me: () => http.get<Me>('/auth/me', { quiet: true }),
+  me: () => http.get<Me>('/auth/me', { quiet: true, expect: ['auth.required'] }),
+  /** With `totp`, a refusal (auth.invalid_credentials) means the code: the password passed before. */
   login: (username: string, password: string, totp?: string) =>
     http.post<Me>('/auth/login', { username, password, ...(totp ? { totp } : {}) },
-      { expect: ['auth.totp_required', 'auth.required'] }),
+      { expect: totp ? ['auth.totp_required', 'auth.invalid_credentials'] : ['auth.totp_required'] }),
   logout: () => http.post<void>('/auth/logout'),
   changePassword: (current: string, next: string) =>
     http.post<void>('/auth/password', { current, new: next }, { expect: ['auth.password_change_required'] }),

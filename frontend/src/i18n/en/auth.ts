@@ -5,6 +5,7 @@ export default {
   password: 'Password',
   totp: 'Authenticator code',
   totpHint: 'This account uses two-factor login: enter the 6 digits from your authenticator app',
+  totpWrong: 'Wrong or expired code: enter the current 6 digits from your authenticator app',
   login: 'Sign in',
   back: 'Back',
   changePassword: 'Change password',

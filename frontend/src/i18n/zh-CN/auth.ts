@@ -5,6 +5,7 @@ export default {
   password: '密码',
   totp: '动态验证码',
   totpHint: '该账号已开启两步验证，请输入验证器 App 中的 6 位数字',
+  totpWrong: '验证码错误或已过期，请输入验证器 App 中当前的 6 位数字',
   login: '登录',
   back: '返回',
   changePassword: '修改密码',
