@@ -47,9 +47,9 @@ def build_waves(db: Database, *, warehouse_id: int, actor: str, now: datetime | 
                                               order_ids):
             items[int(order_id)][int(sku_id)] += int(qty)
         members = merged_into(s, order_ids)  # merged orders (fulfilment.merge) go in their lead's parcel
-        for member, lead in members.items():
-            for sku_id, qty in where_in(s, "SELECT sku_id, qty FROM reservation WHERE order_id", [member]):
-                items[lead][int(sku_id)] += int(qty)
+        for member, sku_id, qty in where_in(s, "SELECT order_id, sku_id, qty FROM reservation WHERE order_id",
+                                            members):
+            items[members[int(member)]][int(sku_id)] += int(qty)
         bins = _bins(s, warehouse_id, {sku for held in items.values() for sku in held})
         singles: dict[int, list[int]] = defaultdict(list)
         for order_id in order_ids:
