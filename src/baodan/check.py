@@ -13,6 +13,7 @@ ORPHANS = (
     ("sales_order", "shop_id", "shop"),
     ("sales_order", "live_session_id", "live_session"),
     ("sales_order", "warehouse_id", "warehouse"),
+    ("sales_order", "parent_order_id", "sales_order"),
     ("order_line", "order_id", "sales_order"),
     ("order_line", "sku_id", "sku"),
     ("order_event", "order_id", "sales_order"),
@@ -113,6 +114,17 @@ def run_checks(db: Database, *, limit: int = 50) -> list[Problem]:
                                     (limit,)):
             problems.append(Problem("backlog_mismatch", f"order {order_id} waits for stock but is not on the "
                                     "waiting list"))
+        for order_id, problem in fetchall(s, """
+                SELECT c.id, 'its original is a part, or of another shop' FROM sales_order c
+                JOIN sales_order p ON p.id = c.parent_order_id
+                WHERE p.parent_order_id IS NOT NULL OR p.channel <> c.channel OR p.shop_id <> c.shop_id
+                UNION ALL
+                SELECT o.id, 'it has no lines' FROM sales_order o
+                WHERE (o.parent_order_id IS NOT NULL
+                       OR EXISTS (SELECT 1 FROM sales_order c WHERE c.parent_order_id = o.id))
+                AND NOT EXISTS (SELECT 1 FROM order_line ln WHERE ln.order_id = o.id)
+                ORDER BY 1 LIMIT ?""", (limit,)):
+            problems.append(Problem("split_mismatch", f"split order {order_id}: {problem}"))
         for table, column, parent in ORPHANS:
             for value, rows in fetchall(s, f"""
                     SELECT c.{column}, count(*) FROM {table} c WHERE c.{column} IS NOT NULL

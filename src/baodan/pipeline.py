@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -118,7 +118,9 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
         sku_codes={ln["sku_code"] for c in fresh for ln in c.payload["lines"] if ln.get("sku_code")},  # type: ignore[index]
         sku_ids=_stored_line_skus(session, known))
     line_rows = _normalise_new(session, fresh, resolver, now)
-    release, ship, drop = _close_known(session, known, resolver, now)
+    families = orders.parts_of(session, [c.stored.id for c in known if c.stored]) if known else {}
+    release, ship, drop = _close_known(session, known, resolver, now, split=families.keys())
+    carried = _carry_to_parts(session, known, families, release, drop, now) if families else None
     shops = {c.record["shop_id"] for c in news if c.demand is not None}
     prefs = catalog.load_warehouse_preferences(session, shops) if shops else {}
     demands = []
@@ -136,6 +138,8 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
     inventory.write_allocation(session, allocation, now=clock.utcnow(),
                                reference=f"inbox:{events[0].id}-{events[-1].id}")
     orders.update_orders(session, [_update_row(c, dialect) for c in known])
+    if carried is not None:
+        carried.write(session)
     orders.insert_events(session, _history(changes.values(), dialect, clock.sql_text(clock.utcnow())))
     result.superseded = _supersede(session, news, fresh)
 
@@ -308,8 +312,11 @@ def _stored_line_skus(session: Session, known: list[_Change]) -> set[int]:
 
 
 def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuResolver,
-                 now: str) -> tuple[set[int], set[int], set[int]]:
-    """Decide what a newer event does to an order we hold: pay, ship, close, or just refresh fields."""
+                 now: str, *, split: Collection[int] = ()) -> tuple[set[int], set[int], set[int]]:
+    """Decide what a newer event does to an order we hold: pay, ship, close, or just refresh fields.
+    `split`: orders split into parts (拆单), whose parcels ship from BaoDan one by one — the platform's
+    "shipped" for one of them (a platform that takes no split shipment marks the whole order) is news,
+    not proof that the part still in the warehouse left."""
     release: set[int] = set()
     ship: set[int] = set()
     drop: set[int] = set()
@@ -327,6 +334,9 @@ def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuRe
             paying.append(c)
             outcome = "pending"
             state = OrderState.awaiting_stock
+        elif status in (PlatformStatus.shipped, PlatformStatus.completed) and s.id in split and state in (
+                OrderState.reserved, OrderState.awaiting_stock, OrderState.held):
+            pass  # its parcel ships from BaoDan like its parts' (see `split`)
         elif status in (PlatformStatus.shipped, PlatformStatus.completed) and state in (
                 OrderState.reserved, OrderState.awaiting_stock, OrderState.held, OrderState.unpaid):
             if state is OrderState.reserved:
@@ -368,6 +378,64 @@ def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuRe
             else:
                 c.demand = Demand(c.order_id, c.record["paid_at"], tuple(by_order.get(c.order_id, ())), ())
     return release, ship, drop
+
+
+class _Carried:
+    """What the platform's news of split orders does to their parts (written after the orders)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.status: list[tuple[Any, ...]] = []
+        self.cancelled: list[tuple[Any, ...]] = []
+        self.receiver: list[tuple[Any, ...]] = []
+        self.history: list[tuple[Any, ...]] = []
+
+    def write(self, session: Session) -> None:
+        executemany(session, "UPDATE sales_order SET platform_status = ?, platform_updated_at = ?, state = ?, "
+                             "updated_at = ? WHERE id = ?", self.status)
+        executemany(session, "UPDATE sales_order SET warehouse_id = NULL, reserved_at = NULL, short_sku_ids = '[]', "
+                             "anomalies = ? WHERE id = ?", self.cancelled)
+        executemany(session, "UPDATE sales_order SET receiver = ?, receiver_sealed = ?, phone_index = ?, "
+                             "buyer_message = ?, seller_memo = ? WHERE id = ?", self.receiver)
+        orders.insert_events(session, self.history)
+
+
+def _carry_to_parts(session: Session, known: list[_Change], families: dict[int, list[tuple[int, str, str, str]]],
+                    release: set[int], drop: set[int], now: str) -> _Carried:
+    """The parts of a split order (拆单) get no events of their own: the platform knows only the original.
+    Its news reaches them here: a cancellation or full refund cancels every part not yet shipped (their stock
+    is released with the original's, and fulfilment intercepts them), a completion completes the shipped
+    ones, and a new address, phone or remark reaches the parts still in the warehouse. The parts are locked
+    after the originals (every path takes an original's lock before its parts')."""
+    dialect = dialect_of(session)
+    carried = _Carried(dialect)
+    parts = [p for c in known if c.order_id in families for p in families[c.order_id]]
+    orders.lock_orders(session, {(channel, pid) for _, channel, pid, _ in parts})
+    current = {int(i): (OrderState(st), read_json(a) or []) for i, st, a in db_where_in(
+        session, "SELECT id, state, anomalies FROM sales_order WHERE id", [p[0] for p in parts])}
+    at = db_time(dialect, now)
+    for c in known:
+        status = PlatformStatus(c.record["platform_status"])
+        for part_id, *_ in families.get(c.order_id, ()):
+            state, anomalies = current[part_id]
+            if status in CLOSED and state in (OrderState.reserved, OrderState.awaiting_stock, OrderState.held,
+                                              OrderState.unpaid):
+                (release if state is OrderState.reserved else drop).add(part_id)
+                state = OrderState.cancelled
+                carried.cancelled.append((db_json(dialect, sorted({*anomalies, "cancelled_with_original"})),
+                                          part_id))
+                carried.history.append((part_id, "cancelled", at, db_json(dialect, {
+                    "with_order_id": c.order_id, "status": status.value})))
+            elif status is PlatformStatus.completed and state is OrderState.shipped:
+                state = OrderState.completed
+            carried.status.append((status.value, db_time(dialect, c.record["platform_updated_at"]), state.value, at,
+                                   part_id))
+            if state not in (OrderState.shipped, OrderState.completed, OrderState.cancelled):
+                receiver = c.record.get("receiver")
+                carried.receiver.append((db_json(dialect, receiver) if receiver is not None else None,
+                                         c.record.get("receiver_sealed"), c.record.get("phone_index"),
+                                         c.record.get("buyer_message"), c.record.get("seller_memo"), part_id))
+    return carried
 
 
 def _apply_plan(news: list[_Change], allocation: inventory.Allocation, now: str) -> None:

@@ -23,6 +23,7 @@ from baodan.channels.transport import CallLog, ShopLink, Transport
 from baodan.core.db import Database, dialect_of, fetchall, in_list
 from baodan.core.errors import BaoDanError, Conflict
 from baodan.identity.pii import SEALED_FIELDS, PiiCipher
+from baodan.orders.repository import PLATFORM_ID
 
 
 class NotConnected(Conflict):
@@ -124,8 +125,8 @@ def _sealed(db: Database, pii: PiiCipher,
     ids = sorted(set(order_ids))
     with db.read() as s:
         sql, param = in_list(dialect_of(s), ids)
-        rows = fetchall(s, f"SELECT id, shop_id, platform_order_id, receiver_sealed FROM sales_order WHERE id {sql}",
-                        (param,))
+        rows = fetchall(s, f"SELECT o.id, o.shop_id, {PLATFORM_ID}, o.receiver_sealed FROM sales_order o "
+                           f"WHERE o.id {sql}", (param,))
     return [(int(i), int(shop), str(pid), pii.open(sealed)) for i, shop, pid, sealed in rows if sealed]
 
 

@@ -18,7 +18,7 @@ from baodan.core.db import db_time, dialect_of, execute, fetchall
 from baodan.core.errors import Conflict, Invalid, NotFound
 from baodan.core.http import Cursor, IdPath, runtime_of
 from baodan.documents.model import PageSize
-from baodan.fulfilment import actions, packing, printing, short, waves
+from baodan.fulfilment import actions, packing, printing, short, split, waves
 from baodan.fulfilment.tables import blacklist, fulfilment, wave
 from baodan.identity import audit
 from baodan.identity.http import Principal, client_ip, principal_of, require
@@ -64,6 +64,24 @@ class AddressFix(BaseModel):
     city: str = Field(min_length=2, max_length=30)
     district: str | None = Field(default=None, max_length=30)
     address: str = Field(min_length=2, max_length=200, description="street and number (详细地址)")
+
+
+class SplitWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        min_length=1, max_length=500, description="the order's lines (order_line ids) that become a part of their own")
+    note: str | None = Field(default=None, max_length=200)
+
+
+class SplitPart(BaseModel):
+    order_id: int
+    platform_order_id: str
+    state: str
+    warehouse_id: int | None
+
+
+class SplitRead(BaseModel):
+    parts: list[SplitPart] = Field(description="the order (first), then the new part")
 
 
 class BlacklistWrite(BaseModel):
@@ -134,6 +152,16 @@ def cancel(order_id: IdPath, body: Note, rt: Rt, me: Me, request: Request) -> An
     """Do not ship it: its stock is released and the order cancelled (audited)."""
     return actions.cancel(rt.db, order_id, actor=me.actor, note=body.note, ip=client_ip(request),
                           scope=Scope.of(me))
+
+
+@router.post("/fulfilment/{order_id}/split", dependencies=[Depends(require("orders.write"))],
+             response_model=SplitRead)
+def split_order(order_id: IdPath, body: SplitWrite, rt: Rt, me: Me, request: Request) -> Any:
+    """拆单: the chosen lines become an order of their own (a part; the platform still knows one order).
+    A reserved order (not yet past routing) keeps its stock and place, a held one stays held in both parts;
+    a waiting order's parts are each reserved if their stock is there now (audited)."""
+    return split.split_by_hand(rt.db, order_id, body.line_ids, actor=me.actor, note=body.note,
+                               ip=client_ip(request), scope=Scope.of(me))
 
 
 @router.get("/blacklist", dependencies=[Depends(require("orders.read"))])

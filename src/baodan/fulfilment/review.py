@@ -51,7 +51,8 @@ def review_once(db: Database, pii: PiiCipher, rules: RuleBook, *, limit: int = B
     with db.read() as s:
         orders = fetchall(s, "SELECT o.id, o.shop_id, o.channel, o.paid_total_fen, o.goods_total_fen, o.paid_at, "
                              "o.buyer_nick, o.phone_index, o.receiver, o.receiver_sealed, o.buyer_message, "
-                             "o.seller_memo, o.live_room_id, o.warehouse_id, p.code FROM sales_order o "
+                             "o.seller_memo, o.live_room_id, o.warehouse_id, p.code, coalesce(o.parent_order_id, o.id) "
+                             "FROM sales_order o "
                              "JOIN shop p ON p.id = o.shop_id LEFT JOIN fulfilment f ON f.order_id = o.id "
                              "WHERE o.state = 'reserved' AND (f.order_id IS NULL OR f.stage = 'review') "
                              "ORDER BY o.reserved_at, o.id LIMIT ?",
@@ -131,7 +132,7 @@ def release_presale(db: Database, *, limit: int = BATCH, now: datetime | None = 
 def _facts(row: Sequence[Any], lines: list[tuple[str | None, int]], pii: PiiCipher,
            blacklisted: set[int], duplicates: set[int], ship_after: datetime | None) -> dict[str, Any]:
     (order_id, _shop_id, channel, paid, goods, _paid_at, _nick, _phone_index, receiver, sealed, message, memo,
-     live_room, _warehouse, shop_code) = row
+     live_room, _warehouse, shop_code, _family) = row
     region = read_json(receiver) or {}
     clear = pii.open(sealed) if sealed else None
     if clear is None and not region:
@@ -163,21 +164,21 @@ def _blacklisted(s: Any, orders: Sequence[Sequence[Any]]) -> set[int]:
 
 def _suspected_duplicates(s: Any, orders: Sequence[Sequence[Any]]) -> set[int]:
     """Orders whose buyer (same shop, same phone) paid the same amount in another open order within
-    DUPLICATE_WINDOW."""
+    DUPLICATE_WINDOW (the parts of one split order are one order)."""
     phones = sorted({int(r[7]) for r in orders if r[7] is not None})
     if not phones:
         return set()
     others: dict[tuple[int, int, int], list[tuple[int, datetime | None]]] = {}
-    for other_id, shop_id, phone, total, paid_at in where_in(
-            s, "SELECT id, shop_id, phone_index, paid_total_fen, paid_at FROM sales_order WHERE state IN "
-               "('reserved', 'awaiting_stock', 'held', 'shipped') AND phone_index", phones):
-        others.setdefault((int(shop_id), int(phone), int(total)), []).append((int(other_id), read_time(paid_at)))
+    for family, shop_id, phone, total, paid_at in where_in(
+            s, "SELECT coalesce(parent_order_id, id), shop_id, phone_index, paid_total_fen, paid_at FROM sales_order "
+               "WHERE state IN ('reserved', 'awaiting_stock', 'held', 'shipped') AND phone_index", phones):
+        others.setdefault((int(shop_id), int(phone), int(total)), []).append((int(family), read_time(paid_at)))
     found = set()
     for row in orders:
         if row[7] is None:
             continue
         paid_at = read_time(row[5])
         for other_id, other_paid in others.get((int(row[1]), int(row[7]), int(row[3])), []):
-            if other_id != int(row[0]) and paid_at and other_paid and abs(paid_at - other_paid) <= DUPLICATE_WINDOW:
+            if other_id != int(row[15]) and paid_at and other_paid and abs(paid_at - other_paid) <= DUPLICATE_WINDOW:
                 found.add(int(row[0]))
     return found

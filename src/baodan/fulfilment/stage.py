@@ -1,5 +1,6 @@
 """The fulfilment stage in the worker process (docs/fulfilment.md §1): a loop that takes reserved orders
-through review (and, as they are built, routing, carriers, waybills), in batches.
+through splitting (waiting orders that can ship in parts), review, presale release, routing, merging
+and the courier step, in batches.
 
 The surge comes first: while the inbox holds more than BACKLOG events, the loop waits, so that during a
 live session every core cycle goes to taking orders and reserving stock; it catches up as soon as intake
@@ -17,6 +18,7 @@ from baodan.fulfilment.intercept import intercept_once, settle_shipped
 from baodan.fulfilment.merge import merge_once
 from baodan.fulfilment.review import release_presale, review_once
 from baodan.fulfilment.routing import route_once
+from baodan.fulfilment.split import Splitter
 from baodan.identity.pii import PiiCipher
 from baodan.intake.inbox import Inbox
 from baodan.rules.store import RuleBook
@@ -32,16 +34,18 @@ class FulfilmentStage:
                  merge_window: timedelta = timedelta(minutes=30)) -> None:
         self.db, self.inbox, self.pii, self.rules = db, inbox, pii, rules
         self.merge_window = merge_window
+        self.splitter = Splitter()
 
     def once(self) -> int:
         """One pass of every step; how many orders moved."""
         stopped = intercept_once(self.db) + settle_shipped(self.db)
+        split = self.splitter.once(self.db, self.rules)  # waiting orders that can ship in parts
         reviewed = review_once(self.db, self.pii, self.rules)
         released = release_presale(self.db)
         routed = route_once(self.db, self.rules)
         merged = merge_once(self.db, self.pii, window=self.merge_window)
         couriered = carrier_once(self.db, self.rules, pii=self.pii)
-        return (stopped + released + reviewed.passed + reviewed.held + routed.kept + routed.moved + merged
+        return (stopped + split + released + reviewed.passed + reviewed.held + routed.kept + routed.moved + merged
                 + couriered.queued + couriered.ready)
 
     def start(self, stop: threading.Event) -> threading.Thread:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, literal_column, select, text, type_coerce
+from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -190,7 +190,17 @@ def order_detail(s: Session, order_id: int, *, scope: Scope = EVERYTHING) -> dic
     stage = s.execute(select(fulfilment.c.stage, fulfilment.c.hold_reason)
                       .where(fulfilment.c.order_id == order_id)).one_or_none()
     out["fulfilment"] = stage._asdict() if stage is not None else None
+    family = out["parent_order_id"] or order_id  # a split order (拆单): its original and every part
+    out["parts"] = [r._asdict() for r in s.execute(
+        select(sales_order.c.id, sales_order.c.platform_order_id, sales_order.c.state, sales_order.c.warehouse_id,
+               sales_order.c.paid_total_fen)
+        .where(or_(sales_order.c.id == family, sales_order.c.parent_order_id == family), sales_order.c.id != order_id)
+        .order_by(sales_order.c.id))] if out["parent_order_id"] or _has_parts(s, order_id) else []
     return out
+
+
+def _has_parts(s: Session, order_id: int) -> bool:
+    return s.execute(select(literal(1)).where(sales_order.c.parent_order_id == order_id).limit(1)).first() is not None
 
 
 def unmapped_platform_skus(s: Session, *, shop_id: int, limit: int = 200) -> list[dict[str, Any]]:

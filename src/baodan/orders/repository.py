@@ -15,6 +15,10 @@ from baodan.core.db import dialect_of, executemany, fetchall, in_list, insert_ro
 
 OrderKey = tuple[str, str]  # (channel, platform_order_id)
 
+# An order's id on its platform: a part of a split order (拆单) is known there by its original's.
+PLATFORM_ID = ("coalesce((SELECT p.platform_order_id FROM sales_order p WHERE p.id = o.parent_order_id), "
+               "o.platform_order_id)")
+
 ORDER_COLUMNS = (
     "id", "channel", "shop_id", "platform_order_id", "platform_status", "platform_updated_at", "state",
     "anomalies", "short_sku_ids", "created_at", "paid_at", "buyer_nick", "receiver", "buyer_message",
@@ -133,6 +137,20 @@ def update_orders(db: Session, rows: Sequence[Sequence[Any]]) -> None:
     """Rows are UPDATE_COLUMNS values followed by the order id."""
     assignments = ", ".join(f"{c} = ?" for c in UPDATE_COLUMNS)
     executemany(db, f"UPDATE sales_order SET {assignments} WHERE id = ?", rows)
+
+
+def parts_of(db: Session, order_ids: Collection[int]) -> dict[int, list[tuple[int, str, str, str]]]:
+    """The parts of these orders that were split (拆单): order id → (part id, channel, platform order id,
+    state) of each part. Empty for orders never split (the usual case: one index probe per batch)."""
+    if not order_ids:
+        return {}
+    frag, param = in_list(dialect_of(db), order_ids)
+    found: dict[int, list[tuple[int, str, str, str]]] = {}
+    for part, parent, channel, platform_order_id, state in fetchall(
+            db, f"SELECT id, parent_order_id, channel, platform_order_id, state FROM sales_order "
+                f"WHERE parent_order_id {frag} ORDER BY id", (param,)):
+        found.setdefault(int(parent), []).append((int(part), channel, platform_order_id, state))
+    return found
 
 
 def insert_events(db: Session, rows: Sequence[Sequence[Any]]) -> None:

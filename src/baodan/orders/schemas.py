@@ -163,6 +163,16 @@ class OrderRead(BaseModel):
     reserved_at: datetime | None
     ingested_at: datetime
     updated_at: datetime
+    parent_order_id: int | None = Field(default=None, description="a part of a split order (拆单): the original "
+                                        "order it was split from (which the platform knows it by)")
+
+
+class SplitPartRead(BaseModel):
+    id: int
+    platform_order_id: str
+    state: str
+    warehouse_id: int | None
+    paid_total_fen: int
 
 
 class ShipmentRead(BaseModel):
@@ -198,6 +208,8 @@ class OrderDetail(OrderRead):
                                           "(review, routing, carrier), with the version and the rule")
     fulfilment: FulfilmentRead | None = Field(default=None, description="where the order is in the warehouse "
                                               "(null until the fulfilment stage has taken it)")
+    parts: list[SplitPartRead] = Field(default_factory=list, description="a split order (拆单): the other orders "
+                                       "of the same platform order (its original and parts)")
 
 
 class UnmappedSkuRead(BaseModel):

@@ -59,9 +59,9 @@ def ship_order(db: Database, *, order_id: int, carrier_code: str, waybill_no: st
         if channel in ADAPTERS:  # own channels read tracking through the API
             execute(s, "INSERT INTO channel_outbox (shop_id, kind, ref, payload, created_at, next_at, attempts) "
                        "VALUES (?, 'ship', ?, ?, ?, ?, 0)",
-                    (shop_id, str(shipment_id), db_json(dialect, {"platform_order_id": platform_order_id,
+                    (shop_id, str(shipment_id), db_json(dialect, {**_write_back(s, order_id, platform_order_id),
                                                                   "carrier_code": carrier_code,
-                                                                  "waybill_no": waybill_no, "lines": []}),
+                                                                  "waybill_no": waybill_no}),
                      db_time(dialect, now), db_time(dialect, now)))
         repository.insert_events(s, [(order_id, "shipped", db_time(dialect, now), db_json(dialect, {
             "shipment_id": shipment_id, "carrier_code": carrier_code, "waybill_no": waybill_no, "actor": actor}))])
@@ -71,6 +71,24 @@ def ship_order(db: Database, *, order_id: int, carrier_code: str, waybill_no: st
         shipment = _shipment(s, order_id)
     assert shipment is not None
     return shipment
+
+
+def _write_back(s: Any, order_id: int, platform_order_id: str) -> dict[str, Any]:
+    """Whom the write-back names: the platform's order, and — for a split order (拆单), whose parts ship
+    in parcels of their own — the lines in this parcel (platform line ids and quantities). A part names
+    its original's platform id. Platforms that take no split shipment ship the whole order with the first
+    parcel (their adapters ignore the lines); so do lines without a platform line id."""
+    ((parent, split),) = fetchall(s, "SELECT o.parent_order_id, (SELECT count(*) FROM sales_order c WHERE "
+                                     "c.parent_order_id = o.id) FROM sales_order o WHERE o.id = ?", (order_id,))
+    if parent is None and not split:
+        return {"platform_order_id": platform_order_id, "lines": []}
+    if parent is not None:
+        ((platform_order_id,),) = fetchall(s, "SELECT platform_order_id FROM sales_order WHERE id = ?", (parent,))
+    lines = [{"platform_line_id": line_id, "quantity": int(qty)} for line_id, qty in fetchall(
+        s, "SELECT platform_line_id, quantity FROM order_line WHERE order_id = ? ORDER BY line_no", (order_id,))]
+    if any(line["platform_line_id"] is None for line in lines):
+        lines = []
+    return {"platform_order_id": platform_order_id, "lines": lines}
 
 
 def _shipment(s: Any, order_id: int) -> dict[str, Any] | None:

@@ -52,11 +52,15 @@ sales_order = Table(
     Column("reserved_at", UtcDateTime),
     Column("ingested_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # A part of a split order (拆单): the original order it was split from (which keeps the platform's id; a
+    # part's platform_order_id is the original's with `#n`). None: an order as the platform sent it.
+    Column("parent_order_id", BigIntPK),
     UniqueConstraint("channel", "platform_order_id"),
     Index("ix_sales_order_shop_paid", "shop_id", "paid_at"),
     Index("ix_sales_order_state_paid", "state", "paid_at"),
     Index("ix_sales_order_session", "live_session_id"),
     Index("ix_sales_order_phone_index", "phone_index"),
+    Index("ix_sales_order_parent", "parent_order_id"),
 )
 
 order_line = Table(

@@ -16,7 +16,7 @@ from baodan.rules.engine import HOOKS, compile_rules
 router = APIRouter(prefix="/rules", tags=["rules"])
 Rt = Annotated[Any, Depends(runtime_of)]
 Me = Annotated[Principal, Depends(principal_of)]
-HookName = Annotated[str, Path(pattern=r"^[a-z]{1,16}$", description="review, routing or carrier")]
+HookName = Annotated[str, Path(pattern=r"^[a-z]{1,16}$", description="review, routing, carrier or split")]
 Version = Annotated[int, Path(ge=0, le=1_000_000)]
 
 

@@ -52,6 +52,12 @@ HOOKS: dict[str, Hook] = {
         sample={"channel": "douyin", "province": "新疆维吾尔自治区", "city": "乌鲁木齐市", "adcode": "650102",
                 "weight_g": 500, "paid_total_fen": 9900, "warehouse": "WH-HZ", "carriers": ["YTO", "ZTO"],
                 "carriers_full": ["SF"]}),
+    "split": Hook(
+        "split", "拆单", answers={"action": True, "reason": False},
+        outcomes=frozenset({"split", "wait"}), quiet=frozenset({"wait"}),
+        sample={"channel": "douyin", "shop": "DY-FLAGSHIP", "province": "广东省", "city": "广州市", "line_count": 2,
+                "quantity": 2, "paid_total_fen": 19800, "sku_codes": ["P001-0001", "P002-0001"],
+                "waiting_minutes": 30, "split_kind": "warehouse", "parts": 2, "waiting_lines": 0}),
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from baodan.core.db import db_time, dialect_of, execute, executemany, fetchall, in_list, read_time
 from baodan.identity.pii import PiiCipher
+from baodan.orders.repository import PLATFORM_ID
 from baodan.waybills.base import IssuedWaybill
 
 LIVE = ("issued", "taken")
@@ -105,8 +106,8 @@ def orders(s: Session, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     test, ids = in_list(dialect, order_ids)
     found = {int(r[0]): {"channel": r[1], "platform_order_id": r[2], "state": r[3], "receiver": r[4],
                          "receiver_sealed": r[5], "lines": []}
-             for r in fetchall(s, "SELECT id, channel, platform_order_id, state, receiver, receiver_sealed "
-                                  f"FROM sales_order WHERE id {test}", (ids,))}
+             for r in fetchall(s, f"SELECT o.id, o.channel, {PLATFORM_ID}, o.state, o.receiver, o.receiver_sealed "
+                                  f"FROM sales_order o WHERE o.id {test}", (ids,))}
     for order_id, title, sku_code, quantity in fetchall(
             s, f"SELECT order_id, title, sku_code, quantity FROM order_line WHERE order_id {test} "
                "ORDER BY order_id, line_no", (ids,)):

@@ -1,0 +1,29 @@
+"""fulfilment, third part: split orders (拆单) — a part of a split order names the order it was split from
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04 10:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        # a part of a split order: the original it was split from (NULL: an order as the platform sent it)
+        batch_op.add_column(sa.Column('parent_order_id', _ID, nullable=True))
+        batch_op.create_index('ix_sales_order_parent', ['parent_order_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_sales_order_parent')
+        batch_op.drop_column('parent_order_id')
