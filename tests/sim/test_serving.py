@@ -154,3 +154,20 @@ def test_an_unknown_path_is_404_naming_the_served_prefixes(simulator: Simulator)
     answer = httpx.get(simulator.url + "/nowhere/order/get")
     assert answer.status_code == 404
     assert answer.json()["code"] == "sim.unknown_path"
+
+
+@pytest.mark.parametrize("channel", ["douyin", "taobao", "wechat"])
+def test_a_split_shipment_leaves_the_order_paid_until_its_last_line_ships(simulator: Simulator,
+                                                                         channel: str) -> None:
+    adapter, creds = ADAPTERS[channel], simulator.credentials(channel)
+    order = next(o for o in simulator.add_orders(channel, 40, seed=11) if len(o["lines"]) > 1)
+    lines = [{"platform_line_id": ln.get("platform_line_id"), "platform_sku_id": ln.get("platform_sku_id"),
+              "quantity": ln["quantity"]} for ln in order["lines"]]
+    pid = order["platform_order_id"]
+    call(simulator, channel, adapter.ship_call(creds, platform_order_id=pid, waybill_no="SF0000000001",
+                                               carrier_code="SF", lines=lines[:1]))
+    assert simulator.store.order(channel, pid)["status"] == "paid"  # 部分发货
+    call(simulator, channel, adapter.ship_call(creds, platform_order_id=pid, waybill_no="SF0000000002",
+                                               carrier_code="SF", lines=lines[1:]))
+    assert simulator.store.order(channel, pid)["status"] == "shipped"
+    assert [w.waybill_no for w in simulator.store.writebacks(channel)] == ["SF0000000001", "SF0000000002"]

@@ -146,6 +146,7 @@ class ServedCall:
     quantity: int | None = None  # stock: the level to set (absolute) or the change (delta)
     refresh_token: str | None = None
     decrypt_items: tuple[tuple[str, str | None], ...] = ()
+    lines: tuple[str, ...] = ()  # ship: the lines of a split shipment (line ids, or SKU ids where lines have none)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What an operator does with an order the review held (the anomaly queue, 异常订单): release it, fix its
 address (it is reviewed again), or cancel it (its stock goes back). Each action is one transaction, takes the
 order's lock first (as the pipeline and shipping do), checks the stage it expects, and is audited with
-before/after (never a buyer's clear data). Splitting comes with routing (docs/fulfilment.md §3)."""
+before/after (never a buyer's clear data). Splitting by hand is `fulfilment.split.split_by_hand`."""
 
 from __future__ import annotations
 

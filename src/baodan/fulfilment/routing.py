@@ -7,8 +7,8 @@ stock it would take is owed to them first). Every order's routing is recorded (r
 warehouse) and it goes on to the waybill step.
 
 A warehouse that runs short after reservation re-routes the orders it can no longer serve
-(`fulfilment.short`). Not built yet: splitting an order across warehouses when none has all of it (the
-surge leaves such an order waiting for stock today)."""
+(`fulfilment.short`). An order no one warehouse has whole waits for stock; the split step
+(`fulfilment.split`) ships it from several when the split rules allow."""
 
 from __future__ import annotations
 

@@ -77,16 +77,17 @@ def _write_back(s: Any, order_id: int, platform_order_id: str) -> dict[str, Any]
     """Whom the write-back names: the platform's order, and — for a split order (拆单), whose parts ship
     in parcels of their own — the lines in this parcel (platform line ids and quantities). A part names
     its original's platform id. Platforms that take no split shipment ship the whole order with the first
-    parcel (their adapters ignore the lines); so do lines without a platform line id."""
+    parcel (their adapters ignore the lines); so do lines the platform gave no id (line or SKU) for."""
     ((parent, split),) = fetchall(s, "SELECT o.parent_order_id, (SELECT count(*) FROM sales_order c WHERE "
                                      "c.parent_order_id = o.id) FROM sales_order o WHERE o.id = ?", (order_id,))
     if parent is None and not split:
         return {"platform_order_id": platform_order_id, "lines": []}
     if parent is not None:
         ((platform_order_id,),) = fetchall(s, "SELECT platform_order_id FROM sales_order WHERE id = ?", (parent,))
-    lines = [{"platform_line_id": line_id, "quantity": int(qty)} for line_id, qty in fetchall(
-        s, "SELECT platform_line_id, quantity FROM order_line WHERE order_id = ? ORDER BY line_no", (order_id,))]
-    if any(line["platform_line_id"] is None for line in lines):
+    lines = [{"platform_line_id": line_id, "platform_sku_id": sku_id, "quantity": int(qty)}
+             for line_id, sku_id, qty in fetchall(s, "SELECT platform_line_id, platform_sku_id, quantity FROM "
+                                                     "order_line WHERE order_id = ? ORDER BY line_no", (order_id,))]
+    if any(line["platform_line_id"] is None and line["platform_sku_id"] is None for line in lines):
         lines = []
     return {"platform_order_id": platform_order_id, "lines": lines}
 

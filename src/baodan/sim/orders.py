@@ -5,6 +5,7 @@ random source and the time are passed in."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -133,6 +134,29 @@ def ship(order: dict[str, Any], now: datetime) -> str | None:
         return None
     order["status"] = "shipped"
     return "shipped"
+
+
+def ship_lines(shipped: tuple[str, ...]) -> Callable[[dict[str, Any], datetime], str | None]:
+    """A parcel with some lines of the order (named by line id, or SKU id where lines have none): the order
+    stays paid (部分发货) until its last line ships."""
+
+    def change(order: dict[str, Any], now: datetime) -> str | None:
+        if order["status"] != "paid":
+            return None
+        before = set(order.get("shipped_lines") or ())
+        done = before | {str(i) for line in order["lines"] for i in (line.get("platform_line_id"), line.get("platform_sku_id"))
+                 if i is not None and str(i) in shipped}
+        if done == before:
+            return None  # a resent parcel changes nothing
+        order["shipped_lines"] = sorted(done)
+        every = all(str(line.get("platform_line_id")) in done or str(line.get("platform_sku_id")) in done
+                    for line in order["lines"])
+        if not every:
+            return "other"  # the platform's notice of a change (抖店 108 卖家部分发货); the status stays paid
+        order["status"] = "shipped"
+        return "shipped"
+
+    return change
 
 
 def _line_id(channel: str, platform_order_id: str, index: int) -> str | None:

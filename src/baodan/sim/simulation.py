@@ -326,7 +326,10 @@ class Simulation:
                                                        now, accepted=refused is None))
         if refused:
             return None, ERRORS[channel][refused]
-        self.change(channel, order_id, orders.ship, now=now)  # a resent waybill changes nothing
+        if served.lines:  # a split shipment: the order is shipped when every line is
+            self.change(channel, order_id, orders.ship_lines(served.lines), now=now)
+        else:
+            self.change(channel, order_id, orders.ship, now=now)  # a resent waybill changes nothing
         return {}, None
 
     def _serve_stock(self, channel: str, call: Call, served: ServedCall, now: datetime) -> Any:

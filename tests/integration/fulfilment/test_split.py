@@ -103,8 +103,8 @@ def test_an_order_no_warehouse_has_whole_ships_from_two(runtime, db) -> None:
         sent = {read_json(p)["waybill_no"]: read_json(p) for (p,) in fetchall(s, "SELECT payload FROM channel_outbox "
                                                                                 "WHERE kind = 'ship'")}
     assert sent["ZT900000000002"]["platform_order_id"] == pid  # the platform knows the original only
-    assert sent["ZT900000000002"]["lines"] == [{"platform_line_id": "1-2", "quantity": 2}]
-    assert sent["ZT900000000001"]["lines"] == [{"platform_line_id": "1-1", "quantity": 1}]
+    assert sent["ZT900000000002"]["lines"] == [{"platform_line_id": "1-2", "platform_sku_id": "P-B", "quantity": 2}]
+    assert sent["ZT900000000001"]["lines"] == [{"platform_line_id": "1-1", "platform_sku_id": "P-A", "quantity": 1}]
     assert run_checks(db) == []
 
 

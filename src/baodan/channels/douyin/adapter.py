@@ -282,7 +282,8 @@ class DouyinAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         if call.method in ("order.logisticsAdd", "order.logisticsAddMultiPack"):
             pack = p["pack_list"][0] if call.method == "order.logisticsAddMultiPack" else p
             return ServedCall("ship", platform_order_id=str(p["order_id"]), waybill_no=str(pack["logistics_code"]),
-                              carrier_code=str(pack["company_code"]))
+                              carrier_code=str(pack["company_code"]),
+                              lines=tuple(str(i["shipped_order_id"]) for i in pack.get("shipped_order_info") or ()))
         if call.method == "sku.syncStock":
             return ServedCall("stock", platform_sku_id=str(p["sku_id"]), quantity=int(p["stock_num"]),
                               platform_product_id=str(p["product_id"]) if p.get("product_id") else None)

@@ -305,7 +305,8 @@ class TaobaoAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
             return ServedCall("order_detail", platform_order_id=str(p["tid"]))
         if call.method == SHIP_METHOD:
             return ServedCall("ship", platform_order_id=str(p["tid"]), waybill_no=str(p["out_sid"]),
-                              carrier_code=str(p["company_code"]))
+                              carrier_code=str(p["company_code"]),
+                              lines=tuple(i for i in str(p.get("sub_tid") or "").split(",") if i))
         if call.method == STOCK_METHOD and str(p.get("type", "1")) == "1":
             return ServedCall("stock", platform_sku_id=str(p["sku_id"]) if p.get("sku_id") else None,
                               platform_product_id=str(p["num_iid"]), quantity=int(p["quantity"]))

@@ -310,7 +310,8 @@ class WechatAdapter(_common.AdapterDefaults, _common.AbsoluteStock):
         if call.method == SHIP_PATH:
             delivery = p["delivery_list"][0]
             return ServedCall("ship", platform_order_id=str(p["order_id"]), waybill_no=str(delivery["waybill_id"]),
-                              carrier_code=str(delivery["delivery_id"]))
+                              carrier_code=str(delivery["delivery_id"]),
+                              lines=tuple(str(i["sku_id"]) for i in delivery.get("product_infos") or ()))
         if call.method == STOCK_PATH and int(p.get("diff_type", 3)) == 3:
             return ServedCall("stock", platform_sku_id=str(p["sku_id"]), platform_product_id=str(p["product_id"]),
                               quantity=int(p["num"]))
