@@ -144,8 +144,9 @@ def ship_lines(shipped: tuple[str, ...]) -> Callable[[dict[str, Any], datetime],
         if order["status"] != "paid":
             return None
         before = set(order.get("shipped_lines") or ())
-        done = before | {str(i) for line in order["lines"] for i in (line.get("platform_line_id"), line.get("platform_sku_id"))
-                 if i is not None and str(i) in shipped}
+        done = before | {str(i) for line in order["lines"]
+                         for i in (line.get("platform_line_id"), line.get("platform_sku_id"))
+                         if i is not None and str(i) in shipped}
         if done == before:
             return None  # a resent parcel changes nothing
         order["shipped_lines"] = sorted(done)
