@@ -26,6 +26,7 @@ from baodan.catalog import repository as catalog
 from baodan.core import clock
 from baodan.core.db import Database, db_json, db_time, dialect_of, executemany, fetchall, in_list, read_json
 from baodan.core.db import where_in as db_where_in
+from baodan.fulfilment import split
 from baodan.intake.inbox import Inbox, InboxEvent
 from baodan.inventory import repository as stock
 from baodan.inventory import services as inventory
@@ -142,6 +143,9 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
         carried.write(session)
     orders.insert_events(session, _history(changes.values(), dialect, clock.sql_text(clock.utcnow())))
     result.superseded = _supersede(session, news, fresh)
+    refunds = {c.order_id: lines for c in news if c.payload and (lines := _refunded(c.payload))}
+    if refunds:  # 部分退款 before shipping: the lines leave the parcel
+        split.cancel_refunded_lines(session, refunds, now=clock.utcnow())
 
     result.new_orders, result.updated_orders = len(fresh), len(known)
     for c in news:
@@ -152,6 +156,11 @@ def apply_events(session: Session, events: Sequence[InboxEvent]) -> BatchResult:
         result.released += c.outcome == "released"
         result.shipped += c.outcome == "shipped"
     return result
+
+
+def _refunded(payload: dict[str, Any]) -> set[str]:
+    return {str(line["platform_line_id"]) for line in payload["lines"] if line.get("refunded")
+            and line.get("platform_line_id")} if payload["status"] == PlatformStatus.paid else set()
 
 
 def _supersede(session: Session, news: list[_Change], fresh: list[_Change]) -> int:

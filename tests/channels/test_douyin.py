@@ -305,6 +305,7 @@ def test_documented_example_round_trips_except_the_buyer_nick_douyin_lacks():
     del order["supersedes"]  # douyin has no split orders (parts are sub-orders of one parent)
     for line in order["lines"]:
         assert line.pop("ship_after") is None  # not a presale order: 抖店 writes no appointment time
+        assert line.pop("refunded") is False  # the adapters name only refunded lines
     again = ADAPTER.to_canonical(ADAPTER.from_canonical(order, CREDS), shop_code=order["shop"])
     CanonicalOrder.model_validate(again)
     assert again == order | {"buyer_nick": None}
@@ -464,3 +465,13 @@ def test_a_virtual_phone_reads_as_its_number_and_extension():
     data = {"decrypt_infos": [{"auth_id": "1", "cipher_text": "$p$", "decrypt_text": "", "err_no": 0,
                                "is_virtual_tel": True, "phone_no_a": "13812345678", "phone_no_b": "1234"}]}
     assert ADAPTER.parse_decrypt(data, items=[("1", {"phone": "$p$"})]) == {"1": {"phone": "13812345678-1234"}}
+
+
+def test_a_line_refunded_before_shipping_reads_as_refunded_while_the_rest_is_to_ship():
+    order = copy.deepcopy(ADAPTER.to_canonical(detail_order(), shop_code="DY-FLAGSHIP")) | {"status": "paid"}
+    order["lines"][0]["refunded"] = True
+    rendered = ADAPTER.from_canonical(order, CREDS)
+    assert rendered["sku_order_list"][0]["after_sale_info"]["refund_status"] == 3
+    assert ADAPTER.to_canonical(rendered, shop_code="DY-FLAGSHIP") == order
+    shipped = ADAPTER.to_canonical(ADAPTER.from_canonical(order | {"status": "shipped"}, CREDS), shop_code="X")
+    assert "refunded" not in shipped["lines"][0]  # after shipping a refund is after-sales, not this

@@ -445,3 +445,11 @@ def test_oaid_decrypt_sends_oaid_and_tid_and_reads_whole_receivers():
     assert "error" in opened["3741029384756120012"] and "3741029384756120013" not in opened
     with pytest.raises(ValueError):
         ADAPTER.decrypt_call(CREDS, [(str(i), {"oaid": "o"}) for i in range(21)])
+
+
+def test_a_sub_order_refunded_before_shipping_reads_as_a_refunded_line():
+    canonical = ADAPTER.to_canonical(trade(), shop_code="TB-FLAGSHIP") | {"status": "paid"}
+    canonical["lines"][0]["refunded"] = True
+    rendered = ADAPTER.from_canonical(canonical, CREDS)
+    assert rendered["orders"]["order"][0]["refund_status"] == "SUCCESS"
+    assert ADAPTER.to_canonical(json.loads(json.dumps(rendered)), shop_code="TB-FLAGSHIP") == canonical

@@ -385,6 +385,66 @@ def _reserve_parts(s: Session, ids: Sequence[int], shop_id: int, paid_key: str, 
     _set_states(s, plan, now)
 
 
+# ------------------------------------------------------------------------------------ refunded lines
+
+OPEN = (OrderState.reserved, OrderState.awaiting_stock, OrderState.held)
+
+
+def cancel_refunded_lines(s: Session, refunds: Mapping[int, Collection[str]], *, now: datetime) -> int:
+    """部分退款 before shipping: lines the platform says were refunded (platform line ids, per original
+    order; the pipeline calls this in its batch, with the originals locked) leave their parcel. The lines go
+    to a part of their own, which is cancelled at once (its stock released, its waiting-list rows dropped;
+    a part of an order already in fulfilment is intercepted there); an order whose every line is refunded is
+    cancelled itself. A waiting order left with fewer lines is tried again for stock. Lines already handled
+    (`refunded_at`) and orders shipped or cancelled are left alone. Returns the lines taken out."""
+    dialect = dialect_of(s)
+    at = db_time(dialect, now)
+    hits: dict[int, list[int]] = {}
+    states: dict[int, tuple[str, int | None]] = {}
+    for line_id, order_id, platform_line_id, root, state, parent, channel, pid in where_in(
+            s, "SELECT l.id, l.order_id, l.platform_line_id, coalesce(o.parent_order_id, o.id), o.state, "
+               "o.parent_order_id, o.channel, o.platform_order_id FROM order_line l JOIN sales_order o ON "
+               "o.id = l.order_id WHERE l.refunded_at IS NULL AND coalesce(o.parent_order_id, o.id)", refunds):
+        if str(platform_line_id) in refunds.get(int(root), ()) and state in OPEN:
+            hits.setdefault(int(order_id), []).append(int(line_id))
+            states[int(order_id)] = (state, int(parent) if parent is not None else None)
+            if parent is not None:
+                repository.lock_orders(s, [(channel, pid)])  # a part: after its original (locked by the caller)
+    if not hits:
+        return 0
+    own: dict[int, list[int]] = {}
+    for order_id, line_id in where_in(s, "SELECT order_id, id FROM order_line WHERE order_id", hits):
+        own.setdefault(int(order_id), []).append(int(line_id))
+    release, drop, cancelled, history = [], [], [], []
+    for order_id, lines in sorted(hits.items()):
+        state = states[order_id][0]
+        if set(own[order_id]) <= set(lines):
+            target = order_id
+        else:
+            keep = sorted(set(own[order_id]) - set(lines))
+            target = _write_parts(s, order_id, [keep, sorted(lines)], now=now, kind="refund", actor="platform")[1]
+            execute(s, "INSERT INTO fulfilment (order_id, stage, hold_reason, warehouse_id, wave_id, version, "
+                       "updated_at) SELECT ?, stage, hold_reason, warehouse_id, wave_id, 0, ? FROM fulfilment "
+                       "WHERE order_id = ?", (target, at, order_id))
+            if state == OrderState.awaiting_stock:  # fewer lines may be served now: the stock retry decides
+                execute(s, "UPDATE inventory_backlog SET short = ? WHERE order_id = ?", (True, order_id))
+                stock.mark_for_retry(s, {int(r[0]) for r in fetchall(
+                    s, "SELECT sku_id FROM inventory_backlog WHERE order_id = ?", (order_id,))}, now=now)
+        (release if state == OrderState.reserved else drop).append(target)
+        cancelled.append(target)
+        history.append((order_id, "line_refunded", at, db_json(dialect, {"lines": sorted(lines), "part": target})))
+        if target != order_id:
+            history.append((target, "cancelled", at, db_json(dialect, {"why": "line_refunded"})))
+    allocation = inventory.plan_allocation(s, demands=[], release_order_ids=release, drop_order_ids=drop)
+    inventory.write_allocation(s, allocation, now=now, reference="refund", actor="platform")
+    executemany(s, "UPDATE sales_order SET state = 'cancelled', warehouse_id = NULL, reserved_at = NULL, "
+                   "short_sku_ids = ?, updated_at = ? WHERE id = ?", [(db_json(dialect, []), at, i) for i in cancelled])
+    executemany(s, "UPDATE order_line SET refunded_at = ? WHERE id = ?",
+                [(at, line_id) for lines in hits.values() for line_id in lines])
+    repository.insert_events(s, history)
+    return sum(len(lines) for lines in hits.values())
+
+
 # --------------------------------------------------------------------------------------------- writing
 
 _COPIED = [c.name for c in sales_order.c]

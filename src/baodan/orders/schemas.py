@@ -54,6 +54,9 @@ class CanonicalLine(BaseModel):
     ship_after: datetime | None = Field(default=None, description=(
         "预售: the line may not ship before this (the promised ship-from date); the order waits in "
         "fulfilment until then. Naive times are Asia/Shanghai"))
+    refunded: bool = Field(default=False, description=(
+        "部分退款: the buyer's refund of this line succeeded while the order is otherwise still to ship; the "
+        "line is taken out of the parcel and its stock released (a whole-order refund is status `refunded`)"))
 
 
 class CanonicalOrder(BaseModel):

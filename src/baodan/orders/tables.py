@@ -78,6 +78,7 @@ order_line = Table(
     Column("discount_fen", BigInteger, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("ship_after", UtcDateTime),  # 预售: not shipped before this
+    Column("refunded_at", UtcDateTime),  # 部分退款: refunded before shipping (the line left in a cancelled part)
 )
 
 order_event = Table(

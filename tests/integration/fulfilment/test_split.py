@@ -228,3 +228,40 @@ def test_split_over_http(runtime, db, client) -> None:
     part = done.json()["parts"][1]
     detail = client.get(f"{API}/orders/{part['order_id']}").json()
     assert detail["parent_order_id"] == order_id and [p["id"] for p in detail["parts"]] == [order_id]
+
+
+def _refund_b(n: int, at: str = "2026-12-03T10:05:00+08:00") -> dict[str, Any]:
+    body = _two_lines(n, updated_at=at)
+    body["lines"][1]["refunded"] = True
+    return body
+
+
+def test_a_line_refunded_before_shipping_leaves_the_parcel(runtime, db) -> None:
+    catalog = make_catalog(db, skus={"A": 5, "B": 5})
+    _ingest(runtime, [_two_lines(8)])
+    review_once(db, runtime.pii, RuleBook(db))
+    pid = _two_lines(8)["platform_order_id"]
+    _ingest(runtime, [_refund_b(8)])
+    orders = _orders(db)
+    assert (orders[pid]["state"], orders[pid]["paid"]) == ("reserved", 2000)
+    assert (orders[f"{pid}#2"]["state"], orders[f"{pid}#2"]["paid"]) == ("cancelled", 2000)
+    assert _free(db)[(catalog["B"], catalog["WH1"])] == 5 and _free(db)[(catalog["A"], catalog["WH1"])] == 4
+    assert intercept_once(db) == 1  # the refunded line's part was in review with its order: stopped there
+    with db.read() as s:
+        detail = order_detail(s, orders[pid]["id"])
+    assert [ln["platform_line_id"] for ln in detail["lines"]] == ["8-1"]
+    assert detail["events"][-1]["kind"] == "line_refunded"
+    _ingest(runtime, [_refund_b(8, at="2026-12-03T10:06:00+08:00")])  # the platform says it again
+    assert len(_orders(db)) == 2 and _free(db)[(catalog["B"], catalog["WH1"])] == 5
+    assert run_checks(db) == []
+
+
+def test_a_waiting_order_whose_missing_line_is_refunded_ships_the_rest(runtime, db) -> None:
+    make_catalog(db, skus={"A": 5, "B": 1})
+    _ingest(runtime, [_two_lines(9)])
+    pid = _two_lines(9)["platform_order_id"]
+    assert _orders(db)[pid]["state"] == "awaiting_stock"
+    _ingest(runtime, [_refund_b(9)])  # `drain` also runs the stock retry
+    orders = _orders(db)
+    assert orders[pid]["state"] == "reserved" and orders[f"{pid}#2"]["state"] == "cancelled"
+    assert run_checks(db) == []

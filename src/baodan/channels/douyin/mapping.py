@@ -50,6 +50,9 @@ def to_canonical(order: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
             line["ship_after"] = ship_after
     if status != "unpaid" and _fully_refunded(sku_orders):
         status = "refunded"
+    if status != "paid":  # a line's refund is news only while the rest is still to ship (部分退款)
+        for line in lines:
+            line.pop("refunded", None)
     goods_total = sum(line["amount_fen"] for line in lines)
     shipping = fen(pick(order, "post_amount", 0), "post_amount")
     paid_total = fen(pick(order, "pay_amount"), "pay_amount")
@@ -103,8 +106,9 @@ def from_canonical(order: dict[str, Any], *, shop_id: str = "") -> dict[str, Any
             "origin_amount": line["unit_price_fen"],
             "sum_amount": sum_amount,
             "pay_amount": line["amount_fen"],
-            "after_sale_info": {"after_sale_status": 12 if refunded else 0, "after_sale_type": 0,
-                                "refund_status": REFUND_SUCCEEDED if refunded else 0},
+            "after_sale_info": {"after_sale_status": 12 if refunded or line.get("refunded") else 0,
+                                "after_sale_type": 0 if refunded else 2,  # 2 未发货仅退款
+                                "refund_status": REFUND_SUCCEEDED if refunded or line.get("refunded") else 0},
         })
     line_discounts = sum(line.get("discount_fen", 0) for line in order["lines"])
     paid_at = order.get("paid_at")
@@ -167,6 +171,8 @@ def _line(order: dict[str, Any], i: int) -> dict[str, Any]:
         "unit_price_fen": unit_price,
         "discount_fen": discount,
         "amount_fen": gross - discount,
+        **({"refunded": True} if str(pick(order, f"{path}.after_sale_info.refund_status", 0)) == str(REFUND_SUCCEEDED)
+           else {}),
     }
 
 

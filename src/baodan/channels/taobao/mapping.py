@@ -58,6 +58,9 @@ def to_canonical(trade: dict[str, Any], *, shop_code: str) -> dict[str, Any]:
     if not isinstance(sub_orders, list) or not sub_orders:
         raise MappingError("order field orders.order is not a list of sub-orders", details={"field": "orders.order"})
     lines = [_line(sub, f"orders.order.{i}") for i, sub in enumerate(sub_orders)]
+    if status != "paid":  # a line's refund is news only while the rest is still to ship (部分退款)
+        for line in lines:
+            line.pop("refunded", None)
     paid_at = _time(trade, "pay_time", required=False)
     if paid_at is None and status not in ("unpaid", "cancelled"):
         raise MappingError(f"order field pay_time is missing (status {trade['status']})", details={"field": "pay_time"})
@@ -106,7 +109,7 @@ def from_canonical(order: dict[str, Any], *, seller_nick: str = "") -> dict[str,
             "discount_fee": fen_to_yuan(line.get("discount_fen", 0)),
             "adjust_fee": "0.00",
             "payment": fen_to_yuan(line["amount_fen"]),
-            "refund_status": "SUCCESS" if refunded else "NO_REFUND",
+            "refund_status": "SUCCESS" if refunded or line.get("refunded") else "NO_REFUND",
         }))
     receiver = order.get("receiver") or {}
     trade = {
@@ -152,6 +155,7 @@ def _line(sub: dict[str, Any], where: str) -> dict[str, Any]:
         # payment = price × num + adjust_fee − discount_fee; a raised price (adjust_fee > 0) is no discount
         "discount_fen": max(quantity * price - amount, 0),
         "amount_fen": amount,
+        **({"refunded": True} if pick(sub, "refund_status", None) == "SUCCESS" else {}),
     }
 
 

@@ -1,4 +1,5 @@
-"""fulfilment, third part: split orders (拆单) — a part of a split order names the order it was split from
+"""fulfilment, third part: split orders (拆单) — a part of a split order names the order it was split from;
+a line refunded before shipping (部分退款) is marked
 
 Revision ID: 0008
 Revises: 0007
@@ -8,11 +9,14 @@ Create Date: 2026-12-04 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
+import baodan.core.db
+
 revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
 
+_TIME = baodan.core.db.UtcDateTime(timezone=True)
 _ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
@@ -21,9 +25,14 @@ def upgrade() -> None:
         # a part of a split order: the original it was split from (NULL: an order as the platform sent it)
         batch_op.add_column(sa.Column('parent_order_id', _ID, nullable=True))
         batch_op.create_index('ix_sales_order_parent', ['parent_order_id'], unique=False)
+    with op.batch_alter_table('order_line', schema=None) as batch_op:
+        # 部分退款: the line's refund succeeded before it shipped
+        batch_op.add_column(sa.Column('refunded_at', _TIME, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('order_line', schema=None) as batch_op:
+        batch_op.drop_column('refunded_at')
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.drop_index('ix_sales_order_parent')
         batch_op.drop_column('parent_order_id')
