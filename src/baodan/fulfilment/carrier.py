@@ -33,7 +33,19 @@ from datetime import datetime
 from typing import Any
 
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall, in_list, read_json, where_in
+from baodan.core.db import (
+    Database,
+    db_time,
+    dialect_of,
+    executemany,
+    fetchall,
+    in_list,
+    insert_rows,
+    read_json,
+    update_from,
+    where_in,
+)
+from baodan.fulfilment.tables import DECISION_COLUMNS
 from baodan.identity.pii import PiiCipher, PiiError
 from baodan.rules.store import RuleBook
 from baodan.waybills import repository as numbers
@@ -109,12 +121,13 @@ def _choose(db: Database, rules: RuleBook, pii: PiiCipher | None, limit: int, no
         at = db_time(dialect, now)
         for account_id, order_ids in by_account.items():
             waybills.queue_numbers(s, account_id=account_id, order_ids=order_ids)
-        executemany(s, "UPDATE fulfilment SET stage = 'number', carrier_code = ?, version = version + 1, "
-                       "updated_at = ? WHERE order_id = ? AND stage = 'waybill'",
-                    [(a.code, at, order_id) for order_id, (a, _, _) in chosen.items()])
-        executemany(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
-                       "reason, at) VALUES (?, 'carrier', ?, ?, ?, ?, ?, ?)",
-                    [(order_id, decider.version, d.rule, (d.rule_title or "")[:200] or None, a.code, note, at)
+        update_from(s, "UPDATE fulfilment SET stage = 'number', carrier_code = d.carrier_code, version = version + 1, "
+                       "updated_at = ? FROM {rows} WHERE fulfilment.order_id = d.order_id AND stage = 'waybill'",
+                    [("order_id", "bigint"), ("carrier_code", "text")],
+                    [(order_id, a.code) for order_id, (a, _, _) in chosen.items()], (at,))
+        insert_rows(s, "order_decision", DECISION_COLUMNS,
+                    [(order_id, "carrier", decider.version, d.rule, (d.rule_title or "")[:200] or None, a.code,
+                      note, at)
                      for order_id, (a, d, note) in chosen.items()])
     return len(chosen)
 
@@ -201,9 +214,11 @@ def _take(db: Database, limit: int, now: datetime) -> int:
                                                   "ORDER BY order_id LIMIT ?", (limit,))]
         taken = numbers.take(s, order_ids=waiting, now=now)
         at = db_time(dialect, now)
-        executemany(s, "UPDATE fulfilment SET stage = 'ready', carrier_code = ?, waybill_no = ?, "
-                       "version = version + 1, updated_at = ? WHERE order_id = ? AND stage = 'number'",
-                    [(t.carrier_code, t.waybill_no, at, t.order_id) for t in taken])
+        update_from(s, "UPDATE fulfilment SET stage = 'ready', carrier_code = d.carrier_code, "
+                       "waybill_no = d.waybill_no, version = version + 1, updated_at = ? FROM {rows} "
+                       "WHERE fulfilment.order_id = d.order_id AND stage = 'number'",
+                    [("order_id", "bigint"), ("carrier_code", "text"), ("waybill_no", "text")],
+                    [(t.order_id, t.carrier_code, t.waybill_no) for t in taken], (at,))
         got = {t.order_id for t in taken}
         failing = {order_id: state for order_id, state in numbers.numbers_for(
             s, [i for i in waiting if i not in got]).items()

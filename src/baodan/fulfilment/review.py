@@ -24,11 +24,14 @@ from baodan.core.db import (
     dialect_of,
     executemany,
     fetchall,
+    insert_rows,
     read_json,
     read_time,
+    update_from,
     where_in,
 )
 from baodan.fulfilment.address import check_address
+from baodan.fulfilment.tables import DECISION_COLUMNS
 from baodan.identity.pii import PiiCipher
 from baodan.orders import repository
 from baodan.rules.store import RuleBook
@@ -82,10 +85,9 @@ def review_once(db: Database, pii: PiiCipher, rules: RuleBook, *, limit: int = B
                  row[13], db_time(dialect, ship_after[int(row[0])]) if int(row[0]) in ship_after else None, at)
                 for row in orders]
         taken = _record(s, rows)
-        executemany(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
-                       "reason, at) VALUES (?, 'review', ?, ?, ?, ?, ?, ?)",
-                    [(int(row[0]), decider.version, d.rule, (d.rule_title or "")[:200] or None, d.action or "",
-                      (d.reason or "")[:64] or None, at)
+        insert_rows(s, "order_decision", DECISION_COLUMNS,
+                    [(int(row[0]), "review", decider.version, d.rule, (d.rule_title or "")[:200] or None,
+                      d.action or "", (d.reason or "")[:64] or None, at)
                      for row, d in zip(orders, decisions, strict=True) if int(row[0]) in taken])
     reasons: dict[str, int] = {}
     for order_id, decision in held.items():
@@ -100,8 +102,11 @@ def _record(s: Any, rows: Sequence[tuple[Any, ...]]) -> set[int]:
     before = dict(where_in(s, "SELECT order_id, stage FROM fulfilment WHERE order_id", [r[0] for r in rows]))
     fresh = [r for r in rows if r[0] not in before]
     again = [r for r in rows if before.get(r[0]) == "review"]
-    executemany(s, "INSERT INTO fulfilment (order_id, stage, hold_reason, warehouse_id, release_at, version, "
-                   "updated_at) VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (order_id) DO NOTHING", fresh)
+    update_from(s, "INSERT INTO fulfilment (order_id, stage, hold_reason, warehouse_id, release_at, version, "
+                   "updated_at) SELECT d.order_id, d.stage, d.hold_reason, d.warehouse_id, d.release_at, 0, ? "
+                   "FROM {rows} WHERE true ON CONFLICT (order_id) DO NOTHING",
+                [("order_id", "bigint"), ("stage", "text"), ("hold_reason", "text"), ("warehouse_id", "bigint"),
+                 ("release_at", "timestamptz")], [r[:5] for r in fresh], (fresh[0][5],) if fresh else ())
     executemany(s, "UPDATE fulfilment SET stage = ?, hold_reason = ?, warehouse_id = ?, release_at = ?, "
                    "version = version + 1, updated_at = ? WHERE order_id = ? AND stage = 'review'",
                 [(*r[1:], r[0]) for r in again])

@@ -17,7 +17,19 @@ from datetime import datetime
 from typing import Any
 
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, executemany, fetchall, read_json, read_time, where_in
+from baodan.core.db import (
+    Database,
+    db_time,
+    dialect_of,
+    executemany,
+    fetchall,
+    insert_rows,
+    read_json,
+    read_time,
+    update_from,
+    where_in,
+)
+from baodan.fulfilment.tables import DECISION_COLUMNS
 from baodan.inventory import repository as stock
 from baodan.inventory import services as inventory
 from baodan.inventory.model import Demand, DemandLine
@@ -78,12 +90,11 @@ def route_once(db: Database, rules: RuleBook, *, limit: int = BATCH, now: dateti
         if moving:
             final.update(_move(s, moving, ready, {int(r[0]): r[6] for r in rows}, now))
         at = db_time(dialect, now)
-        executemany(s, "UPDATE fulfilment SET stage = 'waybill', warehouse_id = ?, version = version + 1, "
-                       "updated_at = ? WHERE order_id = ? AND stage = 'route'",
-                    [(w, at, i) for i, w in final.items()])
-        executemany(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
-                       "reason, at) VALUES (?, 'routing', ?, ?, ?, ?, ?, ?)",
-                    [(int(r[0]), decider.version, d.rule, (d.rule_title or "")[:200] or None,
+        update_from(s, "UPDATE fulfilment SET stage = 'waybill', warehouse_id = d.warehouse_id, version = version + 1, "
+                       "updated_at = ? FROM {rows} WHERE fulfilment.order_id = d.order_id AND stage = 'route'",
+                    [("order_id", "bigint"), ("warehouse_id", "bigint")], list(final.items()), (at,))
+        insert_rows(s, "order_decision", DECISION_COLUMNS,
+                    [(int(r[0]), "routing", decider.version, d.rule, (d.rule_title or "")[:200] or None,
                       str(codes.get(final[int(r[0])]) or ""), "moved" if final[int(r[0])] != ready[int(r[0])]
                       else "kept", at) for r, d in zip(rows, decisions, strict=True) if int(r[0]) in final])
     moved = sum(1 for i, w in final.items() if w != ready[i])

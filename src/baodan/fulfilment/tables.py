@@ -34,6 +34,8 @@ order_decision = Table(
     Index("ix_order_decision_order", "order_id", "id"),
 )
 
+DECISION_COLUMNS = ("order_id", "hook", "rule_set_version", "rule", "rule_title", "outcome", "reason", "at")
+
 # Where a reserved order is on its way out of the warehouse: one row per order (sales_order, the surge's
 # hot table, keeps its width).
 fulfilment = Table(

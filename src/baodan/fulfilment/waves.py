@@ -19,7 +19,17 @@ from datetime import datetime
 from typing import Any
 
 from baodan.core import clock
-from baodan.core.db import Database, db_time, dialect_of, execute, executemany, fetchall, read_time, where_in
+from baodan.core.db import (
+    Database,
+    db_time,
+    dialect_of,
+    execute,
+    executemany,
+    fetchall,
+    read_time,
+    update_from,
+    where_in,
+)
 from baodan.core.errors import Conflict, NotFound
 from baodan.identity import audit
 from baodan.identity.scope import EVERYTHING, Scope
@@ -78,9 +88,11 @@ def build_waves(db: Database, *, warehouse_id: int, actor: str, now: datetime | 
             ((wave_id,),) = fetchall(s, "INSERT INTO wave (warehouse_id, kind, sku_id, zone, status, orders, units, "
                                         "created_by, created_at) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
                                      (warehouse_id, kind, sku_id, zone, len(orders), units, actor[:100], at))
-            executemany(s, "UPDATE fulfilment SET stage = 'waved', wave_id = ?, pick_seq = ?, version = version + 1, "
-                           "updated_at = ? WHERE order_id = ? AND stage = 'ready'",
-                        [(wave_id, seq, at, order_id) for seq, order_id in enumerate(orders, start=1)])
+            update_from(s, "UPDATE fulfilment SET stage = 'waved', wave_id = ?, pick_seq = d.pick_seq, "
+                           "version = version + 1, updated_at = ? FROM {rows} "
+                           "WHERE fulfilment.order_id = d.order_id AND stage = 'ready'",
+                        [("order_id", "bigint"), ("pick_seq", "integer")],
+                        [(order_id, seq) for seq, order_id in enumerate(orders, start=1)], (wave_id, at))
             seq_of = {order_id: seq for seq, order_id in enumerate(orders, start=1)}
             executemany(s, "UPDATE fulfilment SET wave_id = ?, pick_seq = ?, version = version + 1, updated_at = ? "
                            "WHERE order_id = ? AND stage = 'merged'",
