@@ -156,6 +156,14 @@ def mark_unrenewable(s: Session, *, shop_id: int, expired: bool, now: datetime) 
                    "(token_expires_at IS NULL OR token_expires_at > ?)", (at, shop_id, at))
 
 
+def access_token(s: Session, pii: PiiCipher, shop_id: int) -> str | None:
+    """The shop's current platform access token (as last renewed), for services acting in its session
+    (抖店/拼多多 电子面单); None when the shop is not connected."""
+    rows = fetchall(s, "SELECT app_key, platform_shop_id, secrets_sealed FROM shop_credential WHERE shop_id = ?",
+                    (shop_id,))
+    return _opened(pii, *rows[0]).access_token if rows else None
+
+
 def _seal(pii: PiiCipher, creds: Credentials) -> str:
     return pii.seal({"app_secret": creds.app_secret, "access_token": creds.access_token,
                      "refresh_token": creds.refresh_token, "extra": dict(creds.extra)})

@@ -13,7 +13,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from baodan.catalog.tables import warehouse
+from baodan.catalog.tables import shop, warehouse
+from baodan.channels import credentials
 from baodan.channels.base import Credentials
 from baodan.core import clock
 from baodan.core.db import Database
@@ -25,8 +26,10 @@ from baodan.waybills.errors import AccountExists, AccountNotFound, InvalidAccoun
 from baodan.waybills.registry import ADAPTERS
 from baodan.waybills.tables import carrier_account, waybill, waybill_request
 
+SHOP_SESSIONS = ("douyin", "pdd")  # e-waybill services that act in the seller's platform session
+
 SHOWN = ("name", "adapter", "carrier_code", "platform_code", "app_key", "base_url", "sender", "warehouse_id",
-         "daily_capacity",
+         "shop_id", "daily_capacity",
          "low_water", "refill_batch", "active")
 
 
@@ -60,6 +63,12 @@ def save(db: Database, pii: PiiCipher, *, data: schemas.CarrierAccountWrite, acc
             if data.warehouse_id is not None and s.scalar(
                     select(warehouse.c.id).where(warehouse.c.id == data.warehouse_id)) is None:
                 raise InvalidAccount(f"warehouse_id: no warehouse {data.warehouse_id}")
+            if data.shop_id is not None:
+                channel = s.scalar(select(shop.c.channel).where(shop.c.id == data.shop_id))
+                if channel is None or channel != data.adapter or data.adapter not in SHOP_SESSIONS:
+                    raise InvalidAccount(f"shop_id: a 抖店 or 拼多多 e-waybill account may use the session of a shop "
+                                         f"of its own platform ({data.adapter}); shop {data.shop_id} is "
+                                         f"{channel or 'unknown'}")
             if s.scalar(select(carrier_account.c.id).where(carrier_account.c.name == data.name,
                                                            carrier_account.c.id != (account_id or 0))) is not None:
                 raise AccountExists(f"a carrier account named {data.name!r} exists")
@@ -114,19 +123,19 @@ def pools(s: Session, pii: PiiCipher) -> list[Pool]:
     """Every active account, opened (its secrets in clear, for calls)."""
     a = carrier_account.c
     rows = s.execute(select(a.id, a.name, a.adapter, a.carrier_code, a.platform_code, a.app_key, a.secrets_sealed,
-                            a.base_url, a.sender, a.low_water, a.refill_batch, a.daily_capacity)
+                            a.base_url, a.sender, a.shop_id, a.low_water, a.refill_batch, a.daily_capacity)
                      .where(a.active.is_(True)).order_by(a.id)).all()
-    return [Pool(_opened(pii, row), row.low_water, row.refill_batch, row.daily_capacity) for row in rows]
+    return [Pool(_opened(s, pii, row), row.low_water, row.refill_batch, row.daily_capacity) for row in rows]
 
 
 def account(s: Session, pii: PiiCipher, account_id: int) -> CarrierAccount:
     """One account, active or not, opened."""
     a = carrier_account.c
     row = s.execute(select(a.id, a.name, a.adapter, a.carrier_code, a.platform_code, a.app_key, a.secrets_sealed,
-                           a.base_url, a.sender).where(a.id == account_id)).one_or_none()
+                           a.base_url, a.sender, a.shop_id).where(a.id == account_id)).one_or_none()
     if row is None:
         raise AccountNotFound(f"no carrier account {account_id}")
-    return _opened(pii, row)
+    return _opened(s, pii, row)
 
 
 def start_of_day(now: datetime) -> datetime:
@@ -150,8 +159,14 @@ def _seal(pii: PiiCipher, secrets: schemas.Secrets) -> str:
                      "extra": dict(secrets.extra)})
 
 
-def _opened(pii: PiiCipher, row: Any) -> CarrierAccount:
+def _opened(s: Session, pii: PiiCipher, row: Any) -> CarrierAccount:
+    """The account with its secrets in clear; an account using its shop's session gets the shop's current
+    access token (the channel sync renews it ahead of expiry), else the copy it was saved with."""
     opened = pii.open(row.secrets_sealed)
+    if row.shop_id is not None:
+        token = credentials.access_token(s, pii, int(row.shop_id))
+        if token:
+            opened["access_token"] = token
     sender = dict(row.sender)
     adapter = ADAPTERS[row.adapter]
     return CarrierAccount(

@@ -27,9 +27,10 @@ against 抖店's sandbox:
   account whose courier is written otherwise sets its `platform_code`.
 - Account settings (`extra`): `shop_id` (the 抖店 shop id, sent as `user_id`: the shop that uses a shared
   e-waybill account), `net_code` (加盟网点, which 加盟 couriers require; sent as net_info with `net_category`
-  where given), `pay_method` (1 寄付月结, 2 寄付现结; left out: the outlet's agreement), `product_type`. The
-  account keeps its own copy of the shop's access token: it is not renewed with the shop's connection
-  (channels.tokens), so a renewed 抖店 token must be entered here too (as for 拼多多).
+  where given), `pay_method` (1 寄付月结, 2 寄付现结; left out: the outlet's agreement), `product_type`. An
+  account with `shop_id` (a 抖店 shop connected in BaoDan) calls with that shop's current access token,
+  renewed with the shop's connection (channels.tokens); without it, the token saved in its secrets (as for
+  拼多多 accounts, which may name a 拼多多 shop the same way).
 - Weight: not sent (the SDK takes it per item, or per parcel for 顺丰 and 丹鸟 only).
 - Answers: `ebill_infos[]` {order_id, pack_id, track_no, sort_code (三段码), short_address_code/name (大头笔),
   package_center_code/name (集包地), sub_waybill_codes}: the label's 大头笔 is short_address_name, else

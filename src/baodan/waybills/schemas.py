@@ -61,6 +61,10 @@ class CarrierAccountWrite(_Strict):
     sender: Sender
     warehouse_id: int | None = Field(default=None, ge=1, le=2**53, description=(
         "the warehouse whose parcels this account numbers (the sender is that warehouse); leave out: any"))
+    shop_id: int | None = Field(default=None, ge=1, le=2**53, description=(
+        "抖店/拼多多 电子面单: the shop (of that platform, connected in BaoDan) whose platform session the account "
+        "uses — its access token is the shop's current one, renewed with the shop's connection, instead of "
+        "the copy in `secrets`"))
     daily_capacity: int | None = Field(default=None, ge=1, le=10_000_000, description="numbers a day at most")
     low_water: int = Field(default=2000, ge=0, le=MAX_LOW_WATER, description=(
         "numbers kept ready ahead of printing: below it, the refill asks for more"))
@@ -79,6 +83,7 @@ class CarrierAccountRead(BaseModel):
     base_url: str | None
     sender: Sender
     warehouse_id: int | None
+    shop_id: int | None = None
     daily_capacity: int | None
     low_water: int
     refill_batch: int

@@ -20,6 +20,7 @@ carrier_account = Table(
     Column("base_url", String(300)),  # the service's gateway root; None: the production gateway
     Column("sender", Json, nullable=False),  # name, phone, province, city, district, town, address
     Column("warehouse_id", BigIntPK),  # the warehouse whose parcels it numbers (None: any)
+    Column("shop_id", BigIntPK),  # 抖店/拼多多: the shop whose platform session it uses (renewed with the shop's)
     Column("daily_capacity", Integer),  # numbers a day at most (None: no limit)
     Column("low_water", Integer, nullable=False),  # numbers kept ready ahead of printing
     Column("refill_batch", Integer, nullable=False),  # numbers asked for in one refill pass

@@ -58,3 +58,41 @@ def test_the_loop_keeps_numbers_ahead_in_the_background(runtime, db, sim, reserv
         thread.join(10)
     assert len(sim.simulation.carriers.issued("cainiao")) == 10  # up to the low-water mark, not beyond
     assert accounts.listing(db)[0]["ready"] == 10
+
+
+def test_a_douyin_account_uses_its_shops_session_renewed_with_the_shop(runtime, db, sim) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from baodan.catalog import services as catalog
+    from baodan.catalog.schemas import ShopCreate, WarehouseCreate
+    from baodan.channels import credentials
+    from baodan.core import clock
+    from baodan.waybills.errors import InvalidAccount
+    from baodan.waybills.schemas import Secrets
+    from tests.integration.waybills.conftest import SENDER
+
+    catalog.create_warehouse(db, data=WarehouseCreate(code="WH1", name="WH1"))
+    dy = catalog.create_shop(db, data=ShopCreate(code="DY", name="DY", channel="douyin", default_warehouse="WH1"))["id"]
+    pdd = catalog.create_shop(db, data=ShopCreate(code="PDD", name="PDD", channel="pdd", default_warehouse="WH1"))["id"]
+    credentials.save(db, runtime.pii, shop_id=dy, app_key="dy-app", app_secret="s", access_token="shop-token-1",
+                     actor="user:owner")
+    creds = sim.simulation.carriers.credentials("douyin-waybill")
+    data = CarrierAccountWrite(name="ZTO-抖店", adapter="douyin", carrier_code="ZTO", app_key=creds.app_key,
+                               base_url=f"{sim.url}/douyin-waybill", sender=SENDER, shop_id=dy,
+                               secrets=Secrets(app_secret=creds.app_secret, access_token="stale-copy"))
+    account_id = int(accounts.save(db, runtime.pii, data=data, actor="user:owner")["id"])
+    with db.read() as s:
+        assert accounts.account(s, runtime.pii, account_id).creds.access_token == "shop-token-1"
+    with db.write() as s:  # the channel sync renews the shop's token
+        stored = credentials.lock_for_refresh(s, runtime.pii, dy)
+        credentials.store_token(s, runtime.pii, shop_id=dy, creds=replace(stored.creds, access_token="shop-token-2"),
+                                token_expires_at=clock.utcnow() + timedelta(days=7), refresh_expires_at=None,
+                                reason="test", actor="system:tokens", now=clock.utcnow())
+    with db.read() as s:
+        (pool,) = accounts.pools(s, runtime.pii)
+    assert pool.account.creds.access_token == "shop-token-2"
+    for wrong in (data.model_copy(update={"shop_id": pdd, "name": "x"}),
+                  data.model_copy(update={"adapter": "cainiao", "name": "y"})):
+        with pytest.raises(InvalidAccount):
+            accounts.save(db, runtime.pii, data=wrong, actor="user:owner")

@@ -1,5 +1,5 @@
 """fulfilment, third part: split orders (拆单) — a part of a split order names the order it was split from;
-a line refunded before shipping (部分退款) is marked
+a line refunded before shipping (部分退款) is marked; a 抖店/拼多多 e-waybill account may use its shop's session
 
 Revision ID: 0008
 Revises: 0007
@@ -25,6 +25,9 @@ def upgrade() -> None:
         # a part of a split order: the original it was split from (NULL: an order as the platform sent it)
         batch_op.add_column(sa.Column('parent_order_id', _ID, nullable=True))
         batch_op.create_index('ix_sales_order_parent', ['parent_order_id'], unique=False)
+    with op.batch_alter_table('carrier_account', schema=None) as batch_op:
+        # 抖店/拼多多 e-waybill: the shop whose platform session (access token) the account uses
+        batch_op.add_column(sa.Column('shop_id', _ID, nullable=True))
     with op.batch_alter_table('order_line', schema=None) as batch_op:
         # 部分退款: the line's refund succeeded before it shipped
         batch_op.add_column(sa.Column('refunded_at', _TIME, nullable=True))
@@ -33,6 +36,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('order_line', schema=None) as batch_op:
         batch_op.drop_column('refunded_at')
+    with op.batch_alter_table('carrier_account', schema=None) as batch_op:
+        batch_op.drop_column('shop_id')
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.drop_index('ix_sales_order_parent')
         batch_op.drop_column('parent_order_id')
