@@ -358,6 +358,17 @@ def wave_labels(wave_id: IdPath, rt: Rt, me: Me,
                              headers={"content-disposition": f'inline; filename="wave-{wave_id}-labels.pdf"'})
 
 
+@router.get("/pack/{order_id}/packing-slip.pdf", dependencies=[Depends(require("warehouse.operate"))],
+            response_class=Response)
+def packing_slip(order_id: IdPath, rt: Rt, me: Me,
+                 size: Annotated[str, Query(pattern=r"^(100x150|76x130|a5)$")] = "100x150") -> Response:
+    """The packing slip (发货单) of the order's parcel: items with prices, the buyer's remark, the receiver as
+    the label prints it."""
+    return Response(printing.print_packing_slip(rt.db, rt.pii, order_id, size=PageSize(size), scope=Scope.of(me)),
+                    media_type="application/pdf",
+                    headers={"content-disposition": f'inline; filename="order-{order_id}-packing-slip.pdf"'})
+
+
 @router.get("/waves/{wave_id}/pick-list.pdf", dependencies=[Depends(require("warehouse.operate"))],
             response_class=Response)
 def wave_pick_list(wave_id: IdPath, rt: Rt, me: Me) -> Response:

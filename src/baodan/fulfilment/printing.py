@@ -1,21 +1,23 @@
 """Printing a wave: its shipping labels in wave order (one PDF, bounded memory however many) and its pick
-list. Labels are filled from the orders as BaoDan holds them: the receiver from the sealed receiver, printed
-by `documents.model.printed_receiver`'s rules (an order whose receiver the platform gave encrypted prints
-masked: the courier's scanner resolves it; the phone is always masked), the sender from the carrier
-account, the sort code and package centre from the issued waybill. Intercepted orders print no label; a
-merged parcel prints one, with the items of every order in it."""
+list; and a parcel's packing slip (发货单). Labels are filled from the orders as BaoDan holds them: the
+receiver from the sealed receiver, printed by `documents.model.printed_receiver`'s rules (an order whose
+receiver the platform gave encrypted prints masked: the courier's scanner resolves it; the phone is always
+masked), the sender from the carrier account, the sort code and package centre from the issued waybill.
+Intercepted orders print no label; a merged parcel prints one, with the items of every order in it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from baodan.core.db import Database, fetchall, read_json, where_in
+from baodan.core import clock
+from baodan.core.db import Database, fetchall, read_json, read_time, where_in
 from baodan.documents import model as doc
-from baodan.documents.render import LabelRun, render_labels, render_pick_list
+from baodan.documents.render import LabelRun, render_labels, render_packing_slip, render_pick_list
 from baodan.fulfilment.waves import merged_into, pick_list
 from baodan.identity.pii import PiiCipher
 from baodan.identity.scope import EVERYTHING, Scope
+from baodan.orders.queries import OrderNotFound
 
 CARRIER_NAMES = {"ZTO": "中通快递", "YTO": "圆通速递", "STO": "申通快递", "YUNDA": "韵达快递", "SF": "顺丰速运",
                  "EMS": "EMS", "JD": "京东快递", "JTSD": "极兔速递", "POSTB": "邮政快递包裹", "DBKD": "德邦快递"}
@@ -39,6 +41,36 @@ def print_pick_list(db: Database, wave_id: int, *, scope: Scope = EVERYTHING) ->
     kind = "爆款单品波次" if wave["kind"] == "single_sku" else f"混合波次 {wave['zone'] or ''}"
     return render_pick_list(doc.PickListData(wave_no=f"W{wave_id:06d}", warehouse=warehouse, lines=lines,
                                              orders=wave["orders"], created_at=wave["created_at"], note=kind))
+
+
+def print_packing_slip(db: Database, pii: PiiCipher, order_id: int, *,
+                       size: doc.PageSize = doc.PageSize.label_100x150, scope: Scope = EVERYTHING) -> bytes:
+    """The packing slip (发货单) of an order's parcel: its lines with prices (and those of the orders merged
+    into it), the buyer's remark, the receiver printed by the label's rules. A merged order's slip is its
+    parcel's (its lead's)."""
+    with db.read() as s:
+        found = fetchall(s, "SELECT o.shop_id, f.warehouse_id, coalesce(f.parcel_of, o.id) FROM sales_order o "
+                            "LEFT JOIN fulfilment f ON f.order_id = o.id WHERE o.id = ?", (order_id,))
+        if not found or not scope.has_shop(found[0][0]) or not scope.has_warehouse(found[0][1]):
+            raise OrderNotFound(f"no order {order_id}")
+        lead = int(found[0][2])
+        ((order_no, public, sealed, shop, message, paid_at, paid, waybill),) = fetchall(
+            s, "SELECT o.platform_order_id, o.receiver, o.receiver_sealed, p.name, o.buyer_message, o.paid_at, "
+               "o.paid_total_fen, f.waybill_no FROM sales_order o JOIN shop p ON p.id = o.shop_id "
+               "LEFT JOIN fulfilment f ON f.order_id = o.id WHERE o.id = ?", (lead,))
+        orders = [lead, *merged_into(s, [lead])]
+        lines = tuple(doc.SlipLine(sku_code=code or "", title=title or "", qty=int(qty), unit_price_fen=int(price))
+                      for _, code, title, qty, price in sorted(where_in(
+                          s, "SELECT order_id, sku_code, title, quantity, unit_price_fen FROM order_line "
+                             "WHERE refunded_at IS NULL AND order_id", orders)))
+        if len(orders) > 1:
+            paid = sum(int(p) for (p,) in where_in(s, "SELECT paid_total_fen FROM sales_order WHERE id", orders))
+    clear = pii.open(sealed) if sealed else {}
+    return render_packing_slip(doc.PackingSlipData(
+        order_no=order_no, shop=shop, receiver=_party({**(read_json(public) or {}), **clear}), lines=lines,
+        buyer_remark=message or "", platform_encrypted=bool(clear.get("platform_cipher")),
+        waybill_no=waybill or "", paid_at=read_time(paid_at), paid_fen=int(paid), printed_at=clock.utcnow()),
+        size=size)
 
 
 def _labels(db: Database, pii: PiiCipher, wave_id: int) -> Iterator[doc.LabelData]:

@@ -90,6 +90,9 @@ def test_one_buyers_orders_to_one_address_ship_as_one_parcel(runtime, db, sim, d
     (label,) = [p for p in pages if f"订单 {_order(801)['platform_order_id']}" in p]
     assert "×1 A" in label and "×2 B" in label  # with the merged order's items
     assert not any(_order(805)["platform_order_id"] in p for p in pages)
+    slip = PdfReader(io.BytesIO(printing.print_packing_slip(db, runtime.pii, member))).pages[0].extract_text()
+    assert _order(801)["platform_order_id"] in slip and waybill in slip  # the parcel's slip, for either order
+    assert "A 1 99.00" in slip and "B 2 58.05" in slip and "¥215.10" in slip  # both orders' items, what both paid
 
     parcel = packing.scan_waybill(db, waybill)
     assert parcel["order_id"] == lead and parcel["merged"] == [member]

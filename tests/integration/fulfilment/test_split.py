@@ -265,3 +265,14 @@ def test_a_waiting_order_whose_missing_line_is_refunded_ships_the_rest(runtime, 
     orders = _orders(db)
     assert orders[pid]["state"] == "reserved" and orders[f"{pid}#2"]["state"] == "cancelled"
     assert run_checks(db) == []
+
+
+@sqlite_only
+def test_packing_slip_over_http(runtime, db, client) -> None:
+    make_catalog(db, skus={"A": 5, "B": 5})
+    _ingest(runtime, [_two_lines(10)])
+    order_id = _orders(db)[_two_lines(10)["platform_order_id"]]["id"]
+    slip = client.get(f"{API}/pack/{order_id}/packing-slip.pdf?size=a5")
+    assert slip.status_code == 200 and slip.content.startswith(b"%PDF")
+    error_body(client.get(f"{API}/pack/999999/packing-slip.pdf"), 404, "orders.not_found")
+    error_body(client.get(f"{API}/pack/{order_id}/packing-slip.pdf?size=a4"), 422, "request.invalid")
