@@ -4,7 +4,8 @@ a warehouse's cost). An order the rules move is re-reserved in one transaction: 
 asked for again in the chosen warehouse, then in the one it came from — so a warehouse that lacks it leaves
 the order where it was, never waiting; and an order whose SKU other orders are waiting for stays put (the
 stock it would take is owed to them first). Every order's routing is recorded (rule set version, rule, the
-warehouse) and it goes on to the waybill step.
+warehouse) and it goes on to the waybill step. The rules see the order's facts and `in_stock`: the
+warehouses (by priority) that could serve it whole when the batch was read, its own included.
 
 A warehouse that runs short after reservation re-routes the orders it can no longer serve
 (`fulfilment.short`). An order no one warehouse has whole waits for stock; the split step
@@ -56,20 +57,22 @@ def route_once(db: Database, rules: RuleBook, *, limit: int = BATCH, now: dateti
         if not rows:
             return Routed(0, 0)
         ids = [int(r[0]) for r in rows]
-        codes = dict(fetchall(s, "SELECT id, code FROM warehouse WHERE active = ?", (True,)))
+        codes = dict(fetchall(s, "SELECT id, code FROM warehouse WHERE active = ? ORDER BY priority, id", (True,)))
         weights: dict[int, tuple[int, int, list[str]]] = {}
         for order_id, qty, weight, code in where_in(
                 s, "SELECT l.order_id, l.quantity, coalesce(k.weight_g, 0), l.sku_code FROM order_line l "
                    "LEFT JOIN sku k ON k.id = l.sku_id WHERE l.order_id", ids):
             grams, count, skus = weights.get(int(order_id), (0, 0, []))
             weights[int(order_id)] = (grams + int(qty) * int(weight), count + int(qty), [*skus, code])
+        in_stock = _in_stock(s, ids, {int(r[0]): r[5] for r in rows}, codes)
     facts = []
     for order_id, channel, _, shop, receiver, warehouse_id, _ in rows:
         region = read_json(receiver) or {}
         grams, count, skus = weights.get(int(order_id), (0, 0, []))
         facts.append({"channel": channel, "shop": shop, "province": region.get("province"),
                       "city": region.get("city"), "adcode": None, "weight_g": grams, "quantity": count,
-                      "sku_codes": [c for c in skus if c], "warehouse": codes.get(warehouse_id)})
+                      "sku_codes": [c for c in skus if c], "warehouse": codes.get(warehouse_id),
+                      "in_stock": in_stock.get(int(order_id), [])})
     decider = rules.decider("routing")
     decisions = decider.decide(facts)
     by_code = {code: int(i) for i, code in codes.items()}
@@ -99,6 +102,22 @@ def route_once(db: Database, rules: RuleBook, *, limit: int = BATCH, now: dateti
                       else "kept", at) for r, d in zip(rows, decisions, strict=True) if int(r[0]) in final])
     moved = sum(1 for i, w in final.items() if w != ready[i])
     return Routed(kept=len(final) - moved, moved=moved)
+
+
+def _in_stock(s: Any, ids: list[int], current: dict[int, int], codes: dict[int, str]) -> dict[int, list[str]]:
+    """For each order, the active warehouses (codes, by priority) that could serve it whole now: the free
+    stock there, plus what the order holds where it is reserved."""
+    need: dict[int, dict[int, int]] = {}
+    for order_id, sku_id, qty in where_in(s, "SELECT order_id, sku_id, qty FROM reservation WHERE order_id", ids):
+        need.setdefault(int(order_id), {})
+        need[int(order_id)][int(sku_id)] = need[int(order_id)].get(int(sku_id), 0) + int(qty)
+    skus = {sku for n in need.values() for sku in n}
+    free = {(int(k), int(w)): int(f) for k, w, f in where_in(
+        s, "SELECT sku_id, warehouse_id, on_hand - reserved FROM stock_level WHERE sku_id", skus)} if skus else {}
+    return {order_id: [code for w, code in codes.items()
+                       if all(free.get((sku, w), 0) + (qty if w == current.get(order_id) else 0) >= qty
+                              for sku, qty in n.items())]
+            for order_id, n in need.items()}
 
 
 def _move(s: Any, moving: dict[int, int], ready: dict[int, int], paid: dict[int, Any],

@@ -46,7 +46,8 @@ HOOKS: dict[str, Hook] = {
     "routing": Hook(
         "routing", "分仓", answers={"warehouse": False},
         sample={"channel": "douyin", "shop": "DY-FLAGSHIP", "province": "广东省", "city": "广州市", "adcode": "440106",
-                "weight_g": 500, "quantity": 1, "sku_codes": ["P001-0001"], "warehouse": "WH-HZ"}),
+                "weight_g": 500, "quantity": 1, "sku_codes": ["P001-0001"], "warehouse": "WH-HZ",
+                "in_stock": ["WH-HZ", "WH-GZ"]}),
     "carrier": Hook(
         "carrier", "快递策略", answers={"carrier": False},
         sample={"channel": "douyin", "province": "新疆维吾尔自治区", "city": "乌鲁木齐市", "adcode": "650102",

@@ -72,3 +72,32 @@ def test_an_order_cancelled_on_the_platform_is_intercepted_where_it_is(runtime, 
                       _order(52)["platform_order_id"]: "waybill "}
     assert events[-1] == "intercepted"
     assert run_checks(db) == []
+
+
+def test_the_rules_see_which_warehouses_have_an_order_whole(runtime, db) -> None:
+    ids = make_catalog(db, skus={"A": 10}, warehouses=("WH1", "WH2"))
+    inventory.adjust_stock(db, sku_id=ids["A"], warehouse_id=ids["WH2"], delta=1, reason="one in the south",
+                           actor="user:test")
+    rules = copy.deepcopy(default_rules("routing"))
+    table = next(n for n in rules["nodes"] if n["type"] == "decisionTableNode")
+    table["content"]["inputs"].append({"id": "stock", "name": "有货的仓", "field": "in_stock"})
+    for row in table["content"]["rules"]:
+        row["stock"] = ""
+    table["content"]["rules"].insert(0, {"_id": "cheaper", "_description": "广州仓有货先发广州仓", "province": "",
+                                         "weight": "", "current": "", "stock": "contains($, 'WH2')",
+                                         "warehouse": "'WH2'", "rule": "'cheaper'"})
+    store.save(db, "routing", rules, actor="user:ops")
+    _ingest(runtime, [_order(45), _order(46)])
+    book = RuleBook(db)
+    review_once(db, runtime.pii, book)
+    assert route_once(db, book) == type(route_once(db, book))(kept=1, moved=1)
+    with db.read() as s:
+        where = dict(fetchall(s, "SELECT o.platform_order_id, w.code FROM sales_order o JOIN warehouse w "
+                                 "ON w.id = o.warehouse_id"))
+        decided = {p: (r, why) for p, r, why in fetchall(
+            s, "SELECT o.platform_order_id, d.rule, d.reason FROM order_decision d "
+               "JOIN sales_order o ON o.id = d.order_id WHERE d.hook = 'routing'")}
+    assert [where[_order(n)["platform_order_id"]] for n in (45, 46)] == ["WH2", "WH1"]
+    # both saw WH2's one unit when the batch was read; the move takes the stock again, so one stays
+    assert [decided[_order(n)["platform_order_id"]] for n in (45, 46)] == [("cheaper", "moved"), ("cheaper", "kept")]
+    assert run_checks(db) == []
