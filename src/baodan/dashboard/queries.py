@@ -63,7 +63,9 @@ def partial(s: Session, window: Window, *, paid_from: datetime, paid_to: datetim
     else:
         province = "o.receiver ->> 'province'"
         minute = "CASE WHEN o.paid_at >= ? THEN to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') END"
-    rows = fetchall(s, f"SELECT o.channel, {province}, o.state, {minute}, o.anomalies, count(*), "
+    # the parts of a split order (拆单) are parcels, not orders: counted once, their amounts add up as paid
+    rows = fetchall(s, f"SELECT o.channel, {province}, o.state, {minute}, o.anomalies, "
+                       f"sum(CASE WHEN o.parent_order_id IS NULL THEN 1 ELSE 0 END), "
                        f"sum(o.paid_total_fen) FROM sales_order o WHERE {where} GROUP BY 1, 2, 3, 4, 5",
                     (db_time(dialect, minutes_from), *params))
     for channel, prov, state, minute_key, anomalies, count, fen in rows:
