@@ -339,3 +339,17 @@ def test_a_tick_adds_the_slice_that_passed_the_boundary_and_a_full_sum_catches_l
     paid("o5", 30)  # delivered late: paid before the boundary already passed
     assert units(view, 61) == 4  # not seen until the next full sum …
     assert units(view, 62, head_ttl_s=0) == 5  # … which counts it
+
+
+def test_a_split_order_counts_once_and_its_amount_as_paid(client, runtime, db) -> None:
+    fixture = _session_fixture(client, runtime, db)
+    runtime.dashboard().interval_s = 0
+    before = _dashboard(client, live_session_id=fixture["session"])
+    o2 = next(o for o in client.get(f"{API}/orders").json()["items"] if o["platform_order_id"] == "o2")
+    lines = client.get(f"{API}/orders/{o2['id']}").json()["lines"]
+    resp = client.post(f"{API}/fulfilment/{o2['id']}/split", json={"line_ids": [lines[1]["id"]]})
+    assert resp.status_code == 200, resp.text
+    after = _dashboard(client, live_session_id=fixture["session"])
+    assert after["totals"]["orders"] == before["totals"]["orders"] == 5
+    assert after["totals"]["gmv_fen"] == before["totals"]["gmv_fen"]
+    assert after["channels"] == before["channels"] and after["provinces"] == before["provinces"]
