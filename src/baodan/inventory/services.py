@@ -166,6 +166,36 @@ def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | N
         return _level(session, sku_id, warehouse_id)
 
 
+def set_safety_stock(db: Database, *, sku_id: int, warehouse_id: int, safety_stock: int, actor: str = "system",
+                     ip: str | None = None) -> StockLevelRead:
+    """Set how many units of a level are kept back from the platforms (sellable = on hand − reserved −
+    safety stock; channels.stock). On hand and reserved do not change, so no ledger move is written; the
+    change is audited. A level not stocked yet is created empty."""
+    if safety_stock < 0:
+        raise InvalidAdjustment("safety_stock must not be negative")
+    now = clock.utcnow()
+    with db.write() as session:
+        dialect = dialect_of(session)
+        if not fetchall(session, "SELECT 1 FROM sku WHERE id = ?", (sku_id,)) or not fetchall(
+                session, "SELECT 1 FROM warehouse WHERE id = ?", (warehouse_id,)):
+            raise UnknownStockLevel(f"no SKU {sku_id} or warehouse {warehouse_id}")
+        from baodan.core.db import execute
+
+        execute(session, "INSERT INTO stock_level (sku_id, warehouse_id, on_hand, reserved, safety_stock, "
+                         "updated_at) VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING",
+                (sku_id, warehouse_id, db_time(dialect, now)))
+        ((before,),) = fetchall(session, "SELECT safety_stock FROM stock_level WHERE sku_id = ? AND warehouse_id = ?",
+                                (sku_id, warehouse_id))
+        if before != safety_stock:
+            execute(session, "UPDATE stock_level SET safety_stock = ?, updated_at = ? "
+                             "WHERE sku_id = ? AND warehouse_id = ?",
+                    (safety_stock, db_time(dialect, now), sku_id, warehouse_id))
+            audit.record(session, actor=actor, action="stock.safety_stock",
+                         target=f"sku:{sku_id}@warehouse:{warehouse_id}", ip=ip,
+                         detail={"before": before, "after": safety_stock})
+        return _level(session, sku_id, warehouse_id)
+
+
 def _level(session: Session, sku_id: int, warehouse_id: int) -> StockLevelRead:
     from baodan.core.db import read_time
 

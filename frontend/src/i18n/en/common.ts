@@ -26,4 +26,6 @@ export default {
   success: 'Done',
   language: 'Language',
   copy: 'Copy',
+  active: 'Active',
+  inactive: 'Inactive',
 }
