@@ -48,3 +48,16 @@ export async function copyText(text: string): Promise<void> {
     // no clipboard
   }
 }
+
+/** Ask, then run `work` and say `done`; true when it ran (its errors are shown by the API client). */
+export async function confirmThen(message: string, title: string, work: () => Promise<unknown>,
+  done?: string): Promise<boolean> {
+  if (!(await confirmed(message, title))) return false
+  try {
+    await work()
+  } catch {
+    return false
+  }
+  if (done) toast.success(done)
+  return true
+}

@@ -7,6 +7,7 @@
 import { reactive, ref, type Ref } from 'vue'
 
 import type { Page } from '@/api/http'
+import { confirmThen } from '@/utils/toast'
 
 /** Run `work` with `flag` set; true when it did not throw (the API client has shown the error) and did not
  * answer `false`. */
@@ -27,6 +28,8 @@ export interface ListState<T> {
   /** undefined: the list has no pages (everything at once) */
   more?: boolean
   load(append?: boolean): Promise<boolean>
+  /** Ask, run `work` on a row, say `done` and reload (a delete, a revoke). */
+  act(message: string, title: string, work: () => Promise<unknown>, done: string): Promise<void>
 }
 
 function listState<T>(fetch: (append: boolean, rows: T[]) => Promise<{ rows: T[]; more?: boolean }>): ListState<T> {
@@ -40,6 +43,9 @@ function listState<T>(fetch: (append: boolean, rows: T[]) => Promise<{ rows: T[]
       state.rows = answer.rows as never
       state.more = answer.more
     }),
+    act: async (message: string, title: string, work: () => Promise<unknown>, done: string) => {
+      if (await confirmThen(message, title, work, done)) await state.load()
+    },
   })
   return state as ListState<T>
 }
@@ -73,35 +79,41 @@ export interface FormDialogState<F, R> {
   /** the row being edited; null for a new one */
   editing: R | null
   form: F
-  /** Open the dialog: blank, or for `row` with the form filled from `values`. */
+  /** Open the dialog: blank, or for `row` with the form filled from it (`fill`), then from `values`. */
   show(row?: R | null, values?: Partial<F>): void
   /** Submit; the dialog closes when `submit` neither throws nor answers false. */
   save(): Promise<void>
 }
 
-/** A form in a dialog. `submit(form, editing)` sends it (and says so); `done` runs after the dialog closed
- * (typically the list's reload). */
-export function useFormDialog<F extends object, R = never>(
-  blank: () => F,
-  submit: (form: F, editing: R | null) => Promise<unknown>,
-  done?: () => unknown,
-): FormDialogState<F, R> {
+export interface FormDialogOptions<F, R> {
+  /** a new form's values */
+  blank: () => F
+  /** the form's values to edit `row` */
+  fill?: (row: R) => Partial<F>
+  /** send the form (and say so); false keeps the dialog open */
+  submit: (form: F, editing: R | null) => Promise<unknown>
+  /** after the dialog closed (typically the list's reload) */
+  done?: () => unknown
+}
+
+/** A form in a dialog, for a new row or one being edited. */
+export function useFormDialog<F extends object, R = never>(options: FormDialogOptions<F, R>): FormDialogState<F, R> {
   const busy = ref(false)
   const state = reactive({
     open: false,
     busy,
     editing: null as R | null,
-    form: blank(),
+    form: options.blank(),
     show(row: R | null = null, values: Partial<F> = {}) {
       state.editing = row as never
-      Object.assign(state.form as F, blank(), values)
+      Object.assign(state.form as F, options.blank(), row !== null && options.fill ? options.fill(row) : {}, values)
       state.open = true
     },
     async save() {
       if (busy.value) return
-      if (await whileBusy(busy, () => submit(state.form as F, state.editing as R | null))) {
+      if (await whileBusy(busy, () => options.submit(state.form as F, state.editing as R | null))) {
         state.open = false
-        await done?.()
+        await options.done?.()
       }
     },
   })
