@@ -80,7 +80,8 @@ def test_a_sku_changes_price_product_and_barcode_but_keeps_its_code_and_componen
         ("A", "白 T 恤", "690123", 2590, 180)
     assert changed["product_id"] is not None
     cleared = _ok(client.patch(url, json={"product": None, "barcode": None, "active": False}))
-    assert (cleared["product_id"], cleared["barcode"], cleared["active"], cleared["price_fen"]) == (None, None, False, 2590)
+    assert (cleared["product_id"], cleared["barcode"], cleared["active"], cleared["price_fen"]) == \
+        (None, None, False, 2590)
     bundle = _ok(client.patch(f"{API}/skus/{ids['AB']}", json={"price_fen": 4990}))
     assert bundle["is_bundle"] and bundle["components"] == [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]
     error_body(client.patch(url, json={"product": "NOPE"}), 422, "catalog.invalid_reference")
