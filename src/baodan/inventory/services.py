@@ -137,14 +137,7 @@ def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | N
         if idempotency_key is not None and fetchall(
                 session, "SELECT 1 FROM stock_move WHERE idempotency_key = ?", (idempotency_key,)):
             return _level(session, sku_id, warehouse_id)
-        if not fetchall(session, "SELECT 1 FROM sku WHERE id = ?", (sku_id,)) or not fetchall(
-                session, "SELECT 1 FROM warehouse WHERE id = ?", (warehouse_id,)):
-            raise UnknownStockLevel(f"no SKU {sku_id} or warehouse {warehouse_id}")
-        from baodan.core.db import execute
-
-        execute(session, "INSERT INTO stock_level (sku_id, warehouse_id, on_hand, reserved, safety_stock, "
-                         "updated_at) VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING",
-                (sku_id, warehouse_id, db_time(dialect, now)))
+        _ensure_level(session, sku_id, warehouse_id, now)
         lock = " FOR UPDATE" if dialect == "postgresql" else ""
         ((on_hand, reserved),) = fetchall(
             session, f"SELECT on_hand, reserved FROM stock_level WHERE sku_id = ? AND warehouse_id = ?{lock}",
@@ -176,17 +169,14 @@ def set_safety_stock(db: Database, *, sku_id: int, warehouse_id: int, safety_sto
     now = clock.utcnow()
     with db.write() as session:
         dialect = dialect_of(session)
-        if not fetchall(session, "SELECT 1 FROM sku WHERE id = ?", (sku_id,)) or not fetchall(
-                session, "SELECT 1 FROM warehouse WHERE id = ?", (warehouse_id,)):
-            raise UnknownStockLevel(f"no SKU {sku_id} or warehouse {warehouse_id}")
-        from baodan.core.db import execute
-
-        execute(session, "INSERT INTO stock_level (sku_id, warehouse_id, on_hand, reserved, safety_stock, "
-                         "updated_at) VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING",
-                (sku_id, warehouse_id, db_time(dialect, now)))
-        ((before,),) = fetchall(session, "SELECT safety_stock FROM stock_level WHERE sku_id = ? AND warehouse_id = ?",
-                                (sku_id, warehouse_id))
+        _ensure_level(session, sku_id, warehouse_id, now)
+        lock = " FOR UPDATE" if dialect == "postgresql" else ""
+        ((before,),) = fetchall(
+            session, f"SELECT safety_stock FROM stock_level WHERE sku_id = ? AND warehouse_id = ?{lock}",
+            (sku_id, warehouse_id))
         if before != safety_stock:
+            from baodan.core.db import execute
+
             execute(session, "UPDATE stock_level SET safety_stock = ?, updated_at = ? "
                              "WHERE sku_id = ? AND warehouse_id = ?",
                     (safety_stock, db_time(dialect, now), sku_id, warehouse_id))
@@ -194,6 +184,18 @@ def set_safety_stock(db: Database, *, sku_id: int, warehouse_id: int, safety_sto
                          target=f"sku:{sku_id}@warehouse:{warehouse_id}", ip=ip,
                          detail={"before": before, "after": safety_stock})
         return _level(session, sku_id, warehouse_id)
+
+
+def _ensure_level(session: Session, sku_id: int, warehouse_id: int, now: datetime) -> None:
+    """The stock level of a SKU in a warehouse, created empty when there is none yet; both must exist."""
+    if not fetchall(session, "SELECT 1 FROM sku WHERE id = ?", (sku_id,)) or not fetchall(
+            session, "SELECT 1 FROM warehouse WHERE id = ?", (warehouse_id,)):
+        raise UnknownStockLevel(f"no SKU {sku_id} or warehouse {warehouse_id}")
+    from baodan.core.db import execute
+
+    execute(session, "INSERT INTO stock_level (sku_id, warehouse_id, on_hand, reserved, safety_stock, "
+                     "updated_at) VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING",
+            (sku_id, warehouse_id, db_time(dialect_of(session), now)))
 
 
 def _level(session: Session, sku_id: int, warehouse_id: int) -> StockLevelRead:
