@@ -2,7 +2,7 @@
  * The one way the console talks to the backend: JSON over fetch to /api/v1, the session cookie
  * (same-origin), and the session's CSRF token repeated in X-CSRF-Token on unsafe methods (the backend's
  * scheme: src/baodan/identity/http.py). Error answers {code, message, details} become an ApiError, shown
- * with ElMessage unless the caller passes `quiet: true` or handles the code itself.
+ * as a toast (src/utils/toast.ts) unless the caller passes `quiet: true` or handles the code itself.
  */
 import { hasTranslation, translate } from '@/i18n'
 

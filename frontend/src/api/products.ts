@@ -29,6 +29,16 @@ export interface SkuCreate {
   components: BundlePart[]
 }
 
+/** PATCH /skus/{id}: fields left out are kept; a bundle's components cannot change */
+export interface SkuUpdate {
+  name?: string
+  product?: string | null
+  barcode?: string | null
+  price_fen?: number
+  weight_g?: number
+  active?: boolean
+}
+
 export interface SkuMapping {
   shop_id: number
   platform_sku_id: string
@@ -57,6 +67,7 @@ export const productsApi = {
   /** One SKU with a bundle's components (the list leaves them out). */
   sku: (id: number) => http.get<SkuRow>(`/skus/${id}`, { quiet: true }),
   createSku: (body: SkuCreate) => http.post<SkuRow>('/skus', body),
+  updateSku: (id: number, body: SkuUpdate) => http.patch<SkuRow>(`/skus/${id}`, body),
   mappings: (shopId: number) =>
     http.get<SkuMapping[]>(`/shops/${shopId}/sku-mappings`, { query: { limit: MAPPINGS_SHOWN } }),
   saveMappings: (shopId: number, items: SkuMappingItem[]) =>

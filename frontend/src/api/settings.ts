@@ -1,6 +1,6 @@
 /**
  * 店铺/设置: shops and their platform credentials (src/baodan/catalog/api.py, channels/api.py), warehouses,
- * users and roles (identity/admin_api.py), carrier accounts (waybills/api.py). Secrets are write-only: no
+ * users, roles and API keys (identity/admin_api.py), carrier accounts (waybills/api.py). Secrets are write-only: no
  * answer carries one, and a form leaves a blank secret out so the stored one is kept.
  */
 import { http } from './http'
@@ -24,6 +24,15 @@ export interface ShopCreate {
   platform_shop_id?: string | null
   default_warehouse?: string | null
   fallback_warehouses?: string[]
+}
+
+/** PATCH /shops/{id}: fields left out are kept (warehouses by code) */
+export interface ShopUpdate {
+  name?: string
+  platform_shop_id?: string | null
+  default_warehouse?: string | null
+  fallback_warehouses?: string[]
+  active?: boolean
 }
 
 export interface CredentialsRead {
@@ -54,6 +63,8 @@ export interface CredentialsWrite {
 
 export interface WarehouseRow { id: number; code: string; name: string; priority: number; active: boolean; created_at: string }
 export interface WarehouseCreate { code: string; name: string; priority: number }
+/** PATCH /warehouses/{id}: fields left out are kept */
+export interface WarehouseUpdate { name?: string; priority?: number; active?: boolean }
 
 export interface UserRow {
   id: number
@@ -84,6 +95,23 @@ export interface UserUpdate {
   warehouse_ids?: number[] | null
 }
 export interface RoleRow { name: string; title: string; builtin: boolean; permissions: string[]; users: number }
+export interface RoleWrite { title: string; permissions: string[] }
+
+export interface ApiKeyRow {
+  prefix: string
+  name: string
+  permissions: string[]
+  /** null: every shop */
+  shop_ids: number[] | null
+  rate_per_minute: number
+  created_by: string
+  created_at: string
+  revoked_at: string | null
+  last_used_at: string | null
+}
+export interface ApiKeyCreate { name: string; permissions: string[]; shop_ids?: number[] | null; rate_per_minute?: number }
+/** The key itself is in this answer only. */
+export interface ApiKeyCreated { prefix: string; key: string }
 
 export interface Sender {
   name: string
@@ -144,12 +172,14 @@ const all = { limit: 500 }
 export const settingsApi = {
   shops: () => http.get<ShopRow[]>('/shops', { query: all }),
   createShop: (body: ShopCreate) => http.post<ShopRow>('/shops', body),
+  updateShop: (id: number, body: ShopUpdate) => http.patch<ShopRow>(`/shops/${id}`, body),
   credentials: (shopId: number) => http.get<CredentialsRead>(`/shops/${shopId}/credentials`),
   saveCredentials: (shopId: number, body: CredentialsWrite) =>
     http.put<CredentialsRead>(`/shops/${shopId}/credentials`, body),
 
   warehouses: () => http.get<WarehouseRow[]>('/warehouses', { query: all }),
   createWarehouse: (body: WarehouseCreate) => http.post<WarehouseRow>('/warehouses', body),
+  updateWarehouse: (id: number, body: WarehouseUpdate) => http.patch<WarehouseRow>(`/warehouses/${id}`, body),
 
   users: () => http.get<UserRow[]>('/users'),
   createUser: (body: UserCreate) => http.post<UserRow & { one_time_password: string }>('/users', body),
@@ -159,6 +189,13 @@ export const settingsApi = {
     http.post<{ one_time_password: string }>(`/users/${encodeURIComponent(username)}/reset-password`),
   roles: () => http.get<RoleRow[]>('/roles'),
   permissions: () => http.get<Record<string, string>>('/permissions'),
+  /** Creates the custom role `name` or replaces it. */
+  saveRole: (name: string, body: RoleWrite) => http.put<RoleRow>(`/roles/${encodeURIComponent(name)}`, body),
+  deleteRole: (name: string) => http.delete<void>(`/roles/${encodeURIComponent(name)}`),
+
+  apiKeys: () => http.get<ApiKeyRow[]>('/api-keys'),
+  createApiKey: (body: ApiKeyCreate) => http.post<ApiKeyCreated>('/api-keys', body),
+  revokeApiKey: (prefix: string) => http.delete<void>(`/api-keys/${encodeURIComponent(prefix)}`),
 
   carrierAccounts: () => http.get<CarrierAccountRow[]>('/carrier-accounts'),
   createCarrierAccount: (body: CarrierAccountWrite) => http.post<CarrierAccountRow>('/carrier-accounts', body),

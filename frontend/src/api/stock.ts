@@ -1,5 +1,6 @@
-/** 库存: levels per SKU × warehouse, the ledger of one SKU, adjustments (src/baodan/inventory/api.py). */
-import { http } from './http'
+/** 库存: levels per SKU × warehouse, the ledger of one SKU, adjustments and safety stock
+ * (src/baodan/inventory/api.py), and the CSV export (src/baodan/exports/api.py). */
+import { buildUrl, http } from './http'
 
 export interface StockLevel {
   sku_id: number
@@ -42,6 +43,8 @@ export interface Adjustment {
   reason?: string | null
 }
 
+export interface SafetyStockWrite { sku: string; warehouse: string; safety_stock: number }
+
 export interface StockQuery {
   sku?: string
   warehouse?: string
@@ -66,4 +69,8 @@ export const stockApi = {
     http.post<StockLevel>('/stock/adjustments', body, {
       headers: { 'Idempotency-Key': idempotencyKey }, expect: ['inventory.below_reserved', 'inventory.unknown_level'],
     }),
+  /** What the channels are not offered of a level (sellable = on hand − reserved − safety stock). */
+  setSafetyStock: (body: SafetyStockWrite) => http.put<StockLevel>('/stock/safety-stock', body),
+  /** Every level of the caller's warehouses as CSV (a plain link: the browser downloads it with the cookie). */
+  exportUrl: buildUrl('/exports/stock'),
 }

@@ -1,7 +1,8 @@
 /**
  * Routes are collected from src/router/routes/*.ts (each default-exports ConsoleRoutes): adding a page
  * means adding a file there, nothing else. Pages with meta.layout 'blank' take the whole window; the
- * others render inside ConsoleLayout, whose navigation lists routes with meta.navOrder the user may open.
+ * others render inside ConsoleLayout, whose navigation lists the routes with meta.navOrder the user may
+ * open, of either layout (a 'blank' one, 数字大屏, opens full window from the navigation).
  */
 import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
 
@@ -14,7 +15,7 @@ const blank = all.filter((route) => route.meta?.layout === 'blank')
 const inConsole = all.filter((route) => route.meta?.layout !== 'blank')
 
 /** Routes shown in the navigation, in order (the layout filters them by permission). */
-export const navRoutes = inConsole
+export const navRoutes = all
   .filter((route) => route.meta?.navOrder !== undefined)
   .sort((a, b) => (a.meta!.navOrder ?? 0) - (b.meta!.navOrder ?? 0))
 

@@ -45,6 +45,13 @@ def create_warehouse(body: schemas.WarehouseCreate, rt: Rt, me: Me, request: Req
     return services.create_warehouse(rt.db, data=body, actor=me.actor, ip=client_ip(request))
 
 
+@router.patch("/warehouses/{warehouse_id}", dependencies=WRITE, response_model=schemas.WarehouseRead)
+def update_warehouse(warehouse_id: IdPath, body: schemas.WarehouseUpdate, rt: Rt, me: Me, request: Request) -> Any:
+    """Change a warehouse's name, priority or active flag (fields left out are kept). Audited."""
+    _one(rt, warehouse, warehouse_id, "warehouse", Scope.of(me).warehouses(warehouse.c.id))
+    return services.update_warehouse(rt.db, warehouse_id=warehouse_id, data=body, actor=me.actor, ip=client_ip(request))
+
+
 @router.get("/warehouses", dependencies=READ, response_model=list[schemas.WarehouseRead])
 def list_warehouses(rt: Rt, me: Me, after: After = None, limit: Limit = 100) -> Any:
     return _page(rt, warehouse, after, limit, Scope.of(me).warehouses(warehouse.c.id))
@@ -58,6 +65,13 @@ def get_warehouse(warehouse_id: IdPath, rt: Rt, me: Me) -> Any:
 @router.post("/shops", dependencies=WRITE, status_code=201, response_model=schemas.ShopRead)
 def create_shop(body: schemas.ShopCreate, rt: Rt, me: Me, request: Request) -> Any:
     return services.create_shop(rt.db, data=body, actor=me.actor, ip=client_ip(request))
+
+
+@router.patch("/shops/{shop_id}", dependencies=WRITE, response_model=schemas.ShopRead)
+def update_shop(shop_id: IdPath, body: schemas.ShopUpdate, rt: Rt, me: Me, request: Request) -> Any:
+    """Change a shop's name, platform shop id, warehouses or active flag (fields left out are kept). Audited."""
+    _one(rt, shop, shop_id, "shop", Scope.of(me).shops(shop.c.id))
+    return services.update_shop(rt.db, shop_id=shop_id, data=body, actor=me.actor, ip=client_ip(request))
 
 
 @router.get("/shops", dependencies=READ, response_model=list[schemas.ShopRead])
@@ -104,6 +118,13 @@ def list_products(rt: Rt, after: After = None, limit: Limit = 100) -> Any:
 def create_sku(body: schemas.SkuCreate, rt: Rt) -> Any:
     """Create a SKU; give `components` to make a bundle (组合装)."""
     return services.create_sku(rt.db, data=body)
+
+
+@router.patch("/skus/{sku_id}", dependencies=WRITE, response_model=schemas.SkuRead)
+def update_sku(sku_id: IdPath, body: schemas.SkuUpdate, rt: Rt) -> Any:
+    """Change a SKU's name, product, barcode, price, weight or active flag (fields left out are kept); its
+    code and a bundle's components stay."""
+    return services.update_sku(rt.db, sku_id=sku_id, data=body)
 
 
 @router.get("/skus", dependencies=READ, response_model=list[schemas.SkuRead])

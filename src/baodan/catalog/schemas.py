@@ -24,6 +24,14 @@ class WarehouseCreate(_Strict):
     priority: int = Field(default=100, ge=0, le=10_000)
 
 
+class WarehouseUpdate(_Strict):
+    """Fields left out are kept; the code is the warehouse's key and does not change."""
+
+    name: Name | None = None
+    priority: int | None = Field(default=None, ge=0, le=10_000)
+    active: bool | None = Field(default=None, description="an inactive warehouse is given no new orders")
+
+
 class WarehouseRead(BaseModel):
     id: int
     code: str
@@ -41,6 +49,18 @@ class ShopCreate(_Strict):
     default_warehouse: CodeStr | None = Field(default=None, description="warehouse code")
     fallback_warehouses: list[CodeStr] = Field(default_factory=list, max_length=50,
                                                description="warehouse codes tried after the default, in order")
+
+
+class ShopUpdate(_Strict):
+    """Fields left out are kept; code and channel do not change. null clears platform_shop_id and
+    default_warehouse."""
+
+    name: Name | None = None
+    platform_shop_id: str | None = Field(default=None, max_length=64)
+    default_warehouse: CodeStr | None = Field(default=None, description="warehouse code")
+    fallback_warehouses: list[CodeStr] | None = Field(default=None, max_length=50,
+                                                      description="warehouse codes tried after the default, in order")
+    active: bool | None = Field(default=None, description="an inactive shop takes no orders and is not synced")
 
 
 class ShopRead(BaseModel):
@@ -81,6 +101,18 @@ class SkuCreate(_Strict):
     weight_g: int = Field(default=0, ge=0, le=10**8)
     components: list[BundlePart] = Field(default_factory=list, max_length=50,
                                          description="non-empty for a bundle (组合装)")
+
+
+class SkuUpdate(_Strict):
+    """Fields left out are kept; the code and a bundle's components do not change. null clears product and
+    barcode."""
+
+    name: Name | None = None
+    product: CodeStr | None = Field(default=None, description="product code")
+    barcode: str | None = Field(default=None, max_length=64)
+    price_fen: int | None = Field(default=None, ge=0, le=10**12)
+    weight_g: int | None = Field(default=None, ge=0, le=10**8)
+    active: bool | None = None
 
 
 class SkuRead(BaseModel):

@@ -1,4 +1,5 @@
-"""Catalog use cases: create and read shops, warehouses, products, SKUs, bundles, mappings, live sessions."""
+"""Catalog use cases: create, change and read shops, warehouses, products, SKUs, bundles, mappings, live
+sessions."""
 
 from __future__ import annotations
 
@@ -30,6 +31,18 @@ def create_warehouse(db: Database, *, data: schemas.WarehouseCreate, actor: str 
     return row._asdict()
 
 
+def update_warehouse(db: Database, *, warehouse_id: int, data: schemas.WarehouseUpdate, actor: str = "system",
+                     ip: str | None = None) -> dict[str, Any]:
+    """Change a warehouse's name, priority or active flag (the fields sent; null ones are left out)."""
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    with db.write() as s:
+        before = _row(s, warehouse, warehouse_id, "warehouse")
+        row = _update(s, warehouse, warehouse_id, changes) if changes else before
+        _audit_change(s, actor=actor, action="settings.warehouse_update", target=f"warehouse:{before['code']}",
+                      ip=ip, before=before, after=row, fields=changes)
+    return row
+
+
 def create_shop(db: Database, *, data: schemas.ShopCreate, actor: str = "system",
                 ip: str | None = None) -> dict[str, Any]:
     with _unique(f"shop {data.code!r} exists"), db.write() as s:
@@ -42,6 +55,25 @@ def create_shop(db: Database, *, data: schemas.ShopCreate, actor: str = "system"
         audit.record(s, actor=actor, action="settings.shop_create", target=f"shop:{data.code}", ip=ip,
                      detail={"after": data.model_dump(mode="json")})
     return row._asdict()
+
+
+def update_shop(db: Database, *, shop_id: int, data: schemas.ShopUpdate, actor: str = "system",
+                ip: str | None = None) -> dict[str, Any]:
+    """Change a shop's name, platform shop id, warehouses (by code) or active flag (the fields sent)."""
+    sent = data.model_dump(exclude_unset=True)
+    with db.write() as s:
+        before = _row(s, shop, shop_id, "shop")
+        changes: dict[str, Any] = {k: sent[k] for k in ("platform_shop_id",) if k in sent}
+        changes |= {k: sent[k] for k in ("name", "active") if sent.get(k) is not None}
+        if "default_warehouse" in sent:
+            code = sent["default_warehouse"]
+            changes["default_warehouse_id"] = _warehouse_id(s, code) if code else None
+        if sent.get("fallback_warehouses") is not None:
+            changes["fallback_warehouse_ids"] = [_warehouse_id(s, code) for code in sent["fallback_warehouses"]]
+        row = _update(s, shop, shop_id, changes) if changes else before
+        _audit_change(s, actor=actor, action="settings.shop_update", target=f"shop:{before['code']}", ip=ip,
+                      before=before, after=row, fields=changes)
+    return row
 
 
 def create_product(db: Database, *, data: schemas.ProductCreate) -> dict[str, Any]:
@@ -67,6 +99,24 @@ def create_sku(db: Database, *, data: schemas.SkuCreate) -> dict[str, Any]:
         if parts:
             s.execute(insert(bundle_component), [
                 {"bundle_sku_id": sku_id, "component_sku_id": cid, "qty": qty} for cid, qty in parts])
+        return get_sku(s, sku_id)
+
+
+def update_sku(db: Database, *, sku_id: int, data: schemas.SkuUpdate) -> dict[str, Any]:
+    """Change a SKU's name, product (by code), barcode, price, weight or active flag (the fields sent)."""
+    sent = data.model_dump(exclude_unset=True)
+    with db.write() as s:
+        _row(s, sku, sku_id, "SKU")
+        changes: dict[str, Any] = {k: sent[k] for k in ("barcode",) if k in sent}
+        changes |= {k: sent[k] for k in ("name", "price_fen", "weight_g", "active") if sent.get(k) is not None}
+        if "product" in sent:
+            changes["product_id"] = None
+            if sent["product"]:
+                changes["product_id"] = s.scalar(select(product.c.id).where(product.c.code == sent["product"]))
+                if changes["product_id"] is None:
+                    raise InvalidReference(f"no product {sent['product']!r}", details={"product": sent["product"]})
+        if changes:
+            _update(s, sku, sku_id, changes)
         return get_sku(s, sku_id)
 
 
@@ -145,6 +195,26 @@ def end_live_session(db: Database, *, session_id: int, ended_at: Any) -> dict[st
             raise InvalidReference("ended_at must be after started_at")
         return s.execute(update(live_session).where(live_session.c.id == session_id)
                          .values(ended_at=clock.as_utc(ended_at)).returning(*live_session.c)).one()._asdict()
+
+
+def _row(s: Session, table: Any, row_id: int, noun: str) -> dict[str, Any]:
+    row = s.execute(select(table).where(table.c.id == row_id)).one_or_none()
+    if row is None:
+        raise CatalogNotFound(f"no {noun} {row_id}")
+    return row._asdict()
+
+
+def _update(s: Session, table: Any, row_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    return s.execute(update(table).where(table.c.id == row_id).values(**changes).returning(*table.c)).one()._asdict()
+
+
+def _audit_change(s: Session, *, actor: str, action: str, target: str, ip: str | None, before: dict[str, Any],
+                  after: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Audit the fields that changed, with their values before and after (nothing when none did)."""
+    changed = sorted(k for k in fields if before[k] != after[k])
+    if changed:
+        audit.record(s, actor=actor, action=action, target=target, ip=ip,
+                     detail={"before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}})
 
 
 def _warehouse_id(s: Session, code: str) -> int:

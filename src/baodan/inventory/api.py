@@ -1,4 +1,4 @@
-"""HTTP routes of inventory: levels, adjustments (idempotent), ledger."""
+"""HTTP routes of inventory: levels, adjustments (idempotent), safety stock, ledger."""
 
 from __future__ import annotations
 
@@ -44,6 +44,15 @@ def adjust(body: schemas.AdjustmentRequest, rt: Rt, me: Me, request: Request,
                                   set_to=body.set_to, kind=MoveKind(body.kind), reason=body.reason, actor=me.actor,
                                   idempotency_key=idempotency_key, ip=request.client.host if request.client else None)
     return level
+
+
+@router.put("/stock/safety-stock", dependencies=ADJUST, response_model=schemas.StockLevelRead)
+def set_safety_stock(body: schemas.SafetyStockRequest, rt: Rt, me: Me, request: Request) -> Any:
+    """Set a level's safety stock: units kept back from what the platforms may sell. Audited; sending the
+    same value again changes nothing."""
+    sku_id, warehouse_id = _ids(rt, body.sku, body.warehouse, Scope.of(me))
+    return services.set_safety_stock(rt.db, sku_id=sku_id, warehouse_id=warehouse_id, safety_stock=body.safety_stock,
+                                     actor=me.actor, ip=request.client.host if request.client else None)
 
 
 @router.get("/stock/moves", dependencies=READ, response_model=list[schemas.StockMoveRead])

@@ -25,6 +25,14 @@ class AdjustmentRequest(BaseModel):
         return self
 
 
+class SafetyStockRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, description="SKU code")
+    warehouse: str = Field(min_length=1, max_length=64, description="warehouse code")
+    safety_stock: int = Field(ge=0, le=10**9, description="units kept back from the platforms' sellable stock")
+
+
 class StockLevelRead(BaseModel):
     sku_id: int
     warehouse_id: int

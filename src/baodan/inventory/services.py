@@ -137,14 +137,7 @@ def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | N
         if idempotency_key is not None and fetchall(
                 session, "SELECT 1 FROM stock_move WHERE idempotency_key = ?", (idempotency_key,)):
             return _level(session, sku_id, warehouse_id)
-        if not fetchall(session, "SELECT 1 FROM sku WHERE id = ?", (sku_id,)) or not fetchall(
-                session, "SELECT 1 FROM warehouse WHERE id = ?", (warehouse_id,)):
-            raise UnknownStockLevel(f"no SKU {sku_id} or warehouse {warehouse_id}")
-        from baodan.core.db import execute
-
-        execute(session, "INSERT INTO stock_level (sku_id, warehouse_id, on_hand, reserved, safety_stock, "
-                         "updated_at) VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING",
-                (sku_id, warehouse_id, db_time(dialect, now)))
+        _ensure_level(session, sku_id, warehouse_id, now)
         lock = " FOR UPDATE" if dialect == "postgresql" else ""
         ((on_hand, reserved),) = fetchall(
             session, f"SELECT on_hand, reserved FROM stock_level WHERE sku_id = ? AND warehouse_id = ?{lock}",
@@ -164,6 +157,45 @@ def adjust_stock(db: Database, *, sku_id: int, warehouse_id: int, delta: int | N
                                         "after": {"on_hand": on_hand + change, "reserved": reserved},
                                         "reason": reason, "idempotency_key": idempotency_key})
         return _level(session, sku_id, warehouse_id)
+
+
+def set_safety_stock(db: Database, *, sku_id: int, warehouse_id: int, safety_stock: int, actor: str = "system",
+                     ip: str | None = None) -> StockLevelRead:
+    """Set how many units of a level are kept back from the platforms (sellable = on hand − reserved −
+    safety stock; channels.stock). On hand and reserved do not change, so no ledger move is written; the
+    change is audited. A level not stocked yet is created empty."""
+    if safety_stock < 0:
+        raise InvalidAdjustment("safety_stock must not be negative")
+    now = clock.utcnow()
+    with db.write() as session:
+        dialect = dialect_of(session)
+        _ensure_level(session, sku_id, warehouse_id, now)
+        lock = " FOR UPDATE" if dialect == "postgresql" else ""
+        ((before,),) = fetchall(
+            session, f"SELECT safety_stock FROM stock_level WHERE sku_id = ? AND warehouse_id = ?{lock}",
+            (sku_id, warehouse_id))
+        if before != safety_stock:
+            from baodan.core.db import execute
+
+            execute(session, "UPDATE stock_level SET safety_stock = ?, updated_at = ? "
+                             "WHERE sku_id = ? AND warehouse_id = ?",
+                    (safety_stock, db_time(dialect, now), sku_id, warehouse_id))
+            audit.record(session, actor=actor, action="stock.safety_stock",
+                         target=f"sku:{sku_id}@warehouse:{warehouse_id}", ip=ip,
+                         detail={"before": before, "after": safety_stock})
+        return _level(session, sku_id, warehouse_id)
+
+
+def _ensure_level(session: Session, sku_id: int, warehouse_id: int, now: datetime) -> None:
+    """The stock level of a SKU in a warehouse, created empty when there is none yet; both must exist."""
+    if not fetchall(session, "SELECT 1 FROM sku WHERE id = ?", (sku_id,)) or not fetchall(
+            session, "SELECT 1 FROM warehouse WHERE id = ?", (warehouse_id,)):
+        raise UnknownStockLevel(f"no SKU {sku_id} or warehouse {warehouse_id}")
+    from baodan.core.db import execute
+
+    execute(session, "INSERT INTO stock_level (sku_id, warehouse_id, on_hand, reserved, safety_stock, "
+                     "updated_at) VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING",
+            (sku_id, warehouse_id, db_time(dialect_of(session), now)))
 
 
 def _level(session: Session, sku_id: int, warehouse_id: int) -> StockLevelRead:

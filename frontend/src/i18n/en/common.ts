@@ -26,4 +26,7 @@ export default {
   success: 'Done',
   language: 'Language',
   copy: 'Copy',
+  edit: 'Edit',
+  active: 'Active',
+  inactive: 'Inactive',
 }

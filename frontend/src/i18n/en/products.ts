@@ -10,7 +10,8 @@ export default {
     price: 'Price', priceYuan: 'Price (yuan)', priceRule: 'An amount like 12 or 12.50', weight: 'Weight (g)', type: 'Type',
     single: 'Single', bundle: 'Bundle', components: 'Components', component: 'Component SKU', qty: 'Qty',
     addComponent: 'Add component', bundleNeedsParts: 'A bundle needs at least one component', status: 'Status',
-    active: 'Active', inactive: 'Inactive', stock: 'Stock', create: 'Add SKU', filter: 'Find by SKU code', empty: 'No SKUs',
+    active: 'Active', inactive: 'Inactive', stock: 'Stock', create: 'Add SKU', edit: 'Edit', editTitle: 'Edit SKU',
+    componentsFixed: 'components are fixed once created', filter: 'Find by SKU code', empty: 'No SKUs',
   },
   mapping: {
     shop: 'Shop', platformSkuId: 'Platform SKU ID', sku: 'SKU', platformProductId: 'Platform product ID',

@@ -1,5 +1,5 @@
 export default {
-  tabs: { shops: 'Shops', warehouses: 'Warehouses', users: 'Users & roles', carriers: 'Carrier accounts' },
+  tabs: { shops: 'Shops', warehouses: 'Warehouses', users: 'Users', roles: 'Roles', apiKeys: 'API keys', carriers: 'Carrier accounts' },
   required: 'Required',
   codeRule: 'Starts with a letter or digit; letters, digits, dot, dash, underscore',
   created: 'Created',
@@ -14,7 +14,8 @@ export default {
   shops: {
     code: 'Shop code', name: 'Shop name', channel: 'Platform', platformShopId: 'Platform shop ID',
     defaultWarehouse: 'Default warehouse', fallbackWarehouses: 'Fallback warehouses (in order)', status: 'Status',
-    credentials: 'Credentials', create: 'Add shop', configured: 'Connected', notConfigured: 'Not connected',
+    credentials: 'Credentials', create: 'Add shop', edit: 'Edit shop',
+    inactiveHint: 'An inactive shop takes no new orders and is not synced with its platform', configured: 'Connected', notConfigured: 'Not connected',
   },
   credentials: {
     title: 'Credentials · {shop}', appKey: 'App key', appSecret: 'App secret', platformShopId: 'Platform shop ID',
@@ -28,7 +29,8 @@ export default {
     notConfigured: 'Not connected yet', readOnly: 'Changing them needs the settings permission',
   },
   warehouses: { code: 'Warehouse code', name: 'Warehouse name', priority: 'Priority', priorityHint: 'Lower goes first',
-    create: 'Add warehouse', createdAt: 'Created' },
+    create: 'Add warehouse', edit: 'Edit warehouse', createdAt: 'Created',
+    inactiveHint: 'An inactive warehouse is given no new orders' },
   users: {
     username: 'Username', displayName: 'Name', role: 'Role', scope: 'Data scope', shops: 'Shops', warehouses: 'Warehouses',
     allShops: 'All shops', allWarehouses: 'All warehouses', status: 'Status', totp: '2FA', locked: 'Locked',
@@ -37,6 +39,19 @@ export default {
     oneTimeTitle: 'One-time password', oneTimeHint: 'Shown this once. Hand it to {user}, who must change it at first sign-in.',
     scopeHint: 'Blank: all', usernameRule: "Letters, digits and _ . {'@'} -", roles: 'Roles', permissions: 'Permissions',
     holders: 'Users', builtin: 'Built-in', custom: 'Custom', deactivateHint: 'A deactivated user is signed out at once',
+  },
+  roles: {
+    name: 'Role key', nameHint: 'e.g. kefu_lead', nameRule: 'Lower-case letter first; lower-case letters, digits, _ and -',
+    nameTaken: 'This role exists already', title: 'Role name', create: 'Add role', edit: 'Edit role', delete: 'Delete',
+    deleted: 'Deleted', deleteConfirm: 'Delete the role "{role}"? A role users still hold cannot be deleted.',
+    readOnly: 'Built-in, read-only', permissionsRequired: 'Choose at least one permission',
+  },
+  apiKeys: {
+    name: 'Name', nameHint: 'e.g. own shop integration', rate: 'Per minute', used: 'Created / used',
+    createdBy: 'By {by} at {at}', lastUsed: 'Last used', create: 'New API key', revoke: 'Revoke', revoked: 'Revoked',
+    revokedTag: 'Revoked', revokeConfirm: 'Revoke "{name}"? Integrations using it stop working at once, for good.',
+    empty: 'No API keys yet',
+    onceTitle: 'API key', onceHint: 'Shown this once: copy it now. Send it as the header Authorization: Bearer <key>.',
   },
   carriers: {
     name: 'Account name', adapter: 'E-waybill service', carrier: 'Courier', platformCode: "Service's courier code",

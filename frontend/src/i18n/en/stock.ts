@@ -35,5 +35,9 @@ export default {
     at: 'Time', kind: 'Kind', warehouse: 'Warehouse', onHandDelta: 'On hand', reservedDelta: 'Reserved', order: 'Order',
     reason: 'Reason', actor: 'By',
   },
+  export: 'Export',
+  safetyTitle: 'Safety stock · {sku}',
+  safetyHint: 'Units kept back from the platforms: sellable = on hand − reserved − safety stock',
+  safetySaved: 'Safety stock saved',
   noMoves: 'No moves yet',
 }

@@ -26,4 +26,7 @@ export default {
   success: '操作成功',
   language: '语言',
   copy: '复制',
+  edit: '编辑',
+  active: '启用',
+  inactive: '停用',
 }

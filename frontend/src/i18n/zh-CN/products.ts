@@ -10,7 +10,8 @@ export default {
     priceYuan: '售价（元）', priceRule: '金额格式如 12 或 12.50', weight: '重量（克）', type: '类型', single: '单品',
     bundle: '组合装', components: '组合明细', component: '子 SKU', qty: '数量', addComponent: '添加子 SKU',
     bundleNeedsParts: '组合装至少要有一个子 SKU', status: '状态', active: '在售', inactive: '停用', stock: '库存',
-    create: '新增 SKU', filter: '按 SKU 编码查询', empty: '暂无 SKU',
+    create: '新增 SKU', edit: '编辑', editTitle: '编辑 SKU',
+    componentsFixed: '组合明细创建后不可修改', filter: '按 SKU 编码查询', empty: '暂无 SKU',
   },
   mapping: {
     shop: '店铺', platformSkuId: '平台 SKU ID', sku: '对应 SKU', platformProductId: '平台商品 ID',

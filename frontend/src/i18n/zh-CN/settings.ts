@@ -1,5 +1,5 @@
 export default {
-  tabs: { shops: '店铺', warehouses: '仓库', users: '用户与角色', carriers: '快递账号' },
+  tabs: { shops: '店铺', warehouses: '仓库', users: '用户', roles: '角色', apiKeys: 'API 密钥', carriers: '快递账号' },
   required: '必填',
   codeRule: '字母或数字开头，只含字母、数字、点、横线、下划线',
   created: '已创建',
@@ -13,7 +13,8 @@ export default {
   secretWriteOnly: '密钥只写不读：保存后不再显示',
   shops: {
     code: '店铺编码', name: '店铺名称', channel: '平台', platformShopId: '平台店铺 ID', defaultWarehouse: '默认发货仓',
-    fallbackWarehouses: '备选仓（按顺序）', status: '状态', credentials: '平台授权', create: '新增店铺',
+    fallbackWarehouses: '备选仓（按顺序）', status: '状态', credentials: '平台授权', create: '新增店铺', edit: '编辑店铺',
+    inactiveHint: '停用后不再接收该店铺的订单，也不再与平台同步',
     configured: '已授权', notConfigured: '未授权',
   },
   credentials: {
@@ -26,7 +27,7 @@ export default {
     notConfigured: '尚未授权', readOnly: '需要“系统设置”权限才能修改',
   },
   warehouses: { code: '仓库编码', name: '仓库名称', priority: '优先级', priorityHint: '数字越小越优先', create: '新增仓库',
-    createdAt: '创建时间' },
+    edit: '编辑仓库', createdAt: '创建时间', inactiveHint: '停用后不再向该仓库分配新订单' },
   users: {
     username: '用户名', displayName: '姓名', role: '角色', scope: '数据范围', shops: '店铺', warehouses: '仓库',
     allShops: '全部店铺', allWarehouses: '全部仓库', status: '状态', totp: '两步验证', locked: '已锁定',
@@ -35,6 +36,18 @@ export default {
     oneTimeTitle: '一次性密码', oneTimeHint: '仅显示这一次。请交给 {user}，首次登录后须修改密码。',
     scopeHint: '留空表示全部', usernameRule: "字母、数字及 _ . {'@'} -", roles: '角色', permissions: '权限',
     holders: '用户数', builtin: '内置', custom: '自定义', deactivateHint: '停用后该用户立即退出登录',
+  },
+  roles: {
+    name: '角色标识', nameHint: '如 kefu_lead', nameRule: '小写字母开头，只含小写字母、数字、_ 和 -', nameTaken: '该角色已存在',
+    title: '角色名称', create: '新增角色', edit: '编辑角色', delete: '删除', deleted: '已删除',
+    deleteConfirm: '删除角色“{role}”？仍有用户持有的角色不能删除。', readOnly: '内置，只读',
+    permissionsRequired: '至少选择一项权限',
+  },
+  apiKeys: {
+    name: '名称', nameHint: '如：自建商城对接', rate: '每分钟上限', used: '创建 / 使用', createdBy: '{by} 于 {at} 创建',
+    lastUsed: '最近使用', create: '新建 API 密钥', revoke: '吊销', revoked: '已吊销', revokedTag: '已吊销',
+    revokeConfirm: '吊销“{name}”？使用它的对接会立即失效，无法恢复。', empty: '还没有 API 密钥',
+    onceTitle: 'API 密钥', onceHint: '密钥仅显示这一次，请立即复制保存。调用时放在请求头 Authorization: Bearer <密钥>。',
   },
   carriers: {
     name: '账号名称', adapter: '电子面单服务', carrier: '快递公司', platformCode: '服务方快递编码',

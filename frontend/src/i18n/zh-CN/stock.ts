@@ -36,4 +36,8 @@ export default {
     reason: '原因', actor: '操作人',
   },
   noMoves: '暂无流水',
+  export: '导出',
+  safetyTitle: '安全库存 · {sku}',
+  safetyHint: '预留不推给平台售卖的数量：平台可售 = 在库 − 占用 − 安全库存',
+  safetySaved: '安全库存已保存',
 }

@@ -1,4 +1,5 @@
-// 数字大屏: full screen without the console frame (meta.layout 'blank'), for a TV or a phone.
+// 数字大屏: full screen without the console frame (meta.layout 'blank'), for a TV or a phone; listed in the
+// navigation like any page (router/index.ts lists 'blank' routes with a navOrder too).
 import { DataLine } from '@element-plus/icons-vue'
 
 import type { ConsoleRoutes } from '../types'
@@ -8,14 +9,6 @@ export default [
     path: '/dashboard',
     name: 'dashboard',
     component: () => import('@/views/dashboard/DashboardView.vue'),
-    meta: { titleKey: 'nav.dashboard', permission: 'dashboard.read', layout: 'blank' },
-  },
-  // The navigation lists console routes only (router/index.ts leaves 'blank' ones out), so the entry is a
-  // console route that forwards to the screen.
-  {
-    path: '/dashboard/open',
-    name: 'dashboard-nav',
-    redirect: { name: 'dashboard' },
-    meta: { titleKey: 'nav.dashboard', permission: 'dashboard.read', icon: DataLine, navOrder: 60 },
+    meta: { titleKey: 'nav.dashboard', permission: 'dashboard.read', layout: 'blank', icon: DataLine, navOrder: 60 },
   },
 ] satisfies ConsoleRoutes

@@ -5,3 +5,8 @@ export function yuanToFen(text: string): number | null {
   if (!match) return null
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'))
 }
+
+/** Integer fen → the yuan text the price field shows ("1250" → "12.50"). */
+export function fenToYuan(fen: number): string {
+  return `${Math.trunc(fen / 100)}.${String(fen % 100).padStart(2, '0')}`
+}
