@@ -35,15 +35,17 @@ def api_key(db: Any) -> str:
 # max_examples locally to explore further.
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None,
                 derandomize=True)
+# Nobody logged in: every protected route answers 401 before reading the request, so few examples say it.
+FUZZ_ANONYMOUS = settings(FUZZ, max_examples=6)
 
 
-def _fuzz(schema: Any, subtests: Any, headers: dict[str, str]) -> int:
-    """Every operation of the schema, FUZZ examples each; returns how many operations were tried."""
+def _fuzz(schema: Any, subtests: Any, headers: dict[str, str], fuzz: Any = FUZZ) -> int:
+    """Every operation of the schema, `fuzz` examples each; returns how many operations were tried."""
     tried = 0
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @FUZZ
+        @fuzz
         @given(case=operation.as_strategy())
         def run(case: Any) -> None:
             response = case.call(headers=headers)
@@ -61,4 +63,4 @@ def test_no_server_error_for_an_authenticated_caller(api_schema: Any, api_key: s
 
 
 def test_no_server_error_for_nobody(api_schema: Any, subtests: Any) -> None:
-    assert _fuzz(api_schema, subtests, {}) >= 40
+    assert _fuzz(api_schema, subtests, {}, FUZZ_ANONYMOUS) >= 40
