@@ -371,8 +371,10 @@ def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuRe
             "warehouse_id": s.warehouse_id if reserved else None,
             "reserved_at": s.reserved_at if reserved else None, "updated_at": now,
             "receiver_sealed": p.get("receiver_sealed"), "phone_index": p.get("phone_index"),
+            "live_session_id": s.live_session_id,
         }
     if paying:
+        _attribute_paid(session, paying)
         by_order: dict[int, list[DemandLine]] = {}
         unknown: set[int] = set()
         for order_id, line_id, sku_id, qty in orders.demand_lines(session, [c.order_id for c in paying]):
@@ -407,6 +409,20 @@ class _Carried:
         executemany(session, "UPDATE sales_order SET receiver = ?, receiver_sealed = ?, phone_index = ?, "
                              "buyer_message = ?, seller_memo = ? WHERE id = ?", self.receiver)
         orders.insert_events(session, self.history)
+
+
+def _attribute_paid(session: Session, paying: list[_Change]) -> None:
+    """An order first seen unpaid belongs to the live session it is paid in (as a new paid order does)."""
+    loose = [c for c in paying if c.record["live_session_id"] is None and c.record["paid_at"]]
+    if not loose:
+        return
+    paid = [c.record["paid_at"] for c in loose]
+    sessions = catalog.load_live_sessions(session, shop_ids={c.record["shop_id"] for c in loose},
+                                          earliest=min(paid), latest=max(paid))
+    for c in loose:
+        room = (c.payload or {}).get("live_room_id") or (c.stored.live_room_id if c.stored else None)
+        c.record["live_session_id"] = attribute_session(sessions, shop_id=c.record["shop_id"],
+                                                        paid_at=c.record["paid_at"], live_room_id=room)
 
 
 def _carry_to_parts(session: Session, known: list[_Change], families: dict[int, list[tuple[int, str, str, str]]],

@@ -33,6 +33,7 @@ LINE_COLUMNS = (
 UPDATE_COLUMNS = (
     "platform_status", "platform_updated_at", "state", "anomalies", "short_sku_ids", "paid_at", "receiver",
     "buyer_message", "seller_memo", "warehouse_id", "reserved_at", "updated_at", "receiver_sealed", "phone_index",
+    "live_session_id",
 )
 
 
@@ -47,6 +48,8 @@ class StoredOrder:
     anomalies: list[str]
     warehouse_id: int | None
     reserved_at: datetime | None
+    live_session_id: int | None = None
+    live_room_id: str | None = None
 
 
 def lock_key(key: OrderKey) -> int:
@@ -64,7 +67,7 @@ def lock_orders(db: Session, keys: Collection[OrderKey]) -> None:
 
 
 _STORED = ("id, channel, platform_order_id, shop_id, platform_status, platform_updated_at, state, paid_at, "
-           "anomalies, warehouse_id, reserved_at")
+           "anomalies, warehouse_id, reserved_at, live_session_id, live_room_id")
 
 
 def load_orders(db: Session, keys: Collection[OrderKey]) -> dict[OrderKey, StoredOrder]:
@@ -76,8 +79,7 @@ def load_orders(db: Session, keys: Collection[OrderKey]) -> dict[OrderKey, Store
         for row in fetchall(db, f"SELECT o.* FROM unnest(?::text[], ?::text[]) AS k(channel, pid) CROSS JOIN "
                                 f"LATERAL (SELECT {_STORED} FROM sales_order WHERE channel = k.channel "
                                 "AND platform_order_id = k.pid) AS o", (list(channels), list(ids))):
-            found[(row[1], row[2])] = StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]),
-                                                  read_json(row[8]), row[9], _time(row[10]))
+            found[(row[1], row[2])] = _stored(row)
         return found
     by_channel: dict[str, list[str]] = {}
     for channel, platform_order_id in keys:
@@ -86,9 +88,13 @@ def load_orders(db: Session, keys: Collection[OrderKey]) -> dict[OrderKey, Store
         frag, param = in_list(dialect_of(db), sorted(ids))
         for row in fetchall(db, f"SELECT {_STORED} FROM sales_order WHERE channel = ? AND platform_order_id {frag}",
                             (channel, param)):
-            found[(row[1], row[2])] = StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]),
-                                                  read_json(row[8]), row[9], _time(row[10]))
+            found[(row[1], row[2])] = _stored(row)
     return found
+
+
+def _stored(row: Sequence[Any]) -> StoredOrder:
+    return StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6], _time(row[7]), read_json(row[8]), row[9],
+                       _time(row[10]), row[11], row[12])
 
 
 def load_orders_by_id(db: Session, order_ids: Collection[int]) -> dict[int, tuple[OrderKey, StoredOrder]]:
@@ -97,8 +103,7 @@ def load_orders_by_id(db: Session, order_ids: Collection[int]) -> dict[int, tupl
     frag, param = in_list(dialect_of(db), order_ids)
     out = {}
     for row in fetchall(db, f"SELECT {_STORED} FROM sales_order WHERE id {frag}", (param,)):
-        out[row[0]] = ((row[1], row[2]), StoredOrder(row[0], row[3], row[4], _time_key(row[5]), row[6],
-                                                     _time(row[7]), read_json(row[8]), row[9], _time(row[10])))
+        out[row[0]] = ((row[1], row[2]), _stored(row))
     return out
 
 

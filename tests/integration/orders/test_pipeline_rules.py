@@ -366,6 +366,12 @@ def test_an_unpaid_order_is_not_attributed_to_the_live_session(runtime, db):
     drain(runtime)
     assert _order(db, "o1")["live_session_id"] is None
     assert _order(db, "o2")["live_session_id"] is not None
+    submit(runtime, order("o1", [("A", 1)], updated_offset_s=30))  # paid later, during the session
+    drain(runtime)
+    assert _order(db, "o1")["live_session_id"] == _order(db, "o2")["live_session_id"]
+    submit(runtime, order("o1", [("A", 1)], status="shipped", updated_offset_s=60))
+    drain(runtime)
+    assert _order(db, "o1")["live_session_id"] is not None  # and it stays
     assert run_checks(db) == []
 
 
