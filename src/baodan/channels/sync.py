@@ -171,14 +171,15 @@ class ChannelSync:
         listed = ",".join(str(int(shop_id)) for shop_id in listed_shops)
         with self.db.write() as s:
             dialect = dialect_of(s)
-            due = fetchall(s, "SELECT shop_id, platform_order_id, attempts FROM channel_fetch WHERE next_at <= ? "
+            due = fetchall(s, "SELECT shop_id, platform_order_id, attempts, requested_at FROM channel_fetch "
+                              "WHERE next_at <= ? "
                               + (f"AND (attempts > 0 OR shop_id NOT IN ({listed})) " if listed else "")
                               + f"ORDER BY next_at LIMIT ?{_skip_locked(dialect)}",
                            (db_time(dialect, now), FETCH_BATCH))
             executemany(s, "UPDATE channel_fetch SET next_at = ? WHERE shop_id = ? AND platform_order_id = ?",
-                        [(db_time(dialect, now + LEASE), shop_id, order_id) for shop_id, order_id, _ in due])
+                        [(db_time(dialect, now + LEASE), shop_id, order_id) for shop_id, order_id, _, _ in due])
         done = 0
-        for shop_id, order_id, attempts in due:
+        for shop_id, order_id, attempts, requested_at in due:
             link = self.link(int(shop_id))
             if link is None:
                 self._fetch_failed(shop_id, order_id, attempts, "the shop has no credentials", now)
@@ -193,9 +194,9 @@ class ChannelSync:
             if failed:
                 self._fetch_failed(shop_id, order_id, attempts, failed[0][1], now)
                 continue
-            with self.db.write() as s:
-                execute(s, "DELETE FROM channel_fetch WHERE shop_id = ? AND platform_order_id = ? AND attempts = ?",
-                        (shop_id, order_id, attempts))
+            with self.db.write() as s:  # a push while the call was out asked again: it stays queued
+                execute(s, "DELETE FROM channel_fetch WHERE shop_id = ? AND platform_order_id = ? AND attempts = ? "
+                           "AND requested_at <= ?", (shop_id, order_id, attempts, requested_at))
             done += accepted + duplicates
         return done
 

@@ -130,3 +130,22 @@ def test_while_the_list_fails_queued_orders_wait_a_minute_before_detail_calls(ru
     assert sync.fetch_once(now=soon) == 0 and methods == ["order.searchList"]  # nobody detail-fetched yet
     assert sync.fetch_once(now=soon + BULK_PATIENCE) == len(orders)  # a minute on: detail calls take over
     assert methods.count("order.orderDetail") == len(orders)
+
+
+def test_a_push_while_an_orders_detail_call_is_out_keeps_it_queued(runtime, db, douyin) -> None:
+    sim, shop_id = douyin
+    (order,) = sim.add_orders("douyin", 1, seed=6)
+    sync = _sync(runtime)
+    sync.request_fetch(shop_id, [order["platform_order_id"]])
+    real = sync.transport.call
+
+    def call_and_push_meanwhile(link: Any, made: Any) -> Any:
+        answer = real(link, made)
+        sync.request_fetch(shop_id, [order["platform_order_id"]])  # the platform pushed again meanwhile
+        return answer
+
+    sync.transport.call = call_and_push_meanwhile  # type: ignore[method-assign]
+    assert sync.fetch_once() == 1
+    with db.read() as s:  # the newer push is read again, not dropped with the answered one
+        assert [r[0] for r in fetchall(s, "SELECT platform_order_id FROM channel_fetch")] == \
+            [order["platform_order_id"]]
