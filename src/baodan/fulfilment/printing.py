@@ -81,7 +81,7 @@ def _labels(db: Database, pii: PiiCipher, wave_id: int) -> Iterator[doc.LabelDat
                                "o.receiver, o.receiver_sealed, p.name, a.sender, w.sort_code, w.package_center_name "
                                "FROM fulfilment f JOIN sales_order o ON o.id = f.order_id "
                                "JOIN shop p ON p.id = o.shop_id "
-                               "LEFT JOIN waybill w ON w.order_id = f.order_id AND w.waybill_no = f.waybill_no "
+                               "LEFT JOIN waybill w ON w.carrier_code = f.carrier_code AND w.waybill_no = f.waybill_no "
                                "LEFT JOIN carrier_account a ON a.id = w.account_id "
                                "WHERE f.wave_id = ? AND f.pick_seq > ? AND f.stage != 'intercepted' "
                                "AND f.waybill_no IS NOT NULL ORDER BY f.pick_seq LIMIT ?", (wave_id, after, PAGE))

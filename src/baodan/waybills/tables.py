@@ -70,6 +70,8 @@ waybill = Table(
     Column("last_error", String(500)),
     UniqueConstraint("carrier_code", "waybill_no", name="uq_waybill_number"),
     Index("ix_waybill_account_state", "account_id", "state"),
+    Index("ix_waybill_order", "order_id"),  # an order's numbers (queueing, labels, voiding)
+    Index("ix_waybill_no", "waybill_no"),  # a number as scanned or typed, whatever its courier
     Index("ix_waybill_cancel_due", "state", "cancel_next_at"),
 )
 

@@ -28,12 +28,19 @@ def upgrade() -> None:
     with op.batch_alter_table('carrier_account', schema=None) as batch_op:
         # 抖店/拼多多 e-waybill: the shop whose platform session (access token) the account uses
         batch_op.add_column(sa.Column('shop_id', _ID, nullable=True))
+    with op.batch_alter_table('waybill', schema=None) as batch_op:
+        # an order's numbers, and a number whatever its courier: without them PostgreSQL scanned every number
+        batch_op.create_index('ix_waybill_order', ['order_id'], unique=False)
+        batch_op.create_index('ix_waybill_no', ['waybill_no'], unique=False)
     with op.batch_alter_table('order_line', schema=None) as batch_op:
         # 部分退款: the line's refund succeeded before it shipped
         batch_op.add_column(sa.Column('refunded_at', _TIME, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('waybill', schema=None) as batch_op:
+        batch_op.drop_index('ix_waybill_no')
+        batch_op.drop_index('ix_waybill_order')
     with op.batch_alter_table('order_line', schema=None) as batch_op:
         batch_op.drop_column('refunded_at')
     with op.batch_alter_table('carrier_account', schema=None) as batch_op:
