@@ -87,12 +87,9 @@ def simulated_shop(server: Server) -> Iterator[Simulator]:
     douyin = replace(douyin, shop=SHOP, skus=demo_skus(SHOP)[:SKUS], live_room_id=ROOM,
                      credentials=replace(douyin.credentials, shop_id=PLATFORM_SHOP_ID))
     config = replace(config, platforms={"douyin": douyin},
-                     # unpaid_first_ratio=0: BaoDan does not attribute to its live session an order it first
-                     # saw unpaid (pipeline._close_known leaves live_session_id as it was, NULL), so such an
-                     # order never counts on the session's dashboard; which orders BaoDan sees unpaid depends
-                     # on timing. Back to the default once that is fixed.
+                     # orders paid a moment after they are placed (the default share) count on the session too
                      session=replace(config.session, orders=SESSION_ORDERS, rate=SESSION_RATE, seed=7,
-                                     follow_up_min_s=0.5, follow_up_max_s=2.0, unpaid_first_ratio=0.0),
+                                     follow_up_min_s=0.5, follow_up_max_s=2.0),
                      pushes=replace(config.pushes, push_to=server.url))
     with Simulator(config) as sim, server.api() as api:
         resp = api.post("/api/v1/shops", json={"code": SHOP, "name": "抖店 模拟直播间", "channel": "douyin",
