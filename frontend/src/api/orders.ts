@@ -35,6 +35,8 @@ export interface Order {
   reserved_at: string | null
   ingested_at: string
   updated_at: string
+  /** a part of a split order (拆单): the original order's id */
+  parent_order_id?: number | null
 }
 
 export interface OrderLine {
@@ -49,6 +51,17 @@ export interface OrderLine {
   unit_price_fen: number
   discount_fen: number
   amount_fen: number
+  /** 部分退款: refunded before shipping (the line is not shipped) */
+  refunded_at?: string | null
+}
+
+/** Another order of the same platform order (拆单): the original or one of its parts. */
+export interface SplitPart {
+  id: number
+  platform_order_id: string
+  state: string
+  warehouse_id: number | null
+  paid_total_fen: number
 }
 
 export interface OrderDetail extends Order {
@@ -61,7 +74,19 @@ export interface OrderDetail extends Order {
     outcome: string; reason: string | null; at: string
   }[]
   fulfilment: { stage: string; hold_reason: string | null } | null
+  parts?: SplitPart[]
 }
+
+/** Whether the backend lets an operator split the order by hand (src/baodan/fulfilment/split.py): while it
+ * waits for stock outside fulfilment, or is reserved and not yet past routing; with two lines at least. */
+export function canSplit(order: OrderDetail): boolean {
+  const stage = order.fulfilment?.stage
+  const open = (order.state === 'awaiting_stock' && !order.fulfilment)
+    || (order.state === 'reserved' && (!stage || SPLIT_STAGES.includes(stage)))
+  return open && order.lines.filter((l) => !l.refunded_at).length >= 2
+}
+
+export const SPLIT_STAGES = ['review', 'held', 'route']
 
 /** The filters GET /api/v1/orders (and the order export) take. Times are ISO 8601 with an offset. */
 export interface OrderFilter {

@@ -19,4 +19,10 @@ export default {
   addressFixed: 'Address changed: the order is reviewed again',
   province: 'Province', city: 'City', district: 'District', address: 'Street address',
   empty: 'No held orders',
+  split: {
+    action: 'Split', title: 'Split order', submit: 'Split off selected',
+    hint: 'The ticked items become a new order (numbered with #2 etc.); the rest stay in this one.',
+    noLines: 'Tick the items to split off', allLines: 'Cannot split off every item: this order must keep at least one',
+    oneLine: 'This order has a single item and cannot be split', done: 'Split off as order {no}',
+  },
 }

@@ -41,4 +41,10 @@ export default {
   export: { daily_cap: "Today's export allowance is used up" },
   request: { not_found: 'Not found, or not yours to see' },
   orders: { not_found: 'Order not found, or not yours to see' },
+  fulfilment: {
+    split_no_lines: 'Choose the items to split off',
+    split_all_lines: 'Cannot split off every item: the order must keep at least one',
+    split_bad_lines: 'The chosen items are not in this order (it may have changed): refresh and retry',
+    not_splittable: 'This order cannot be split now: only orders waiting for stock, or reserved and not yet given a courier, can',
+  },
 }

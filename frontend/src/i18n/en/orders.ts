@@ -29,6 +29,7 @@ export default {
   anomaly: {
     unknown_sku: 'Unknown SKU', amount_mismatch: 'Amount mismatch', missing_address: 'No address',
     shipped_without_stock: 'Shipped without stock', superseded: 'Split/merged', superseded_after_shipping: 'Shipped before split',
+    cancelled_with_original: 'Cancelled with the original',
   },
   stage: {
     review: 'Review', held: 'Held', route: 'Routing', waybill: 'Awaiting waybill', number: 'Taking number', ready: 'Ready to pick',
@@ -45,15 +46,30 @@ export default {
     shipments: 'Parcels', carrier: 'Carrier', waybill: 'Waybill', shippedAt: 'Shipped', writtenBack: 'Written back',
     notWrittenBack: 'Not yet', noShipments: 'Not shipped', timeline: 'Timeline', createdAt: 'Created', paidAt: 'Paid',
     reservedAt: 'Reserved', updatedAt: 'Updated', buyerNick: 'Buyer', liveSession: 'Live session', warehouse: 'Warehouse',
-    openPage: 'Open as a page', platformUpdatedAt: 'Platform update',
+    openPage: 'Open as a page', platformUpdatedAt: 'Platform update', refunded: 'Refunded', packingSlip: 'Print packing slip',
+    slipSize: { '100x150': '100×150 thermal', '76x130': '76×130 thermal', a5: 'A5 paper' },
+  },
+  split: {
+    from: 'Split from', parts: 'Split off', family: 'Same platform order', original: 'Original',
+    kind: { warehouse: 'Split by warehouse', availability: 'Split by availability', by_hand: 'Split by hand',
+      refund: 'Refunded items split off' },
+    partOut: 'Split off {no} ({n} items)', fromOrder: '{n} items split off {no}',
+    refundedLines: '{n} items refunded', refundedTo: 'Moved to cancelled order {no}',
+    whyLineRefunded: 'Because: items refunded', withOriginal: 'Cancelled with original {no}',
   },
   event: {
     received: 'Platform push received', address_changed: 'Address changed', intercepted: 'Intercepted', shipped: 'Shipped',
-    cancelled: 'Cancelled', reserved: 'Stock reserved', released: 'Stock released',
+    cancelled: 'Cancelled', reserved: 'Stock reserved', released: 'Stock released', split: 'Split',
+    split_from: 'Split from the original', line_refunded: 'Partial refund', superseded: 'Superseded (split/merged)',
+    held: 'Held',
   },
-  eventDetail: { status: 'Platform status', outcome: 'Outcome', by: 'By', stage: 'Stage' },
+  eventDetail: { status: 'Platform status', outcome: 'Outcome', by: 'By', stage: 'Stage', kind: 'How' },
   decision: {
-    review: 'Review', routing: 'Routing', carrier: 'Carrier', rule: 'Rule', version: 'Rule set version', manual: 'Manual',
+    review: 'Review', routing: 'Routing', carrier: 'Carrier', split: 'Split', rule: 'Rule', version: 'Rule set version',
+    manual: 'Manual',
   },
-  outcome: { pass: 'Pass', hold: 'Hold', reserved: 'Reserved', awaiting_stock: 'Awaiting stock', held: 'Held' },
+  outcome: {
+    pass: 'Pass', hold: 'Hold', reserved: 'Reserved', awaiting_stock: 'Awaiting stock', held: 'Held', split: 'Split',
+    wait: 'Not split',
+  },
 }

@@ -19,4 +19,10 @@ export default {
   addressFixed: '地址已修改，订单将重新审核',
   province: '省', city: '市', district: '区/县', address: '详细地址',
   empty: '没有挂起的订单',
+  split: {
+    action: '拆单', title: '拆单', submit: '拆出所选',
+    hint: '勾选的商品拆成新订单（单号加 #2 等后缀），其余留在本订单。',
+    noLines: '请勾选要拆出的商品', allLines: '不能拆出全部商品：本订单至少要留下一个商品',
+    oneLine: '该订单只有一个商品，无法拆单', done: '已拆出新订单 {no}',
+  },
 }

@@ -43,4 +43,10 @@ export default {
   export: { daily_cap: '今日导出行数已达上限' },
   request: { not_found: '记录不存在或无权查看' },
   orders: { not_found: '订单不存在或无权查看' },
+  fulfilment: {
+    split_no_lines: '请选择要拆出的商品',
+    split_all_lines: '不能拆出全部商品：原订单至少要留下一个商品',
+    split_bad_lines: '所选商品不属于该订单，请刷新后重试',
+    not_splittable: '该订单现在不能拆单：仅缺货等待中或尚未分配快递的订单可拆',
+  },
 }

@@ -29,6 +29,7 @@ export default {
   anomaly: {
     unknown_sku: '未知 SKU', amount_mismatch: '金额不符', missing_address: '缺少地址',
     shipped_without_stock: '无库存已发货', superseded: '已被拆分/合并', superseded_after_shipping: '拆合单前已发货',
+    cancelled_with_original: '随原订单取消',
   },
   stage: {
     review: '待审核', held: '异常挂起', route: '待分仓', waybill: '待取号', number: '取号中', ready: '待拣货',
@@ -45,15 +46,26 @@ export default {
     shipments: '包裹', carrier: '快递公司', waybill: '运单号', shippedAt: '发货时间', writtenBack: '回传平台',
     notWrittenBack: '未回传', noShipments: '尚未发货', timeline: '时间线', createdAt: '下单时间', paidAt: '付款时间',
     reservedAt: '占库存时间', updatedAt: '更新时间', buyerNick: '买家昵称', liveSession: '直播场次', warehouse: '发货仓',
-    openPage: '在新页面打开', platformUpdatedAt: '平台更新时间',
+    openPage: '在新页面打开', platformUpdatedAt: '平台更新时间', refunded: '已退款', packingSlip: '打印发货单',
+    slipSize: { '100x150': '100×150 热敏纸', '76x130': '76×130 热敏纸', a5: 'A5 纸' },
+  },
+  split: {
+    from: '拆分自', parts: '已拆出', family: '同一平台订单', original: '原订单',
+    kind: { warehouse: '按仓库拆单', availability: '按库存拆单', by_hand: '人工拆单', refund: '部分退款拆出' },
+    partOut: '拆出 {no}（{n} 个商品）', fromOrder: '自 {no} 拆出 {n} 个商品',
+    refundedLines: '退款商品 {n} 个', refundedTo: '转入已取消的订单 {no}',
+    whyLineRefunded: '原因：商品已退款', withOriginal: '随原订单 {no} 取消',
   },
   event: {
     received: '收到平台推送', address_changed: '修改地址', intercepted: '拦截', shipped: '发货', cancelled: '取消',
-    reserved: '占用库存', released: '释放库存',
+    reserved: '占用库存', released: '释放库存', split: '拆单', split_from: '由原订单拆出', line_refunded: '部分退款',
+    superseded: '被拆分/合并取代', held: '挂起',
   },
-  eventDetail: { status: '平台状态', outcome: '处理结果', by: '操作人', stage: '阶段' },
+  eventDetail: { status: '平台状态', outcome: '处理结果', by: '操作人', stage: '阶段', kind: '方式' },
   decision: {
-    review: '审单', routing: '分仓', carrier: '选快递', rule: '规则', version: '规则版本', manual: '人工',
+    review: '审单', routing: '分仓', carrier: '选快递', split: '拆单', rule: '规则', version: '规则版本', manual: '人工',
   },
-  outcome: { pass: '通过', hold: '挂起', reserved: '已占库存', awaiting_stock: '等待库存', held: '挂起' },
+  outcome: {
+    pass: '通过', hold: '挂起', reserved: '已占库存', awaiting_stock: '等待库存', held: '挂起', split: '拆单', wait: '暂不拆',
+  },
 }
