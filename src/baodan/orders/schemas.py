@@ -127,6 +127,9 @@ class OrderLineRead(BaseModel):
     unit_price_fen: int
     discount_fen: int
     amount_fen: int
+    ship_after: datetime | None = Field(default=None, description="预售: not shipped before this")
+    refunded_at: datetime | None = Field(default=None, description="部分退款: refunded before shipping (the line "
+                                         "left its parcel in a cancelled part)")
 
 
 class ReservationRead(BaseModel):

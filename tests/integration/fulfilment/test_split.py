@@ -251,6 +251,9 @@ def test_a_line_refunded_before_shipping_leaves_the_parcel(runtime, db) -> None:
         detail = order_detail(s, orders[pid]["id"])
     assert [ln["platform_line_id"] for ln in detail["lines"]] == ["8-1"]
     assert detail["events"][-1]["kind"] == "line_refunded"
+    with db.read() as s:
+        refunded = order_detail(s, orders[f"{pid}#2"]["id"])["lines"]
+    assert [ln["platform_line_id"] for ln in refunded if ln["refunded_at"]] == ["8-2"]
     _ingest(runtime, [_refund_b(8, at="2026-12-03T10:06:00+08:00")])  # the platform says it again
     assert len(_orders(db)) == 2 and _free(db)[(catalog["B"], catalog["WH1"])] == 5
     assert run_checks(db) == []
@@ -276,3 +279,13 @@ def test_packing_slip_over_http(runtime, db, client) -> None:
     assert slip.status_code == 200 and slip.content.startswith(b"%PDF")
     error_body(client.get(f"{API}/pack/999999/packing-slip.pdf"), 404, "orders.not_found")
     error_body(client.get(f"{API}/pack/{order_id}/packing-slip.pdf?size=a4"), 422, "request.invalid")
+
+
+@sqlite_only
+def test_order_detail_shows_refunded_lines_over_http(runtime, db, client) -> None:
+    make_catalog(db, skus={"A": 5, "B": 5})
+    _ingest(runtime, [_two_lines(11)])
+    _ingest(runtime, [_refund_b(11)])
+    part = _orders(db)[f"{_two_lines(11)['platform_order_id']}#2"]["id"]
+    (line,) = client.get(f"{API}/orders/{part}").json()["lines"]
+    assert line["refunded_at"] is not None and line["platform_line_id"] == "11-2"
