@@ -394,8 +394,7 @@ def _close_known(session: Session, known: list[_Change], resolver: catalog.SkuRe
 class _Carried:
     """What the platform's news of split orders does to their parts (written after the orders)."""
 
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
+    def __init__(self) -> None:
         self.status: list[tuple[Any, ...]] = []
         self.cancelled: list[tuple[Any, ...]] = []
         self.receiver: list[tuple[Any, ...]] = []
@@ -425,7 +424,7 @@ def _attribute_paid(session: Session, paying: list[_Change]) -> None:
                                                         paid_at=c.record["paid_at"], live_room_id=room)
 
 
-def _carry_to_parts(session: Session, known: list[_Change], families: dict[int, list[tuple[int, str, str, str]]],
+def _carry_to_parts(session: Session, known: list[_Change], families: dict[int, list[tuple[int, str, str]]],
                     release: set[int], drop: set[int], now: str) -> _Carried:
     """The parts of a split order (拆单) get no events of their own: the platform knows only the original.
     Its news reaches them here: a cancellation or full refund cancels every part not yet shipped (their stock
@@ -433,9 +432,9 @@ def _carry_to_parts(session: Session, known: list[_Change], families: dict[int, 
     ones, and a new address, phone or remark reaches the parts still in the warehouse. The parts are locked
     after the originals (every path takes an original's lock before its parts')."""
     dialect = dialect_of(session)
-    carried = _Carried(dialect)
+    carried = _Carried()
     parts = [p for c in known if c.order_id in families for p in families[c.order_id]]
-    orders.lock_orders(session, {(channel, pid) for _, channel, pid, _ in parts})
+    orders.lock_orders(session, {(channel, pid) for _, channel, pid in parts})
     current = {int(i): (OrderState(st), read_json(a) or []) for i, st, a in db_where_in(
         session, "SELECT id, state, anomalies FROM sales_order WHERE id", [p[0] for p in parts])}
     at = db_time(dialect, now)

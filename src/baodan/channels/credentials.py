@@ -104,8 +104,13 @@ def summary(db: Database, shop_id: int) -> dict[str, Any]:
 
 def load(db: Database, pii: PiiCipher, shop_id: int) -> Credentials | None:
     with db.read() as s:
-        rows = fetchall(s, "SELECT app_key, platform_shop_id, secrets_sealed FROM shop_credential WHERE shop_id = ?",
-                        (shop_id,))
+        return stored(s, pii, shop_id)
+
+
+def stored(s: Session, pii: PiiCipher, shop_id: int) -> Credentials | None:
+    """The shop's credentials as last saved or renewed (in the caller's transaction); None: not connected."""
+    rows = fetchall(s, "SELECT app_key, platform_shop_id, secrets_sealed FROM shop_credential WHERE shop_id = ?",
+                    (shop_id,))
     return _opened(pii, *rows[0]) if rows else None
 
 
@@ -154,14 +159,6 @@ def mark_unrenewable(s: Session, *, shop_id: int, expired: bool, now: datetime) 
     if expired:
         execute(s, "UPDATE shop_credential SET token_expires_at = ? WHERE shop_id = ? AND "
                    "(token_expires_at IS NULL OR token_expires_at > ?)", (at, shop_id, at))
-
-
-def access_token(s: Session, pii: PiiCipher, shop_id: int) -> str | None:
-    """The shop's current platform access token (as last renewed), for services acting in its session
-    (抖店/拼多多 电子面单); None when the shop is not connected."""
-    rows = fetchall(s, "SELECT app_key, platform_shop_id, secrets_sealed FROM shop_credential WHERE shop_id = ?",
-                    (shop_id,))
-    return _opened(pii, *rows[0]).access_token if rows else None
 
 
 def _seal(pii: PiiCipher, creds: Credentials) -> str:

@@ -47,11 +47,13 @@ from baodan.core.db import (
     execute,
     executemany,
     fetchall,
+    insert_rows,
     read_json,
     read_time,
     where_in,
 )
 from baodan.core.errors import Conflict, Invalid
+from baodan.fulfilment.tables import DECISION_COLUMNS
 from baodan.identity import audit
 from baodan.identity.scope import EVERYTHING, Scope
 from baodan.inventory import model
@@ -76,11 +78,11 @@ class Part:
 
 
 def plan_parts(needs: Mapping[int, Mapping[int, int]], warehouses: Sequence[int], free: Mapping[StockKey, int], *,
-               blocked: Collection[int] = ()) -> tuple[list[Part], tuple[int, ...]]:
+               blocked: Collection[int] = ()) -> tuple[list[Part], tuple[int, ...], dict[StockKey, int]]:
     """Lines (id → component SKU → units) into warehouse parts: the warehouse serving most of the lines
-    left goes first (ties: the shop's preference order), until no warehouse serves any. Returns the parts
-    and the lines left waiting. Lines needing a `blocked` SKU (orders waiting for it are served first) wait.
-    `free` is not changed."""
+    left goes first (ties: the shop's preference order), until no warehouse serves any. Returns the parts,
+    the lines left waiting and the free stock the parts leave. Lines needing a `blocked` SKU (orders waiting
+    for it are served first) wait. `free` is not changed."""
     remaining = dict(free)
     left = list(needs)
     parts: list[Part] = []
@@ -98,7 +100,7 @@ def plan_parts(needs: Mapping[int, Mapping[int, int]], warehouses: Sequence[int]
                 remaining[(sku_id, warehouse_id)] -= qty
         parts.append(Part(warehouse_id, tuple(taken)))
         left = [line_id for line_id in left if line_id not in taken]
-    return parts, tuple(left)
+    return parts, tuple(left), remaining
 
 
 def _servable(lines: Sequence[int], needs: Mapping[int, Mapping[int, int]], warehouse_id: int,
@@ -153,7 +155,6 @@ class _Waiting:
     shop_id: int
     shop: str
     paid_at: datetime | None
-    parent_order_id: int | None
     receiver: dict[str, Any]
     paid_total_fen: int
     needs: dict[int, dict[int, int]]  # line id → SKU → units, in line order
@@ -194,14 +195,11 @@ class Splitter:
             blocked = stock.skus_marked_for_retry(s, skus)
         candidates, facts = [], []
         for w in sorted(waiting, key=lambda w: (w.paid_at or now, w.order_id)):
-            parts, left = plan_parts(w.needs, prefs.get(w.shop_id, ()), free, blocked=blocked)
+            parts, left, after = plan_parts(w.needs, prefs.get(w.shop_id, ()), free, blocked=blocked)
             kind = split_kind(parts, left)
             if kind is None:
                 continue
-            for part in parts:  # the next order in paid order sees the stock this one would take
-                for line_id in part.line_ids:
-                    for sku_id, qty in w.needs[line_id].items():
-                        free[(sku_id, part.warehouse_id)] -= qty  # type: ignore[index]
+            free = after  # the next order in paid order sees the stock this one would take
             candidates.append((w, kind))
             facts.append(_facts(w, kind, len(parts) + bool(left), len(left), now))
         if not candidates:
@@ -218,8 +216,8 @@ def _load_waiting(s: Session, ids: Sequence[int]) -> list[_Waiting]:
     if not ids:
         return []
     orders = {int(r[0]): r for r in where_in(
-        s, "SELECT o.id, o.channel, o.platform_order_id, o.shop_id, p.code, o.paid_at, o.parent_order_id, "
-           "o.receiver, o.paid_total_fen FROM sales_order o JOIN shop p ON p.id = o.shop_id "
+        s, "SELECT o.id, o.channel, o.platform_order_id, o.shop_id, p.code, o.paid_at, o.receiver, "
+           "o.paid_total_fen FROM sales_order o JOIN shop p ON p.id = o.shop_id "
            "WHERE o.state = 'awaiting_stock' AND o.id", ids)}
     needs: dict[int, dict[int, dict[int, int]]] = {}
     for order_id, line_id, sku_id, qty in where_in(
@@ -237,7 +235,7 @@ def _load_waiting(s: Session, ids: Sequence[int]) -> list[_Waiting]:
         if len(need) < 2 or any(line_id not in need for line_id, _, _ in own):
             continue  # a line without waiting demand (an unknown SKU): not this step's to split
         out.append(_Waiting(order_id, row[1], row[2], int(row[3]), row[4], read_time(row[5]),
-                            int(row[6]) if row[6] is not None else None, read_json(row[7]) or {}, int(row[8]),
+                            read_json(row[6]) or {}, int(row[7]),
                             {line_id: need[line_id] for line_id, _, _ in own},
                             {line_id: qty for line_id, qty, _ in own}, [c for _, _, c in own if c]))
     return out
@@ -253,7 +251,7 @@ def _facts(w: _Waiting, kind: str, parts: int, waiting_lines: int, now: datetime
 
 def _split_waiting(db: Database, chosen: list[tuple[_Waiting, str, Any]], version: int, now: datetime) -> int:
     """Split the chosen waiting orders, re-planned under the locks (stock may have moved since the read)."""
-    done = 0
+    decided: list[tuple[Any, ...]] = []
     with db.write() as s:
         dialect = dialect_of(s)
         roots = _roots(s, [w.order_id for w, _, _ in chosen])  # originals first, then parts (as the pipeline)
@@ -271,29 +269,25 @@ def _split_waiting(db: Database, chosen: list[tuple[_Waiting, str, Any]], versio
                 s, "SELECT order_line_id, sku_id, qty FROM inventory_backlog WHERE order_id", [w.order_id])}
             if set(current) != set(w.needs):
                 continue  # its lines changed meanwhile (split by hand): next pass
-            parts, left = plan_parts(w.needs, prefs.get(w.shop_id, ()), free, blocked=blocked)
+            parts, left, after = plan_parts(w.needs, prefs.get(w.shop_id, ()), free, blocked=blocked)
             if split_kind(parts, left) != kind:
                 continue  # the stock moved: the next pass decides again
+            free = after
             groups = [list(p.line_ids) for p in parts] + ([list(left)] if left else [])
             ids = _write_parts(s, w.order_id, groups, now=now, kind=kind, actor="fulfilment")
             paid_key = clock.sql_text(w.paid_at or now)
             granted = [Grant(Demand(ids[i], paid_key, _demand(w.needs, p.line_ids), (p.warehouse_id,)),
                              p.warehouse_id) for i, p in enumerate(parts) if p.warehouse_id is not None]
-            for g in granted:
-                for line in g.demand.lines:
-                    free[(line.sku_id, g.warehouse_id)] -= line.qty
             short = [Shortage(Demand(ids[-1], paid_key, _demand(w.needs, left), prefs.get(w.shop_id, ())),
                               tuple(sorted({sku for i in left for sku in w.needs[i]})))] if left else []
             plan = ReservationPlan(granted=granted, short=short, free_after=dict(free))
             inventory.write_allocation(s, inventory.Allocation(plan), now=now, reference=f"split:{w.order_id}",
                                        from_backlog=True, actor="fulfilment")
             _set_states(s, plan, now)
-            execute(s, "INSERT INTO order_decision (order_id, hook, rule_set_version, rule, rule_title, outcome, "
-                       "reason, at) VALUES (?, 'split', ?, ?, ?, 'split', ?, ?)",
-                    (w.order_id, version, decision.rule, (decision.rule_title or "")[:200] or None, kind,
-                     db_time(dialect, now)))
-            done += 1
-    return done
+            decided.append((w.order_id, "split", version, decision.rule, (decision.rule_title or "")[:200] or None,
+                            "split", kind, db_time(dialect, now)))
+        insert_rows(s, "order_decision", DECISION_COLUMNS, decided)
+    return len(decided)
 
 
 def _demand(needs: Mapping[int, Mapping[int, int]], line_ids: Sequence[int]) -> tuple[DemandLine, ...]:
@@ -401,6 +395,7 @@ def cancel_refunded_lines(s: Session, refunds: Mapping[int, Collection[str]], *,
     at = db_time(dialect, now)
     hits: dict[int, list[int]] = {}
     states: dict[int, tuple[str, int | None]] = {}
+    parts: set[tuple[str, str]] = set()
     for line_id, order_id, platform_line_id, root, state, parent, channel, pid in where_in(
             s, "SELECT l.id, l.order_id, l.platform_line_id, coalesce(o.parent_order_id, o.id), o.state, "
                "o.parent_order_id, o.channel, o.platform_order_id FROM order_line l JOIN sales_order o ON "
@@ -409,9 +404,10 @@ def cancel_refunded_lines(s: Session, refunds: Mapping[int, Collection[str]], *,
             hits.setdefault(int(order_id), []).append(int(line_id))
             states[int(order_id)] = (state, int(parent) if parent is not None else None)
             if parent is not None:
-                repository.lock_orders(s, [(channel, pid)])  # a part: after its original (locked by the caller)
+                parts.add((channel, pid))
     if not hits:
         return 0
+    repository.lock_orders(s, parts)  # parts after their originals (locked by the caller)
     own: dict[int, list[int]] = {}
     for order_id, line_id in where_in(s, "SELECT order_id, id FROM order_line WHERE order_id", hits):
         own.setdefault(int(order_id), []).append(int(line_id))

@@ -6,7 +6,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-import orjson
 from sqlalchemy.orm import Session
 
 from baodan.core.db import (
@@ -17,6 +16,7 @@ from baodan.core.db import (
     fetchall,
     in_list,
     insert_rows,
+    update_from,
 )
 from baodan.inventory.errors import StockLevelConflict
 from baodan.inventory.model import StockKey
@@ -50,23 +50,14 @@ def apply_level_deltas(db: Session, deltas: Mapping[StockKey, tuple[int, int]], 
             for (sku_id, warehouse_id), (on_hand, reserved) in sorted(deltas.items()) if on_hand or reserved]
     if not rows:
         return
-    dialect = dialect_of(db)
-    if dialect == "sqlite":
-        source = ("(SELECT json_extract(value, '$[0]') AS sku_id, json_extract(value, '$[1]') AS warehouse_id, "
-                  "json_extract(value, '$[2]') AS on_hand, json_extract(value, '$[3]') AS reserved "
-                  "FROM json_each(?))")
-        params: tuple[object, ...] = (db_time(dialect, now), orjson.dumps(rows).decode())
-    else:
-        source = ("unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) "
-                  "AS d(sku_id, warehouse_id, on_hand, reserved)")
-        params = (db_time(dialect, now), *map(list, zip(*rows, strict=True)))
-    changed = execute(
+    changed = update_from(
         db, "UPDATE stock_level SET on_hand = stock_level.on_hand + d.on_hand, "
-            f"reserved = stock_level.reserved + d.reserved, updated_at = ? FROM {source}"
-            f"{' AS d' if dialect == 'sqlite' else ''} "
+            "reserved = stock_level.reserved + d.reserved, updated_at = ? FROM {rows} "
             "WHERE stock_level.sku_id = d.sku_id AND stock_level.warehouse_id = d.warehouse_id "
             "AND stock_level.on_hand + d.on_hand >= stock_level.reserved + d.reserved "
-            "AND stock_level.reserved + d.reserved >= 0", params)
+            "AND stock_level.reserved + d.reserved >= 0",
+        [("sku_id", "bigint"), ("warehouse_id", "bigint"), ("on_hand", "bigint"), ("reserved", "bigint")], rows,
+        (db_time(dialect_of(db), now),))
     if changed != len(rows):
         raise StockLevelConflict(f"{len(rows) - changed} stock level(s) changed under us; batch refused",
                                  details={"expected": len(rows), "updated": changed})

@@ -144,17 +144,17 @@ def update_orders(db: Session, rows: Sequence[Sequence[Any]]) -> None:
     executemany(db, f"UPDATE sales_order SET {assignments} WHERE id = ?", rows)
 
 
-def parts_of(db: Session, order_ids: Collection[int]) -> dict[int, list[tuple[int, str, str, str]]]:
-    """The parts of these orders that were split (拆单): order id → (part id, channel, platform order id,
-    state) of each part. Empty for orders never split (the usual case: one index probe per batch)."""
+def parts_of(db: Session, order_ids: Collection[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """The parts of these orders that were split (拆单): order id → (part id, channel, platform order id) of
+    each part. Empty for orders never split (the usual case: one index probe per batch)."""
     if not order_ids:
         return {}
     frag, param = in_list(dialect_of(db), order_ids)
-    found: dict[int, list[tuple[int, str, str, str]]] = {}
-    for part, parent, channel, platform_order_id, state in fetchall(
-            db, f"SELECT id, parent_order_id, channel, platform_order_id, state FROM sales_order "
+    found: dict[int, list[tuple[int, str, str]]] = {}
+    for part, parent, channel, platform_order_id in fetchall(
+            db, f"SELECT id, parent_order_id, channel, platform_order_id FROM sales_order "
                 f"WHERE parent_order_id {frag} ORDER BY id", (param,)):
-        found.setdefault(int(parent), []).append((int(part), channel, platform_order_id, state))
+        found.setdefault(int(parent), []).append((int(part), channel, platform_order_id))
     return found
 
 

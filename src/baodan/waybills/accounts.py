@@ -164,9 +164,9 @@ def _opened(s: Session, pii: PiiCipher, row: Any) -> CarrierAccount:
     access token (the channel sync renews it ahead of expiry), else the copy it was saved with."""
     opened = pii.open(row.secrets_sealed)
     if row.shop_id is not None:
-        token = credentials.access_token(s, pii, int(row.shop_id))
-        if token:
-            opened["access_token"] = token
+        shop_creds = credentials.stored(s, pii, int(row.shop_id))
+        if shop_creds is not None and shop_creds.access_token:
+            opened["access_token"] = shop_creds.access_token
     sender = dict(row.sender)
     adapter = ADAPTERS[row.adapter]
     return CarrierAccount(

@@ -12,8 +12,9 @@ WH1, WH2, WH3 = 10, 20, 30
 def test_each_warehouse_ships_what_it_has_the_one_with_most_lines_first() -> None:
     needs = {101: {A: 1}, 102: {B: 2}, 103: {C: 1}}
     free = {(A, WH1): 5, (B, WH2): 2, (C, WH2): 1}
-    parts, left = plan_parts(needs, (WH1, WH2), free)
+    parts, left, after = plan_parts(needs, (WH1, WH2), free)
     assert parts == [Part(WH2, (102, 103)), Part(WH1, (101,))] and left == ()
+    assert after == {(A, WH1): 4, (B, WH2): 0, (C, WH2): 0}  # what the parts leave for the next order
     assert split_kind(parts, left) == "warehouse"
     assert free == {(A, WH1): 5, (B, WH2): 2, (C, WH2): 1}  # the caller's stock map is not changed
 
@@ -21,14 +22,14 @@ def test_each_warehouse_ships_what_it_has_the_one_with_most_lines_first() -> Non
 def test_ties_go_to_the_shops_preferred_warehouse_and_units_are_not_counted_twice() -> None:
     needs = {101: {A: 1}, 102: {A: 1}}
     free = {(A, WH1): 1, (A, WH2): 1}
-    parts, left = plan_parts(needs, (WH2, WH1), free)
+    parts, left, _ = plan_parts(needs, (WH2, WH1), free)
     assert parts == [Part(WH2, (101,)), Part(WH1, (102,))] and left == ()
 
 
 def test_a_bundle_line_ships_whole_from_one_warehouse() -> None:
     needs = {101: {A: 1, B: 1}, 102: {C: 1}}
     free = {(A, WH1): 1, (B, WH2): 1, (C, WH1): 1}  # the bundle's parts lie in two warehouses
-    parts, left = plan_parts(needs, (WH1, WH2), free)
+    parts, left, _ = plan_parts(needs, (WH1, WH2), free)
     assert parts == [Part(WH1, (102,))] and left == (101,)
     assert split_kind(parts, left) == "availability"
 
@@ -36,7 +37,7 @@ def test_a_bundle_line_ships_whole_from_one_warehouse() -> None:
 def test_lines_needing_a_sku_others_wait_for_wait_too() -> None:
     needs = {101: {A: 1}, 102: {B: 1}}
     free = {(A, WH1): 1, (B, WH1): 1}
-    parts, left = plan_parts(needs, (WH1,), free, blocked={B})
+    parts, left, _ = plan_parts(needs, (WH1,), free, blocked={B})
     assert parts == [Part(WH1, (101,))] and left == (102,)
 
 
